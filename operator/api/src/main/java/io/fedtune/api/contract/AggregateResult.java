@@ -1,0 +1,44 @@
+package io.fedtune.api.contract;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Termination message of an aggregation container (JSON, under 4 KB). On failure only outcome, reason and message are set.
+ *
+ * @param outcome          Succeeded or Failed
+ * @param reason           CamelCase reason on failure, e.g. NoValidUpdates
+ * @param message          for people
+ * @param round            round number
+ * @param adapter          s3:// prefix of the new global adapter
+ * @param sha256           SHA-256 of its adapter_model.safetensors
+ * @param accepted         shards averaged in
+ * @param refused          shards refused, with reasons
+ * @param evalLoss         primary global eval loss (mean per token), or null without eval sets
+ * @param evalLosses       loss per named eval set
+ * @param regressed        whether evalLoss is worse than bestEvalLoss beyond the tolerance
+ * @param truncationEnergy fraction of the update's energy kept by ExactProduct's truncation, or null
+ * @param epsilon          cumulative privacy epsilon, or null
+ * @param seconds          wall time
+ */
+public record AggregateResult(
+        Outcome outcome,
+        String reason,
+        String message,
+        Integer round,
+        String adapter,
+        String sha256,
+        List<String> accepted,
+        List<Refusal> refused,
+        Double evalLoss,
+        Map<String, Double> evalLosses,
+        Boolean regressed,
+        Double truncationEnergy,
+        Double epsilon,
+        Double seconds) {
+
+    public static AggregateResult failed(String reason, String message) {
+        return new AggregateResult(Outcome.Failed, reason, message, null, null, null, null, null, null, null, null, null,
+                null, null);
+    }
+}

@@ -1,0 +1,49 @@
+package io.fedtune.api.contract;
+
+import io.fedtune.api.v1alpha1.AggregationSpec;
+import io.fedtune.api.v1alpha1.EvalDataset;
+import io.fedtune.api.v1alpha1.LoraSpec;
+import java.util.List;
+
+/**
+ * Aggregation of one round (env {@link TrainerEnv#TASK}, role aggregate). All object access uses the run's credentials.
+ *
+ * @param run               FederatedRun name
+ * @param namespace         its namespace
+ * @param round             round number, from 1
+ * @param attempt           attempt number, from 1
+ * @param storage           the run's object storage
+ * @param baseModel         s3:// prefix of the base checkpoint (for evaluation)
+ * @param baseModelSha256   expected SHA-256 of model.safetensors, or null
+ * @param previousGlobal    s3:// prefix of the adapter this round started from; null in round 1
+ * @param bestEvalLoss      lowest primary eval loss of earlier rounds, or null
+ * @param updates           the round's successful shard updates
+ * @param lora              the run's adapter shape (target rank)
+ * @param aggregation       strategy and its options
+ * @param optimizerState    s3:// prefix of the server optimizer's state (read if present, then rewritten)
+ * @param evalSets          global eval sets; the first is the primary one
+ * @param maxSequenceLength for evaluation
+ * @param seed              seed for noise (differential privacy)
+ * @param participationRate fraction of eligible shards sampled this round (for the privacy accountant)
+ * @param output            s3:// prefix to write the global adapter and manifest.json into
+ */
+public record AggregateTask(
+        String run,
+        String namespace,
+        int round,
+        int attempt,
+        StorageRef storage,
+        String baseModel,
+        String baseModelSha256,
+        String previousGlobal,
+        Double bestEvalLoss,
+        List<ShardUpdate> updates,
+        LoraSpec lora,
+        AggregationSpec aggregation,
+        String optimizerState,
+        List<EvalDataset> evalSets,
+        int maxSequenceLength,
+        long seed,
+        double participationRate,
+        String output) {
+}

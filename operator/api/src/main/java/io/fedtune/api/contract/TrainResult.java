@@ -1,0 +1,45 @@
+package io.fedtune.api.contract;
+
+/**
+ * Termination message of a trainer container (JSON, under 4 KB). On failure only outcome, reason and message are set.
+ *
+ * @param outcome        Succeeded or Failed
+ * @param reason         CamelCase reason on failure, e.g. CheckpointInvalid, DataEmpty, StorageUnreachable, AccessDenied
+ * @param message        what went wrong, for people; never a secret
+ * @param shard          ClientShard name
+ * @param round          round number
+ * @param adapter        s3:// prefix the adapter and manifest were written to
+ * @param sha256         SHA-256 of adapter_model.safetensors
+ * @param rank           LoRA rank trained
+ * @param samples        training samples
+ * @param tokens         training tokens seen
+ * @param trainLoss      mean training loss over the last steps
+ * @param evalLossBefore the global adapter's loss on the shard's eval data before training
+ * @param evalLossAfter  the new adapter's loss on the same data
+ * @param skippedSteps   steps skipped for a non-finite gradient norm
+ * @param seconds        wall time
+ * @param tokensPerSecond training throughput
+ */
+public record TrainResult(
+        Outcome outcome,
+        String reason,
+        String message,
+        String shard,
+        Integer round,
+        String adapter,
+        String sha256,
+        Integer rank,
+        Long samples,
+        Long tokens,
+        Double trainLoss,
+        Double evalLossBefore,
+        Double evalLossAfter,
+        Integer skippedSteps,
+        Double seconds,
+        Double tokensPerSecond) {
+
+    public static TrainResult failed(String reason, String message) {
+        return new TrainResult(Outcome.Failed, reason, message, null, null, null, null, null, null, null, null, null, null,
+                null, null, null);
+    }
+}

@@ -1,0 +1,2 @@
+/** The fedtune API: custom resources and the trainer contract. */
+package io.fedtune.api;

@@ -1,0 +1,31 @@
+package io.fedtune.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+
+/** A global adapter in object storage. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class AdapterRef {
+
+    @JsonPropertyDescription("s3:// prefix holding adapter_config.json and adapter_model.safetensors.")
+    public String uri;
+
+    @JsonPropertyDescription("Round that produced it.")
+    public Integer round;
+
+    @JsonPropertyDescription("SHA-256 (hex) of adapter_model.safetensors.")
+    public String sha256;
+
+    @JsonPropertyDescription("Primary global eval loss (mean per token).")
+    public Double evalLoss;
+
+    public AdapterRef() {
+    }
+
+    public AdapterRef(String uri, Integer round, String sha256, Double evalLoss) {
+        this.uri = uri;
+        this.round = round;
+        this.sha256 = sha256;
+        this.evalLoss = evalLoss;
+    }
+}

@@ -1,0 +1,22 @@
+package io.fedtune.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Required;
+
+/** Early stopping on the primary eval loss. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class EarlyStoppingSpec {
+
+    @Required
+    @Min(1)
+    @JsonPropertyDescription("Rounds without an improvement of at least minDelta before the run stops as Succeeded, >= 1.")
+    public Integer patience;
+
+    @Default("0")
+    @Min(0)
+    @JsonPropertyDescription("Smallest decrease of the primary eval loss that counts as an improvement, >= 0. Default 0.")
+    public Double minDelta = 0.0;
+}

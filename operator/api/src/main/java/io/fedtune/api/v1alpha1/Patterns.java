@@ -1,0 +1,18 @@
+package io.fedtune.api.v1alpha1;
+
+/** Regular expressions shared by the schema annotations. */
+public final class Patterns {
+    /** A Go-style duration with units h, m, s or ms, as Kubernetes writes them: "90s", "1h30m". */
+    public static final String DURATION = "^([0-9]+(ms|s|m|h))+$";
+    /** An object or prefix in S3: s3://bucket/key. */
+    public static final String S3_URI = "^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$";
+    /** An RFC 1123 label: lower case alphanumerics and '-', starting and ending alphanumeric. */
+    public static final String DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+    /** An S3 bucket name. */
+    public static final String BUCKET = "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$";
+    /** An http(s) endpoint. */
+    public static final String ENDPOINT = "^https?://[^\\s/]+(/.*)?$";
+
+    private Patterns() {
+    }
+}

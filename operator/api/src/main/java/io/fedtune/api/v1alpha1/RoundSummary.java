@@ -1,0 +1,55 @@
+package io.fedtune.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** What happened in one round. */
+@JsonInclude(JsonInclude.Include.NON_EMPTY)
+public class RoundSummary {
+
+    @JsonPropertyDescription("Round number, from 1.")
+    public Integer round;
+
+    @JsonPropertyDescription("Completed, RolledBack or Failed.")
+    public RoundOutcome outcome;
+
+    @JsonPropertyDescription("Shards whose updates were aggregated.")
+    public List<String> participants = new ArrayList<>();
+
+    @JsonPropertyDescription("Updates the aggregator refused, with reasons.")
+    public List<RefusedUpdate> refused = new ArrayList<>();
+
+    @JsonPropertyDescription("Shards cut by the round timeout.")
+    public List<String> stragglers = new ArrayList<>();
+
+    @JsonPropertyDescription("Shards whose trainer failed after all retries.")
+    public List<String> failed = new ArrayList<>();
+
+    @JsonPropertyDescription("Mean of the participants' final training losses.")
+    public Double meanTrainLoss;
+
+    @JsonPropertyDescription("Primary global eval loss of the round's aggregate.")
+    public Double globalEvalLoss;
+
+    @JsonPropertyDescription("Global eval loss per named eval set.")
+    public Map<String, Double> evalLosses = new LinkedHashMap<>();
+
+    @JsonPropertyDescription("Differential-privacy epsilon spent so far, when privacy is on.")
+    public Double epsilon;
+
+    @JsonPropertyDescription("RFC 3339 time the round started.")
+    public String startedAt;
+
+    @JsonPropertyDescription("Seconds from round start until the last trainer finished or was cut.")
+    public Double trainingSeconds;
+
+    @JsonPropertyDescription("Seconds the aggregation took.")
+    public Double aggregationSeconds;
+
+    @JsonPropertyDescription("Why the round ended as it did.")
+    public String message;
+}

@@ -1,0 +1,26 @@
+package io.fedtune.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+
+/** Where a shard's data is, and the credentials that read it. Only that shard's trainer pods get them. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class ShardDataSpec {
+
+    @Pattern(Patterns.ENDPOINT)
+    @JsonPropertyDescription("S3 endpoint of the shard's silo. Absent: the run's storage endpoint.")
+    public String endpoint;
+
+    @Required
+    @JsonPropertyDescription("Secret with the credentials that read this shard's data.")
+    public SecretKeys credentialsSecret;
+
+    @Required
+    @JsonPropertyDescription("Training data.")
+    public DatasetRef train;
+
+    @JsonPropertyDescription("Local evaluation data. Absent: training.evalFraction of the training data is held out.")
+    public DatasetRef eval;
+}

@@ -1,0 +1,8 @@
+package io.fedtune.api.v1alpha1;
+
+/** Step of the current round. */
+public enum Stage {
+    Training,
+    Aggregating,
+    Idle
+}
