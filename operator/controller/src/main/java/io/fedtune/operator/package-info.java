@@ -1,0 +1,2 @@
+/** The fedtune operator. */
+package io.fedtune.operator;
