@@ -37,6 +37,9 @@ public class ClientShardStatus {
     @JsonPropertyDescription("Rounds in a row in which its trainer failed or was cut.")
     public Integer consecutiveFailures;
 
+    @JsonPropertyDescription("Round of lastRun whose outcome (trained, failed or cut) this status already counts.")
+    public Integer lastSelectedRound;
+
     @JsonPropertyDescription("Ready (valid and usable) and Degraded (failing rounds in a row).")
     public List<Condition> conditions = new ArrayList<>();
 }

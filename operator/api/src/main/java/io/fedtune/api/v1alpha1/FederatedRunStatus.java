@@ -34,6 +34,10 @@ public class FederatedRunStatus {
     @JsonPropertyDescription("RFC 3339 time the current round started.")
     public String roundStartedAt;
 
+    @JsonPropertyDescription("ClientShards sampled for the current round, recorded when it starts so a restarted operator "
+            + "trains the same ones.")
+    public List<String> roundShards = new ArrayList<>();
+
     @JsonPropertyDescription("The latest " + HISTORY_LIMIT + " rounds, oldest first.")
     public List<RoundSummary> history = new ArrayList<>();
 
