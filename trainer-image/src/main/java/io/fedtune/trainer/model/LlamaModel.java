@@ -1,0 +1,192 @@
+package io.fedtune.trainer.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Embedding;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.Dropout;
+import io.fedtune.trainer.adapter.LoraTarget;
+import io.fedtune.trainer.safetensors.FloatTensor;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * A Llama-family decoder (Llama, Mistral, Qwen2, SmolLM) as a function of frozen base arrays:
+ * RMSNorm, rotary position embeddings, grouped-query causal attention, SwiGLU MLP, optional tied
+ * embeddings and attention biases. The base arrays never require gradients; only the LoRA arrays
+ * passed to {@link #logits} can.
+ */
+public final class LlamaModel implements AutoCloseable {
+    private final ModelConfig config;
+    private final NDManager manager;
+    private final DataType computeType;
+    private final Map<String, NDArray> weights = new HashMap<>();
+    private final Map<Integer, NDArray[]> ropeCache = new HashMap<>();
+    private final Map<Integer, NDArray> maskCache = new HashMap<>();
+
+    private LlamaModel(ModelConfig config, NDManager manager, DataType computeType) {
+        this.config = config;
+        this.manager = manager;
+        this.computeType = computeType;
+    }
+
+    /** Loads the base weights onto the device, tensor by tensor, in the compute type (float32 or bfloat16). */
+    public static LlamaModel load(Checkpoint checkpoint, Device device, DataType computeType) throws CheckpointInvalidException {
+        NDManager manager = NDManager.newBaseManager(device, "PyTorch");
+        LlamaModel model = new LlamaModel(checkpoint.config(), manager, computeType);
+        try {
+            for (String name : Checkpoint.expectedShapes(checkpoint.config()).keySet()) {
+                FloatTensor t = checkpoint.read(name);
+                NDArray a = manager.create(t.values(), new Shape(t.shape()));
+                model.weights.put(name, computeType == DataType.FLOAT32 ? a : a.toType(computeType, false));
+            }
+        } catch (CheckpointInvalidException | RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+        return model;
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public NDManager manager() {
+        return manager;
+    }
+
+    public DataType computeType() {
+        return computeType;
+    }
+
+    /** The base arrays by Hugging Face name; for checks that they stay frozen. */
+    public Map<String, NDArray> baseWeights() {
+        return Map.copyOf(weights);
+    }
+
+    /**
+     * Next-token logits, float32, [batch, time, vocab], for token ids [batch, time] (int64).
+     * Padding must be on the right: causal attention keeps it from touching real tokens.
+     */
+    public NDArray logits(NDArray ids, LoraArrays lora) {
+        int time = (int) ids.getShape().get(1);
+        NDArray h = Embedding.embedding(ids, w("model.embed_tokens.weight"), SparseFormat.DENSE).singletonOrThrow();
+        NDArray[] rope = rope(time);
+        NDArray mask = causalMask(time);
+        for (int i = 0; i < config.layers(); i++) {
+            String p = "model.layers." + i + ".";
+            NDArray x = rmsNorm(h, w(p + "input_layernorm.weight"));
+            h = h.add(attention(i, x, rope, mask, lora));
+            x = rmsNorm(h, w(p + "post_attention_layernorm.weight"));
+            NDArray gate = project(i, LoraTarget.GATE_PROJ, x, lora);
+            NDArray up = project(i, LoraTarget.UP_PROJ, x, lora);
+            h = h.add(project(i, LoraTarget.DOWN_PROJ, gate.mul(Activation.sigmoid(gate)).mul(up), lora));
+        }
+        h = rmsNorm(h, w("model.norm.weight"));
+        NDArray head = config.tieWordEmbeddings() ? w("model.embed_tokens.weight") : w("lm_head.weight");
+        NDArray logits = Linear.linear(h, head).singletonOrThrow();
+        return logits.getDataType() == DataType.FLOAT32 ? logits : logits.toType(DataType.FLOAT32, false);
+    }
+
+    private NDArray attention(int layer, NDArray x, NDArray[] rope, NDArray mask, LoraArrays lora) {
+        long batch = x.getShape().get(0);
+        long time = x.getShape().get(1);
+        int hd = config.headDim();
+        NDArray q = project(layer, LoraTarget.Q_PROJ, x, lora).reshape(batch, time, config.heads(), hd).transpose(0, 2, 1, 3);
+        NDArray k = project(layer, LoraTarget.K_PROJ, x, lora).reshape(batch, time, config.kvHeads(), hd).transpose(0, 2, 1, 3);
+        NDArray v = project(layer, LoraTarget.V_PROJ, x, lora).reshape(batch, time, config.kvHeads(), hd).transpose(0, 2, 1, 3);
+        q = applyRope(q, rope);
+        k = applyRope(k, rope);
+        int groups = config.heads() / config.kvHeads();
+        if (groups > 1) {
+            k = k.expandDims(2).broadcast(batch, config.kvHeads(), groups, time, hd).reshape(batch, config.heads(), time, hd);
+            v = v.expandDims(2).broadcast(batch, config.kvHeads(), groups, time, hd).reshape(batch, config.heads(), time, hd);
+        }
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(1.0 / Math.sqrt(hd)).add(mask);
+        NDArray out = scores.softmax(-1).matMul(v);
+        out = out.transpose(0, 2, 1, 3).reshape(batch, time, config.qDim());
+        return project(layer, LoraTarget.O_PROJ, out, lora);
+    }
+
+    /** base(x) + scaling * B(A(dropout(x))). */
+    private NDArray project(int layer, LoraTarget target, NDArray x, LoraArrays lora) {
+        String p = "model.layers." + layer + "." + target.block() + "." + target.moduleName() + ".";
+        NDArray bias = target.block().equals("self_attn") && target != LoraTarget.O_PROJ && config.attentionBias()
+                ? w(p + "bias") : null;
+        NDArray y = Linear.linear(x, w(p + "weight"), bias).singletonOrThrow();
+        if (lora == null || !lora.targets(target)) {
+            return y;
+        }
+        NDArray in = lora.config().loraDropout() > 0 && lora.training()
+                ? Dropout.dropout(x, (float) lora.config().loraDropout(), true).singletonOrThrow() : x;
+        NDArray a = lora.a(layer, target);
+        NDArray b = lora.b(layer, target);
+        if (a.getDataType() != computeType) {
+            a = a.toType(computeType, false);
+            b = b.toType(computeType, false);
+        }
+        NDArray delta = Linear.linear(Linear.linear(in, a).singletonOrThrow(), b).singletonOrThrow();
+        return y.add(delta.mul(lora.config().scaling()));
+    }
+
+    private NDArray rmsNorm(NDArray x, NDArray weight) {
+        NDArray x32 = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
+        NDArray norm = x32.mul(x32.square().mean(new int[]{-1}, true).add(config.rmsNormEps()).sqrt().pow(-1));
+        return (computeType == DataType.FLOAT32 ? norm : norm.toType(computeType, false)).mul(weight);
+    }
+
+    /** Rotary embeddings in the rotate-half convention Hugging Face checkpoints are trained with. */
+    private NDArray applyRope(NDArray x, NDArray[] rope) {
+        int half = config.headDim() / 2;
+        NDArray x1 = x.get("..., :" + half);
+        NDArray x2 = x.get("..., " + half + ":");
+        NDArray rotated = x2.neg().concat(x1, -1);
+        return x.mul(rope[0]).add(rotated.mul(rope[1]));
+    }
+
+    private NDArray[] rope(int time) {
+        return ropeCache.computeIfAbsent(time, t -> {
+            int d = config.headDim();
+            float[] cos = new float[t * d];
+            float[] sin = new float[t * d];
+            for (int pos = 0; pos < t; pos++) {
+                for (int i = 0; i < d / 2; i++) {
+                    double invFreq = 1.0 / Math.pow(config.ropeTheta(), (2.0 * i) / d);
+                    double angle = pos * invFreq;
+                    cos[pos * d + i] = cos[pos * d + i + d / 2] = (float) Math.cos(angle);
+                    sin[pos * d + i] = sin[pos * d + i + d / 2] = (float) Math.sin(angle);
+                }
+            }
+            return new NDArray[]{
+                    manager.create(cos, new Shape(t, d)).toType(computeType, false),
+                    manager.create(sin, new Shape(t, d)).toType(computeType, false)};
+        });
+    }
+
+    private NDArray causalMask(int time) {
+        return maskCache.computeIfAbsent(time, t -> {
+            float[] m = new float[t * t];
+            for (int i = 0; i < t; i++) {
+                for (int j = i + 1; j < t; j++) {
+                    m[i * t + j] = Float.NEGATIVE_INFINITY;
+                }
+            }
+            return manager.create(m, new Shape(t, t)).toType(computeType, false);
+        });
+    }
+
+    private NDArray w(String name) {
+        return weights.get(name);
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

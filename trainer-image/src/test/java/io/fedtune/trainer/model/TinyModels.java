@@ -1,0 +1,15 @@
+package io.fedtune.trainer.model;
+
+/** Tiny configs that keep tests fast but exercise grouped-query attention, biases and tied embeddings. */
+public final class TinyModels {
+    private TinyModels() {
+    }
+
+    public static ModelConfig llama(int vocab) {
+        return new ModelConfig("LlamaForCausalLM", vocab, 32, 48, 2, 4, 2, 8, 1e-5, 10000.0, false, false, 128, 1, 2);
+    }
+
+    public static ModelConfig qwen2Tied(int vocab) {
+        return new ModelConfig("Qwen2ForCausalLM", vocab, 32, 40, 2, 4, 1, 8, 1e-6, 1_000_000.0, true, true, 128, 1, 2);
+    }
+}
