@@ -1,0 +1,87 @@
+package io.fedtune.local;
+
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * The in-process Kubernetes API: fabric8's mock server in CRUD mode, over plain HTTP on loopback, with fedtune's CRDs
+ * registered so that status is a subresource. It keeps objects, watches, resourceVersions and generations; it does not
+ * validate schemas (apply does that first), run pods (the local pod runner does) or collect garbage.
+ */
+public final class EmbeddedApiServer implements AutoCloseable {
+    private final KubernetesMockServer server;
+    private final KubernetesClient client;
+
+    private EmbeddedApiServer(KubernetesMockServer server) {
+        this.server = server;
+        this.client = server.createClient();
+    }
+
+    public static EmbeddedApiServer start(Path crdDir, int port) throws IOException {
+        KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
+                new KubernetesCrudDispatcher(List.of()), false);
+        server.init(InetAddress.getLoopbackAddress(), port);
+        EmbeddedApiServer api = new EmbeddedApiServer(server);
+        try (Stream<Path> files = Files.list(crdDir)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
+                try (InputStream in = Files.newInputStream(file)) {
+                    CustomResourceDefinition crd = api.client.getKubernetesSerialization().unmarshal(in, CustomResourceDefinition.class);
+                    api.client.apiextensions().v1().customResourceDefinitions().resource(crd).create();
+                }
+            }
+        }
+        return api;
+    }
+
+    /** A client of this server for the local mode's own parts (apply, pod runner, progress). */
+    public KubernetesClient client() {
+        return client;
+    }
+
+    /** The API server URL, e.g. http://127.0.0.1:6443. */
+    public String url() {
+        return "http://" + server.getHostName() + ":" + server.getPort();
+    }
+
+    /** Writes a kubeconfig pointing at this server, for people who want to look with their own tools. */
+    public Path writeKubeconfig(Path file) throws IOException {
+        Files.writeString(file, """
+                apiVersion: v1
+                kind: Config
+                clusters:
+                - name: fedtune-local
+                  cluster:
+                    server: %s
+                contexts:
+                - name: fedtune-local
+                  context:
+                    cluster: fedtune-local
+                    user: fedtune-local
+                    namespace: default
+                current-context: fedtune-local
+                users:
+                - name: fedtune-local
+                  user:
+                    token: local
+                """.formatted(url()));
+        return file;
+    }
+
+    @Override
+    public void close() {
+        client.close();
+        server.destroy();
+    }
+}

@@ -1,0 +1,131 @@
+package io.fedtune.local;
+
+import io.fedtune.api.v1alpha1.FederatedRun;
+import io.fedtune.api.v1alpha1.FederatedRunStatus;
+import io.fedtune.api.v1alpha1.Phase;
+import io.fedtune.api.v1alpha1.RoundSummary;
+import io.fedtune.operator.validation.CrdSchemaValidator;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** `fedtune-local up DIR`: a federated fine-tuning run on this machine, with no cluster. */
+@Command(name = "fedtune-local", mixinStandardHelpOptions = true, subcommands = FedtuneLocal.Up.class,
+        description = "Runs fedtune on one machine: embedded Kubernetes API, S3 silos, local pod runner, the real operator.")
+public final class FedtuneLocal {
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new FedtuneLocal()).execute(args));
+    }
+
+    @Command(name = "up", mixinStandardHelpOptions = true,
+            description = "Apply a folder of manifests (like examples/quickstart) and follow its FederatedRun to the end.")
+    static final class Up implements Callable<Integer> {
+        @Parameters(index = "0", defaultValue = "examples/quickstart", description = "Folder of YAML manifests. Default: ${DEFAULT-VALUE}")
+        Path manifestsDir;
+
+        @Option(names = "--data", description = "Local mirror of the objects the manifests reference (BUCKET/KEY). Default: <manifests>/data")
+        Path dataDir;
+
+        @Option(names = "--base-model", description = "Base model folder uploaded to spec.baseModel.uri. Default: trainer-image/base-model")
+        Path baseModel;
+
+        @Option(names = "--work-dir", description = "Where S3 objects, pod logs and the report go. Default: .fedtune/<manifests folder name>")
+        Path workDir;
+
+        @Option(names = "--namespace", defaultValue = "default", description = "Namespace for resources that name none. Default: ${DEFAULT-VALUE}")
+        String namespace;
+
+        @Option(names = "--slots", description = "Pods that run at once. Default: the number of cores")
+        Integer slots;
+
+        @Option(names = "--timeout", defaultValue = "30m", description = "Give up after this long. Default: ${DEFAULT-VALUE}")
+        String timeout;
+
+        @Option(names = "--keep-running", description = "After the run ends, keep the API server and S3 up until Ctrl-C.")
+        boolean keepRunning;
+
+        @Override
+        public Integer call() throws Exception {
+            RepoLayout layout = RepoLayout.find();
+            Path dir = manifestsDir.isAbsolute() ? manifestsDir : layout.root().resolve(manifestsDir);
+            Path data = dataDir != null ? dataDir : dir.resolve("data");
+            Path model = baseModel != null ? baseModel : layout.baseModel();
+            Path work = workDir != null ? workDir : layout.root().resolve(".fedtune").resolve(dir.getFileName().toString());
+            Manifests manifests = Manifests.load(dir);
+            FederatedRun run = manifests.runs().stream().findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("no FederatedRun in " + dir));
+            String ns = run.getMetadata().getNamespace() != null ? run.getMetadata().getNamespace() : namespace;
+            System.out.println("fedtune local: " + manifests.shards().size() + " shards, run " + run.getMetadata().getName()
+                    + ", " + run.getSpec().rounds + " rounds; work folder " + work);
+            try (LocalCluster cluster = LocalCluster.start(layout, manifests, new CrdSchemaValidator(), data, model, work,
+                    slots != null ? slots : Runtime.getRuntime().availableProcessors())) {
+                Path kubeconfig = cluster.api().writeKubeconfig(work.resolve("kubeconfig"));
+                System.out.println("S3 silos: " + cluster.silos().stream().map(S3Silo::endpoint).toList()
+                        + "; API server " + cluster.api().url() + " (kubeconfig: " + kubeconfig + ")");
+                cluster.apply(manifests, ns);
+                FederatedRun end = new ProgressView(cluster.client(), ns, run.getMetadata().getName(), System.out)
+                        .follow(parse(timeout));
+                summarize(end);
+                Path report = RunReport.write(end, cluster, work.resolve("report.html"));
+                System.out.println("Report: " + report);
+                System.out.println("Objects stay on disk under " + work.resolve("s3"));
+                if (keepRunning) {
+                    System.out.println("Keeping the API server and S3 up; Ctrl-C to stop.");
+                    Thread.currentThread().join();
+                }
+                return end != null && end.getStatus() != null && end.getStatus().phase == Phase.Succeeded ? 0 : 1;
+            } catch (InvalidManifests e) {
+                System.err.println(e.getMessage());
+                return 2;
+            }
+        }
+
+        private static void summarize(FederatedRun run) {
+            if (run == null || run.getStatus() == null) {
+                System.out.println("The run has no status.");
+                return;
+            }
+            FederatedRunStatus s = run.getStatus();
+            System.out.println();
+            System.out.printf(Locale.ROOT, "%-6s %-11s %-24s %-9s %-11s %-11s %s%n",
+                    "ROUND", "OUTCOME", "PARTICIPANTS", "REFUSED", "TRAIN-LOSS", "EVAL-LOSS", "SECONDS(train/agg)");
+            for (RoundSummary r : s.history) {
+                System.out.printf(Locale.ROOT, "%-6d %-11s %-24s %-9d %-11s %-11s %s/%s%n", r.round, r.outcome,
+                        String.join(",", r.participants), r.refused.size(), fmt(r.meanTrainLoss), fmt(r.globalEvalLoss),
+                        fmt0(r.trainingSeconds), fmt0(r.aggregationSeconds));
+            }
+            System.out.println();
+            System.out.println("Phase: " + s.phase + " (" + s.conditions.stream()
+                    .filter(c -> "True".equals(c.getStatus())).map(c -> c.getType() + "/" + c.getReason()).toList() + ")");
+            if (s.bestAdapter != null) {
+                System.out.printf(Locale.ROOT, "Best global adapter: %s (round %d, eval loss %.4f, sha256 %s)%n",
+                        s.bestAdapter.uri, s.bestAdapter.round, s.bestAdapter.evalLoss, s.bestAdapter.sha256);
+            }
+        }
+
+        private static String fmt(Double v) {
+            return v == null ? "-" : String.format(Locale.ROOT, "%.4f", v);
+        }
+
+        private static String fmt0(Double v) {
+            return v == null ? "-" : String.format(Locale.ROOT, "%.0f", v);
+        }
+
+        static Duration parse(String d) {
+            return Duration.parse("PT" + d.toUpperCase(Locale.ROOT));
+        }
+    }
+
+    static {
+        // Quiet third-party logs; the progress table is the output.
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+    }
+
+}

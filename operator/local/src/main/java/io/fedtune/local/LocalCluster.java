@@ -1,0 +1,145 @@
+package io.fedtune.local;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fedtune.operator.validation.ResourceValidator;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything a federated run needs on one machine, started in order: S3 silos (seeded with the base model and each
+ * shard's data), the in-process Kubernetes API, the local pod runner and the operator process. Closing it stops all;
+ * the objects stay on disk under the work folder.
+ */
+public final class LocalCluster implements AutoCloseable {
+    /** The image local mode's operator gives trainer pods; the pod runner runs it as the trainer jar. */
+    public static final String TRAINER_IMAGE = "ghcr.io/fedtune/fedtune-trainer:0.1.0";
+
+    private final RepoLayout layout;
+    private final Path workDir;
+    private final List<S3Silo> silos = new ArrayList<>();
+    private EmbeddedApiServer api;
+    private LocalPodRunner pods;
+    private OperatorProcess operator;
+
+    private LocalCluster(RepoLayout layout, Path workDir) {
+        this.layout = layout;
+        this.workDir = workDir;
+    }
+
+    /**
+     * Validates the manifests, then starts the parts and seeds storage. Nothing starts when a manifest is invalid.
+     *
+     * @param dataDir   local mirror of the objects the manifests reference: dataDir/bucket/key
+     * @param baseModel local folder uploaded to every run's spec.baseModel.uri
+     * @param podSlots  how many pods run at once
+     */
+    public static LocalCluster start(RepoLayout layout, Manifests manifests, ResourceValidator validator, Path dataDir,
+                                     Path baseModel, Path workDir, int podSlots) throws Exception {
+        refuseInvalid(manifests, validator);
+        LocalCluster cluster = new LocalCluster(layout, Files.createDirectories(workDir));
+        try {
+            cluster.startSilos(manifests, dataDir, baseModel);
+            cluster.api = EmbeddedApiServer.start(layout.crds(), OperatorProcess.freePort());
+            cluster.pods = new LocalPodRunner(cluster.api.client(),
+                    new TrainerJarCommand(layout.trainerJar(), Files.createDirectories(workDir.resolve("djl-cache"))),
+                    Files.createDirectories(workDir.resolve("pods")), podSlots).start();
+            cluster.startOperator();
+            return cluster;
+        } catch (Exception e) {
+            cluster.close();
+            throw e;
+        }
+    }
+
+    /** Checks every fedtune resource against the CRD schema and CEL rules, like an API server would on create. */
+    public static void refuseInvalid(Manifests manifests, ResourceValidator validator) throws InvalidManifests {
+        List<String> problems = new ArrayList<>();
+        for (HasMetadata r : manifests.resources()) {
+            if (r.getApiVersion() != null && r.getApiVersion().startsWith("fedtune.io/")) {
+                validator.validate(r, null).forEach(v -> problems.add(InvalidManifests.describe(r, v)));
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new InvalidManifests(problems);
+        }
+    }
+
+    private void startSilos(Manifests manifests, Path dataDir, Path baseModel) throws Exception {
+        Map<String, Path> overrides = new java.util.HashMap<>();
+        manifests.runs().forEach(r -> overrides.put(r.getSpec().baseModel.uri, baseModel));
+        ObjectSeeder seeder = new ObjectSeeder(dataDir, overrides);
+        int i = 0;
+        for (Silo plan : SiloPlan.of(manifests)) {
+            Path dir = Files.createDirectories(workDir.resolve("s3").resolve("silo-" + (i++) + "-" + plan.owner().replaceAll("[^a-z0-9-]", "-")));
+            S3Silo silo = S3Silo.start(layout.s3proxyJar(), plan.endpoint(), plan.accessKey(), plan.secretKey(), dir);
+            silos.add(silo);
+            seeder.seed(silo, plan);
+        }
+    }
+
+    /** Creates the resources in the API, Secrets first, runs last. */
+    public void apply(Manifests manifests, String namespace) {
+        for (HasMetadata r : manifests.resources()) {
+            if (r.getMetadata().getNamespace() == null) {
+                r.getMetadata().setNamespace(namespace);
+            }
+            api.client().resource(r).create();
+        }
+    }
+
+    /** Starts (or, after {@link #stopOperator}, restarts) the operator process. */
+    public void startOperator() throws IOException, InterruptedException {
+        operator = OperatorProcess.start(layout.operatorJar(), api.url(), TRAINER_IMAGE, workDir.resolve("operator.log"));
+    }
+
+    /** Kills the operator at once, mid-whatever it was doing. */
+    public void killOperator() throws InterruptedException {
+        operator.kill();
+        operator = null;
+    }
+
+    public KubernetesClient client() {
+        return api.client();
+    }
+
+    public EmbeddedApiServer api() {
+        return api;
+    }
+
+    public LocalPodRunner pods() {
+        return pods;
+    }
+
+    public List<S3Silo> silos() {
+        return silos;
+    }
+
+    /** The silo serving an endpoint. */
+    public S3Silo silo(String endpoint) {
+        return silos.stream().filter(s -> s.endpoint().equals(endpoint)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no silo at " + endpoint));
+    }
+
+    public Path workDir() {
+        return workDir;
+    }
+
+    @Override
+    public void close() {
+        if (operator != null) {
+            operator.close();
+        }
+        if (pods != null) {
+            pods.close();
+        }
+        if (api != null) {
+            api.close();
+        }
+        silos.forEach(S3Silo::close);
+    }
+}

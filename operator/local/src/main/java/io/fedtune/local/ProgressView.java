@@ -1,0 +1,113 @@
+package io.fedtune.local;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fedtune.api.v1alpha1.FederatedRun;
+import io.fedtune.api.v1alpha1.FederatedRunStatus;
+import io.fedtune.api.v1alpha1.Phase;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Live progress of a run, in the spirit of `kubectl get -w`: a row whenever what it shows changes, with a bar for the
+ * round's trainers. Driven by watch events on the run and its pods.
+ */
+public final class ProgressView {
+    private static final String HEADER = String.format(Locale.ROOT, "%-8s %-22s %-10s %-7s %-12s %-10s %-10s %s",
+            "ELAPSED", "NAME", "PHASE", "ROUND", "STAGE", "EVAL-LOSS", "BEST", "TRAINERS");
+
+    private final KubernetesClient client;
+    private final String namespace;
+    private final String run;
+    private final PrintStream out;
+    private final Instant start = Instant.now();
+    private String lastRow;
+
+    public ProgressView(KubernetesClient client, String namespace, String run, PrintStream out) {
+        this.client = client;
+        this.namespace = namespace;
+        this.run = run;
+        this.out = out;
+    }
+
+    /** Prints progress until the run succeeds or fails, or the timeout passes; returns the last status seen. */
+    public FederatedRun follow(Duration timeout) throws InterruptedException {
+        out.println(HEADER);
+        CountDownLatch finished = new CountDownLatch(1);
+        Runnable refresh = () -> {
+            FederatedRun r = client.resources(FederatedRun.class).inNamespace(namespace).withName(run).get();
+            if (r != null) {
+                render(r);
+                if (isFinished(r)) {
+                    finished.countDown();
+                }
+            }
+        };
+        try (var runs = client.resources(FederatedRun.class).inNamespace(namespace).withName(run).inform(new OnChange<>(refresh));
+             var pods = client.pods().inNamespace(namespace).withLabel("fedtune.io/run", run).inform(new OnChange<>(refresh))) {
+            finished.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        return client.resources(FederatedRun.class).inNamespace(namespace).withName(run).get();
+    }
+
+    static boolean isFinished(FederatedRun r) {
+        Phase phase = r.getStatus() == null ? null : r.getStatus().phase;
+        return phase == Phase.Succeeded || phase == Phase.Failed;
+    }
+
+    private synchronized void render(FederatedRun r) {
+        FederatedRunStatus s = r.getStatus() == null ? new FederatedRunStatus() : r.getStatus();
+        String row = String.format(Locale.ROOT, "%-22s %-10s %-7s %-12s %-10s %-10s %s",
+                r.getMetadata().getName(), s.phase, s.progress, s.stage,
+                loss(s.latestAdapter == null ? null : s.latestAdapter.evalLoss),
+                loss(s.bestAdapter == null ? null : s.bestAdapter.evalLoss),
+                trainerBar(s.currentRound));
+        if (!Objects.equals(row, lastRow)) {
+            lastRow = row;
+            Duration elapsed = Duration.between(start, Instant.now());
+            out.printf(Locale.ROOT, "%-8s %s%n", String.format(Locale.ROOT, "%d:%02d", elapsed.toMinutes(), elapsed.toSecondsPart()), row);
+        }
+    }
+
+    private String trainerBar(Integer round) {
+        if (round == null) {
+            return "";
+        }
+        List<Pod> trainers = client.pods().inNamespace(namespace).withLabel("fedtune.io/run", run)
+                .withLabel("fedtune.io/round", round.toString()).withLabel("fedtune.io/role", "train").list().getItems();
+        long done = trainers.stream().filter(p -> p.getStatus() != null && "Succeeded".equals(p.getStatus().getPhase())).count();
+        long runningNow = trainers.stream().filter(p -> p.getStatus() != null && "Running".equals(p.getStatus().getPhase())).count();
+        long failed = trainers.stream().filter(p -> p.getStatus() != null && "Failed".equals(p.getStatus().getPhase())).count();
+        int width = 12;
+        int filled = trainers.isEmpty() ? 0 : (int) (width * done / trainers.size());
+        return "[" + "#".repeat(filled) + ".".repeat(width - filled) + "] " + done + " done, " + runningNow + " running"
+                + (failed > 0 ? ", " + failed + " failed" : "");
+    }
+
+    private static String loss(Double v) {
+        return v == null ? "-" : String.format(Locale.ROOT, "%.4f", v);
+    }
+
+    private record OnChange<T>(Runnable action) implements io.fabric8.kubernetes.client.informers.ResourceEventHandler<T> {
+        @Override
+        public void onAdd(T obj) {
+            action.run();
+        }
+
+        @Override
+        public void onUpdate(T oldObj, T newObj) {
+            action.run();
+        }
+
+        @Override
+        public void onDelete(T obj, boolean deletedFinalStateUnknown) {
+            action.run();
+        }
+    }
+}

@@ -1,0 +1,211 @@
+package io.fedtune.local;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fedtune.api.contract.ObjectLayout;
+import io.fedtune.api.v1alpha1.FederatedRun;
+import io.fedtune.api.v1alpha1.RoundSummary;
+import io.minio.GetObjectArgs;
+import io.minio.ListObjectsArgs;
+import io.minio.MinioClient;
+import io.minio.Result;
+import io.minio.messages.Item;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A report a person can open: global eval loss per round for each eval set, each shard's train loss per round, and
+ * the last round's eval loss by context-length class, as an HTML page with inline SVG charts.
+ */
+public final class RunReport {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String[] COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"};
+
+    private RunReport() {
+    }
+
+    public static Path write(FederatedRun run, LocalCluster cluster, Path file) throws IOException {
+        if (run == null || run.getStatus() == null) {
+            Files.writeString(file, "<html><body><p>The run has no status.</p></body></html>");
+            return file;
+        }
+        var storage = run.getSpec().storage;
+        MinioClient s3 = cluster.silo(storage.endpoint).client();
+        ObjectLayout layout = new ObjectLayout(storage.bucket, storage.prefix, run.getMetadata().getNamespace(), run.getMetadata().getName());
+
+        Map<String, Map<Integer, Double>> evalBySet = new TreeMap<>();
+        Map<String, Map<Integer, Double>> trainByShard = new TreeMap<>();
+        JsonNode lastGlobal = null;
+        for (RoundSummary r : run.getStatus().history) {
+            r.evalLosses.forEach((set, loss) -> evalBySet.computeIfAbsent(set, k -> new TreeMap<>()).put(r.round, loss));
+            if (r.evalLosses.isEmpty() && r.globalEvalLoss != null) {
+                evalBySet.computeIfAbsent("global", k -> new TreeMap<>()).put(r.round, r.globalEvalLoss);
+            }
+            for (var shardManifest : shardManifests(s3, layout, r.round).entrySet()) {
+                JsonNode loss = shardManifest.getValue().path("trainLoss");
+                if (loss.isNumber()) {
+                    trainByShard.computeIfAbsent(shardManifest.getKey(), k -> new TreeMap<>()).put(r.round, loss.asDouble());
+                }
+            }
+            JsonNode global = read(s3, S3Uri.parse(layout.globalAdapter(r.round) + "/manifest.json"));
+            if (global != null) {
+                lastGlobal = global;
+            }
+        }
+
+        StringBuilder html = new StringBuilder();
+        html.append("<!doctype html><html><head><meta charset=\"utf-8\"><title>fedtune: ")
+                .append(esc(run.getMetadata().getName())).append("</title><style>body{font-family:sans-serif;margin:2em;max-width:60em}"
+                        + "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:right}"
+                        + "th{background:#f4f4f4}</style></head><body>");
+        html.append("<h1>FederatedRun ").append(esc(run.getMetadata().getName())).append("</h1>");
+        html.append("<p>Phase <b>").append(run.getStatus().phase).append("</b>, ").append(run.getStatus().completedRounds)
+                .append(" rounds. ");
+        if (run.getStatus().bestAdapter != null) {
+            html.append("Best adapter: <code>").append(esc(run.getStatus().bestAdapter.uri)).append("</code> (round ")
+                    .append(run.getStatus().bestAdapter.round).append(").");
+        }
+        html.append("</p><h2>Global eval loss per round</h2>").append(chart(evalBySet, "eval loss"));
+        html.append("<h2>Shard train loss per round</h2>").append(chart(trainByShard, "train loss"));
+        html.append("<h2>Rounds</h2><table><tr><th>round</th><th>outcome</th><th>participants</th><th>refused</th>"
+                + "<th>mean train loss</th><th>global eval loss</th></tr>");
+        for (RoundSummary r : run.getStatus().history) {
+            html.append("<tr><td>").append(r.round).append("</td><td>").append(r.outcome).append("</td><td>")
+                    .append(esc(String.join(", ", r.participants))).append("</td><td>")
+                    .append(esc(r.refused.stream().map(x -> x.shard + ": " + x.reason).toList().toString())).append("</td><td>")
+                    .append(fmt(r.meanTrainLoss)).append("</td><td>").append(fmt(r.globalEvalLoss)).append("</td></tr>");
+        }
+        html.append("</table>");
+        if (lastGlobal != null) {
+            html.append("<h2>Last round: eval loss by context-length class</h2>").append(lengthClassTable(lastGlobal));
+        }
+        html.append("</body></html>");
+        Files.writeString(file, html);
+        return file;
+    }
+
+    /** The latest attempt's manifest of each shard in a round. */
+    private static Map<String, JsonNode> shardManifests(MinioClient s3, ObjectLayout layout, int round) {
+        S3Uri shards = S3Uri.parse(layout.round(round) + "/shards/");
+        Map<String, String> latest = new TreeMap<>();
+        for (Result<Item> result : s3.listObjects(ListObjectsArgs.builder().bucket(shards.bucket()).prefix(shards.key()).recursive(true).build())) {
+            try {
+                String key = result.get().objectName();
+                if (key.endsWith("/manifest.json")) {
+                    String shard = key.substring(shards.key().length()).split("/")[0];
+                    latest.merge(shard, key, (a, b) -> attempt(a) >= attempt(b) ? a : b);
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException("listing " + shards + ": " + e.getMessage(), e);
+            }
+        }
+        Map<String, JsonNode> out = new LinkedHashMap<>();
+        latest.forEach((shard, key) -> {
+            JsonNode m = read(s3, new S3Uri(shards.bucket(), key));
+            if (m != null) {
+                out.put(shard, m);
+            }
+        });
+        return out;
+    }
+
+    private static int attempt(String key) {
+        var m = java.util.regex.Pattern.compile("attempt-(\\d+)").matcher(key);
+        return m.find() ? Integer.parseInt(m.group(1)) : 0;
+    }
+
+    private static JsonNode read(MinioClient s3, S3Uri uri) {
+        try (InputStream in = s3.getObject(GetObjectArgs.builder().bucket(uri.bucket()).object(uri.key()).build())) {
+            return JSON.readTree(in);
+        } catch (Exception missing) {
+            return null;
+        }
+    }
+
+    /** Rows: eval set; columns: context-length class; from the aggregator manifest's per-class losses. */
+    private static String lengthClassTable(JsonNode manifest) {
+        JsonNode evals = manifest.path("evaluation");
+        if (!evals.isObject() && !evals.isArray()) {
+            return "<p>No per-class evaluation in the aggregator manifest.</p>";
+        }
+        StringBuilder t = new StringBuilder("<table><tr><th>eval set</th><th>class</th><th>loss</th><th>tokens</th></tr>");
+        List<JsonNode> sets = new ArrayList<>();
+        evals.forEach(sets::add);
+        for (JsonNode set : sets) {
+            String name = set.path("name").asText();
+            set.path("byLengthClass").fields().forEachRemaining(e -> t.append("<tr><td>").append(esc(name)).append("</td><td>")
+                    .append(esc(e.getKey())).append("</td><td>").append(fmt(e.getValue().path("loss").asDouble()))
+                    .append("</td><td>").append(e.getValue().path("tokens").asLong()).append("</td></tr>"));
+        }
+        return t.append("</table>").toString();
+    }
+
+    /** A line chart, one series per key, x = round. */
+    static String chart(Map<String, Map<Integer, Double>> series, String yLabel) {
+        if (series.isEmpty()) {
+            return "<p>No data.</p>";
+        }
+        int w = 640;
+        int h = 300;
+        int pad = 50;
+        int maxRound = series.values().stream().flatMap(m -> m.keySet().stream()).max(Integer::compare).orElse(1);
+        int minRound = series.values().stream().flatMap(m -> m.keySet().stream()).min(Integer::compare).orElse(1);
+        double lo = series.values().stream().flatMap(m -> m.values().stream()).min(Double::compare).orElse(0.0);
+        double hi = series.values().stream().flatMap(m -> m.values().stream()).max(Double::compare).orElse(1.0);
+        if (hi - lo < 1e-9) {
+            hi = lo + 1;
+        }
+        double yLo = lo - 0.05 * (hi - lo);
+        double yHi = hi + 0.05 * (hi - lo);
+        StringBuilder svg = new StringBuilder(String.format(Locale.ROOT,
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-size=\"11\">", w + 160, h));
+        svg.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#000\"/>", pad, h - pad, w, h - pad));
+        svg.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"10\" x2=\"%d\" y2=\"%d\" stroke=\"#000\"/>", pad, pad, h - pad));
+        for (int i = 0; i <= 4; i++) {
+            double v = yLo + (yHi - yLo) * i / 4;
+            double y = (h - pad) - (h - pad - 10) * i / 4.0;
+            svg.append(String.format(Locale.ROOT, "<text x=\"4\" y=\"%.1f\">%.3f</text>", y + 4, v));
+        }
+        for (int r = minRound; r <= maxRound; r++) {
+            svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%d</text>",
+                    x(r, minRound, maxRound, pad, w), h - pad + 16, r));
+        }
+        svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">round</text>", (pad + w) / 2, h - 8));
+        svg.append(String.format(Locale.ROOT, "<text x=\"12\" y=\"10\">%s</text>", esc(yLabel)));
+        int c = 0;
+        for (var e : series.entrySet()) {
+            String color = COLORS[c % COLORS.length];
+            StringBuilder points = new StringBuilder();
+            for (var p : e.getValue().entrySet()) {
+                double px = x(p.getKey(), minRound, maxRound, pad, w);
+                double py = (h - pad) - (h - pad - 10) * (p.getValue() - yLo) / (yHi - yLo);
+                points.append(String.format(Locale.ROOT, "%.1f,%.1f ", px, py));
+                svg.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>", px, py, color));
+            }
+            svg.append(String.format(Locale.ROOT, "<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"/>", points, color));
+            svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" fill=\"%s\">%s</text>", w + 10, 20 + 16 * c, color, esc(e.getKey())));
+            c++;
+        }
+        return svg.append("</svg>").toString();
+    }
+
+    private static double x(int round, int min, int max, int pad, int w) {
+        return max == min ? (pad + w) / 2.0 : pad + 20 + (w - pad - 40) * (round - min) / (double) (max - min);
+    }
+
+    private static String fmt(Double v) {
+        return v == null ? "-" : String.format(Locale.ROOT, "%.4f", v);
+    }
+
+    private static String esc(String s) {
+        return s == null ? "" : s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+    }
+}

@@ -1,0 +1,233 @@
+package io.fedtune.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fedtune.api.contract.ObjectLayout;
+import io.fedtune.api.v1alpha1.ClientShard;
+import io.fedtune.api.v1alpha1.FederatedRun;
+import io.fedtune.api.v1alpha1.Phase;
+import io.fedtune.operator.validation.CrdSchemaValidator;
+import io.minio.GetObjectArgs;
+import io.minio.ListObjectsArgs;
+import io.minio.MinioClient;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * End to end on one machine, through real parts: the quickstart's manifests (made smaller), s3proxy silos, the
+ * in-process API server, trainer processes from the trainer jar and the operator process from its Quarkus build.
+ * Each test runs the quickstart in its own namespace; assertions read status and the objects in the store.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class QuickstartE2ETest {
+    private static final Duration RUN_TIMEOUT = Duration.ofMinutes(8);
+    private static final int ROUNDS = 2;
+
+    private RepoLayout layout;
+    private LocalCluster cluster;
+    private Path quickstart;
+    private String uninterruptedSha;
+
+    @BeforeAll
+    void startCluster() throws Exception {
+        layout = RepoLayout.find();
+        quickstart = layout.root().resolve("examples/quickstart");
+        Path work = Files.createDirectories(layout.root().resolve("operator/local/target/e2e"));
+        cluster = LocalCluster.start(layout, smaller(Manifests.load(quickstart)), new CrdSchemaValidator(),
+                quickstart.resolve("data"), layout.baseModel(), work, 2);
+    }
+
+    @AfterAll
+    void stopCluster() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void quickstartRunsToSuccessWithAdaptersInTheStoreAndShardDataOnlyInItsSilo() throws Exception {
+        FederatedRun run = runToEnd("e2e-full", ns -> { });
+
+        assertThat(run.getStatus().phase).isEqualTo(Phase.Succeeded);
+        assertThat(condition(run, "Succeeded")).isEqualTo("True");
+        assertThat(run.getStatus().history).hasSize(ROUNDS);
+        assertThat(run.getStatus().history).allSatisfy(r -> assertThat(r.participants).isNotEmpty());
+
+        var best = run.getStatus().bestAdapter;
+        MinioClient runStore = cluster.silo(run.getSpec().storage.endpoint).client();
+        S3Uri adapter = S3Uri.parse(best.uri + "/adapter_model.safetensors");
+        assertThat(sha256(runStore, adapter)).isEqualTo(best.sha256);
+
+        ObjectLayout objects = layoutOf(run);
+        for (int round = 1; round <= ROUNDS; round++) {
+            assertThat(keys(runStore, S3Uri.parse(objects.round(round) + "/shards/")))
+                    .as("round %d shard adapters", round)
+                    .anyMatch(k -> k.endsWith("adapter_model.safetensors"))
+                    .noneMatch(k -> k.endsWith(".jsonl"));
+        }
+        for (ClientShard shard : smaller(Manifests.load(quickstart)).shards()) {
+            String dataEndpoint = shard.getSpec().data.endpoint;
+            assertThat(dataEndpoint).as("each shard keeps its data in its own silo").isNotEqualTo(run.getSpec().storage.endpoint);
+        }
+        uninterruptedSha = best.sha256;
+
+        Path report = RunReport.write(run, cluster, cluster.workDir().resolve("e2e-full-report.html"));
+        assertThat(Files.readString(report)).contains("<svg").contains("e2e-full");
+    }
+
+    @Test
+    @Order(2)
+    void aTrainerKilledMidRoundIsRetriedAndTheRunSucceeds() throws Exception {
+        String ns = "e2e-killed";
+        List<String> killed = new ArrayList<>();
+        FederatedRun run = runToEnd(ns, namespace -> {
+            Pod trainer = awaitPod(namespace, p -> "train".equals(label(p, "fedtune.io/role"))
+                    && "1".equals(label(p, "fedtune.io/attempt")) && "Running".equals(p.getStatus().getPhase()));
+            ProcessHandle process = cluster.pods().process(namespace, trainer.getMetadata().getName()).orElseThrow();
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+            killed.add(label(trainer, "fedtune.io/shard"));
+        });
+
+        assertThat(run.getStatus().phase).isEqualTo(Phase.Succeeded);
+        String shard = killed.get(0);
+        assertThat(cluster.client().pods().inNamespace(ns).withLabel("fedtune.io/shard", shard)
+                .withLabel("fedtune.io/round", "1").list().getItems())
+                .as("the killed trainer failed and a second attempt succeeded")
+                .anyMatch(p -> "Failed".equals(p.getStatus().getPhase()))
+                .anyMatch(p -> "2".equals(label(p, "fedtune.io/attempt")) && "Succeeded".equals(p.getStatus().getPhase()));
+        assertThat(run.getStatus().history.get(0).participants).contains(shard);
+    }
+
+    @Test
+    @Order(3)
+    void theOperatorReplacedMidRunFinishesWithTheSameAdapterAsAnUninterruptedRun() throws Exception {
+        FederatedRun run = runToEnd("e2e-restart", namespace -> {
+            awaitPod(namespace, p -> "2".equals(label(p, "fedtune.io/round")) && "train".equals(label(p, "fedtune.io/role")));
+            try {
+                cluster.killOperator();
+                cluster.startOperator();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+
+        assertThat(run.getStatus().phase).isEqualTo(Phase.Succeeded);
+        assertThat(run.getStatus().history).extracting(r -> r.round).containsExactly(1, 2);
+        assertThat(cluster.client().pods().inNamespace("e2e-restart").withLabel("fedtune.io/role", "aggregate").list().getItems())
+                .as("one aggregation per round, none repeated after the restart")
+                .extracting(p -> label(p, "fedtune.io/round")).containsExactlyInAnyOrder("1", "2");
+        assertThat(uninterruptedSha).as("needs the uninterrupted run first").isNotNull();
+        assertThat(run.getStatus().bestAdapter.sha256).isEqualTo(uninterruptedSha);
+    }
+
+    @Test
+    @Order(4)
+    void anInvalidResourceIsRefusedAtApplyAndNothingStarts() throws Exception {
+        Manifests manifests = smaller(Manifests.load(quickstart));
+        manifests.runs().get(0).getSpec().lora.rank = 0;
+        manifests.shards().get(0).getSpec().data.train.uri = "https://not-s3/train.jsonl";
+
+        assertThatThrownBy(() -> LocalCluster.refuseInvalid(manifests, new CrdSchemaValidator()))
+                .isInstanceOf(InvalidManifests.class)
+                .satisfies(e -> assertThat(((InvalidManifests) e).problems())
+                        .anyMatch(p -> p.contains("spec.lora.rank"))
+                        .anyMatch(p -> p.contains("spec.data.train.uri")));
+    }
+
+    /** Applies the smaller quickstart in its own namespace, runs an action once it is applied, waits for the end. */
+    private FederatedRun runToEnd(String namespace, java.util.function.Consumer<String> during) throws Exception {
+        Manifests manifests = smaller(Manifests.load(quickstart));
+        manifests.resources().forEach(r -> r.getMetadata().setNamespace(namespace));
+        cluster.apply(manifests, namespace);
+        during.accept(namespace);
+        String name = manifests.runs().get(0).getMetadata().getName();
+        await().atMost(RUN_TIMEOUT).pollInterval(Duration.ofMillis(500)).until(() -> {
+            FederatedRun r = cluster.client().resources(FederatedRun.class).inNamespace(namespace).withName(name).get();
+            return r != null && ProgressView.isFinished(r);
+        });
+        return cluster.client().resources(FederatedRun.class).inNamespace(namespace).withName(name).get();
+    }
+
+    private Pod awaitPod(String namespace, Predicate<Pod> match) {
+        return await().atMost(RUN_TIMEOUT).pollInterval(Duration.ofMillis(200)).until(() -> cluster.client().pods()
+                        .inNamespace(namespace).list().getItems().stream()
+                        .filter(p -> p.getStatus() != null && p.getStatus().getPhase() != null).filter(match).findFirst(),
+                java.util.Optional::isPresent).orElseThrow();
+    }
+
+    /** The quickstart, made small enough for CI: fewer rounds and steps, S3 on other ports than a person's quickstart. */
+    static Manifests smaller(Manifests m) {
+        for (FederatedRun run : m.runs()) {
+            run.getSpec().rounds = ROUNDS;
+            run.getSpec().training.steps = 4;
+            run.getSpec().training.epochs = null;
+            run.getSpec().training.batchSize = 4;
+            run.getSpec().participation.roundTimeout = "5m";
+            run.getSpec().participation.retryBackoff = "1s";
+            run.getSpec().storage.endpoint = shiftPort(run.getSpec().storage.endpoint);
+        }
+        for (ClientShard shard : m.shards()) {
+            if (shard.getSpec().data.endpoint != null) {
+                shard.getSpec().data.endpoint = shiftPort(shard.getSpec().data.endpoint);
+            }
+        }
+        return m;
+    }
+
+    private static String shiftPort(String endpoint) {
+        URI uri = URI.create(endpoint);
+        return uri.getScheme() + "://" + uri.getHost() + ":" + (uri.getPort() + 20000);
+    }
+
+    private static ObjectLayout layoutOf(FederatedRun run) {
+        var s = run.getSpec().storage;
+        return new ObjectLayout(s.bucket, s.prefix, run.getMetadata().getNamespace(), run.getMetadata().getName());
+    }
+
+    private static List<String> keys(MinioClient s3, S3Uri prefix) throws Exception {
+        List<String> keys = new ArrayList<>();
+        for (var item : s3.listObjects(ListObjectsArgs.builder().bucket(prefix.bucket()).prefix(prefix.key()).recursive(true).build())) {
+            keys.add(item.get().objectName());
+        }
+        return keys;
+    }
+
+    private static String sha256(MinioClient s3, S3Uri uri) throws Exception {
+        try (InputStream in = s3.getObject(GetObjectArgs.builder().bucket(uri.bucket()).object(uri.key()).build())) {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(in.readAllBytes()));
+        }
+    }
+
+    private static String condition(FederatedRun run, String type) {
+        return run.getStatus().conditions.stream().filter(c -> type.equals(c.getType())).map(c -> c.getStatus())
+                .findFirst().orElse(null);
+    }
+
+    private static String label(HasMetadata r, String key) {
+        Map<String, String> labels = r.getMetadata().getLabels();
+        return labels == null ? null : labels.get(key);
+    }
+}
