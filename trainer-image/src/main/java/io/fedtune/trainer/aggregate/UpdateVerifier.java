@@ -1,0 +1,347 @@
+package io.fedtune.trainer.aggregate;
+
+import io.fedtune.api.contract.ContractJson;
+import io.fedtune.trainer.adapter.Adapter;
+import io.fedtune.trainer.adapter.AdapterConfig;
+import io.fedtune.trainer.aggregate.combine.LoraFactors;
+import io.fedtune.trainer.aggregate.combine.ProductNorm;
+import io.fedtune.trainer.safetensors.Dtype;
+import io.fedtune.trainer.safetensors.SafetensorsReader;
+import io.fedtune.trainer.safetensors.TensorInfo;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Checks one shard's update before it may count: SHA-256 against what the trainer reported and its manifest lists,
+ * a well-formed safetensors file and adapter_config.json, tensor names, shapes and rank as the run expects, every value
+ * finite; and measures the update's norm. The file is read once, sequentially, hashing and checking as it goes.
+ */
+public final class UpdateVerifier {
+    /** Which part of an adapter makes up "the update" whose norm is measured. */
+    public enum NormOf {
+        /** All factors, coordinate-wise against the previous global adapter (FedAvg). */
+        FACTORS,
+        /** B only: A is frozen and shared (FFA). */
+        B_FACTORS,
+        /** The weight update s·B·A against the previous global one (ExactProduct). */
+        PRODUCT
+    }
+
+    private final AdapterLayout layout;
+    private final Integer requiredRank;
+    private final NormOf normOf;
+    private final GlobalAdapter previous;
+
+    /**
+     * @param requiredRank the rank every update must have, or null where ranks may differ (heterogeneous LoRA)
+     * @param previous     the adapter the round started from, or null in the first round
+     */
+    public UpdateVerifier(AdapterLayout layout, Integer requiredRank, NormOf normOf, GlobalAdapter previous) {
+        this.layout = layout;
+        this.requiredRank = requiredRank;
+        this.normOf = normOf;
+        this.previous = previous;
+    }
+
+    public VerifiedUpdate verify(OfferedUpdate offered) throws UpdateRefused, IOException {
+        Path dir = offered.dir();
+        Path weights = dir.resolve(Adapter.WEIGHTS_FILE);
+        if (!Files.isRegularFile(weights) || !Files.isRegularFile(dir.resolve(AdapterConfig.FILE))) {
+            throw new UpdateRefused(RefusalReason.Missing, "no " + Adapter.WEIGHTS_FILE + " and " + AdapterConfig.FILE
+                    + " in " + dir);
+        }
+        String expected = expectedSha256(offered);
+        UpdateRefused problem = null;
+        SafetensorsReader reader = null;
+        try {
+            reader = SafetensorsReader.open(weights);
+        } catch (IOException e) {
+            problem = new UpdateRefused(RefusalReason.Malformed, "not a readable safetensors file: " + e.getMessage());
+        }
+        try {
+            int rank = -1;
+            if (reader != null) {
+                try {
+                    rank = checkNamesAndShapes(reader, offered);
+                } catch (UpdateRefused r) {
+                    problem = r;
+                }
+            }
+            AdapterConfig config = null;
+            try {
+                config = AdapterConfig.read(dir);
+            } catch (IOException | IllegalArgumentException e) {
+                if (problem == null) {
+                    problem = new UpdateRefused(RefusalReason.Malformed, e.getMessage());
+                }
+            }
+            Scan scan = new Scan(reader, problem == null ? rank : -1, config == null ? 1.0 : config.scaling());
+            String actual = scan.hashAndCheck(weights);
+            if (!actual.equalsIgnoreCase(expected)) {
+                throw new UpdateRefused(RefusalReason.ChecksumMismatch, "SHA-256 of " + Adapter.WEIGHTS_FILE + " is " + actual
+                        + ", expected " + expected);
+            }
+            if (problem != null) {
+                throw problem;
+            }
+            if (scan.nonFinite != null) {
+                throw new UpdateRefused(RefusalReason.NonFinite, scan.nonFinite);
+            }
+            if (config.r() != rank) {
+                throw new UpdateRefused(RefusalReason.WrongRank, AdapterConfig.FILE + " says r=" + config.r()
+                        + " but the tensors have rank " + rank);
+            }
+            return new VerifiedUpdate(offered, weights, rank, config.scaling(), Math.sqrt(scan.squaredNorm),
+                    scan.frozenADigest());
+        } finally {
+            if (reader != null) {
+                reader.close();
+            }
+        }
+    }
+
+    /** What the trainer reported, cross-checked with the shard's manifest.json where it lists the file. */
+    private static String expectedSha256(OfferedUpdate offered) throws UpdateRefused, IOException {
+        String reported = offered.sha256();
+        Path manifest = offered.dir().resolve("manifest.json");
+        String listed = null;
+        if (Files.isRegularFile(manifest)) {
+            try {
+                JsonNode files = ContractJson.mapper().readTree(Files.readString(manifest, StandardCharsets.UTF_8))
+                        .path("files");
+                if (files.path(Adapter.WEIGHTS_FILE).isTextual()) {
+                    listed = files.get(Adapter.WEIGHTS_FILE).asText();
+                }
+            } catch (IOException e) {
+                throw new UpdateRefused(RefusalReason.Malformed, "manifest.json is not valid JSON: " + e.getMessage());
+            }
+        }
+        if (reported != null && listed != null && !reported.equalsIgnoreCase(listed)) {
+            throw new UpdateRefused(RefusalReason.ChecksumMismatch, "the shard reported SHA-256 " + reported
+                    + " but its manifest.json lists " + listed);
+        }
+        String expected = reported != null ? reported : listed;
+        if (expected == null) {
+            throw new UpdateRefused(RefusalReason.ChecksumMismatch, "no SHA-256 reported for " + Adapter.WEIGHTS_FILE);
+        }
+        return expected;
+    }
+
+    /** Returns the update's rank. */
+    private int checkNamesAndShapes(SafetensorsReader reader, OfferedUpdate offered) throws UpdateRefused, IOException {
+        List<String> expectedNames = new ArrayList<>();
+        for (AdapterLayout.Module m : layout.modules()) {
+            expectedNames.add(m.aName());
+            expectedNames.add(m.bName());
+        }
+        List<String> names = reader.names();
+        if (!names.equals(expectedNames.stream().sorted().toList())) {
+            List<String> missing = new ArrayList<>(expectedNames);
+            missing.removeAll(names);
+            List<String> extra = new ArrayList<>(names);
+            extra.removeAll(expectedNames);
+            throw new UpdateRefused(RefusalReason.WrongShape, "tensors differ from the run's layout: missing "
+                    + abbreviate(missing) + ", unexpected " + abbreviate(extra));
+        }
+        int rank = (int) reader.info(layout.modules().get(0).aName()).shape()[0];
+        for (AdapterLayout.Module m : layout.modules()) {
+            long[] a = reader.info(m.aName()).shape();
+            long[] b = reader.info(m.bName()).shape();
+            if (a.length != 2 || b.length != 2 || a[1] != m.in() || b[0] != m.out()) {
+                throw new UpdateRefused(RefusalReason.WrongShape, m.aName() + " " + Arrays.toString(a) + " / lora_B "
+                        + Arrays.toString(b) + ", the model needs [r, " + m.in() + "] and [" + m.out() + ", r]");
+            }
+            if (a[0] != rank || b[1] != rank) {
+                throw new UpdateRefused(RefusalReason.WrongRank, m.aName() + " has rank " + a[0] + "/" + b[1]
+                        + ", other modules rank " + rank);
+            }
+        }
+        if (requiredRank != null && rank != requiredRank) {
+            throw new UpdateRefused(RefusalReason.WrongRank, "rank " + rank + ", the run's rank is " + requiredRank);
+        }
+        if (rank != offered.rank()) {
+            throw new UpdateRefused(RefusalReason.WrongRank, "rank " + rank + ", the shard reported " + offered.rank());
+        }
+        return rank;
+    }
+
+    private static String abbreviate(List<String> names) {
+        return names.size() <= 3 ? names.toString() : names.subList(0, 3) + " and " + (names.size() - 3) + " more";
+    }
+
+    /** One sequential pass over the file: SHA-256 of every byte, and the values of each tensor as it passes. */
+    private final class Scan {
+        private final SafetensorsReader reader;
+        private final int rank;
+        private final double scale;
+        private double squaredNorm;
+        private String nonFinite;
+        private final Map<String, float[]> pendingFactors = new HashMap<>();
+        private final Map<String, byte[]> aDigests = new TreeMap<>();
+        private final Map<String, AdapterLayout.Module> moduleOf = new HashMap<>();
+
+        /** @param rank the tensors' rank, or -1 to hash only (the header already failed a check) */
+        Scan(SafetensorsReader reader, int rank, double scale) {
+            this.reader = reader;
+            this.rank = rank;
+            this.scale = scale;
+            for (AdapterLayout.Module m : layout.modules()) {
+                moduleOf.put(m.aName(), m);
+                moduleOf.put(m.bName(), m);
+            }
+        }
+
+        String hashAndCheck(Path file) throws IOException {
+            MessageDigest sha = sha256();
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+                long size = channel.size();
+                ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+                long position = 0;
+                if (rank >= 0) {
+                    List<TensorInfo> byOffset = new ArrayList<>();
+                    for (String name : reader.names()) {
+                        byOffset.add(reader.info(name));
+                    }
+                    byOffset.sort(Comparator.comparingLong(TensorInfo::begin));
+                    long dataStart = size - (byOffset.isEmpty() ? 0 : byOffset.get(byOffset.size() - 1).end());
+                    position = digestRange(channel, sha, buf, 0, dataStart);
+                    for (TensorInfo t : byOffset) {
+                        int len = (int) t.byteLength();
+                        if (buf.capacity() < len) {
+                            buf = ByteBuffer.allocate(len).order(ByteOrder.LITTLE_ENDIAN);
+                        }
+                        buf.clear().limit(len);
+                        readFully(channel, buf, position);
+                        sha.update(buf.array(), 0, len);
+                        position += len;
+                        buf.flip();
+                        float[] values;
+                        if (t.dtype() == Dtype.F32) {
+                            values = new float[len / 4];
+                            buf.asFloatBuffer().get(values);
+                        } else {
+                            values = reader.readFloats(t.name());
+                        }
+                        check(t.name(), values);
+                    }
+                }
+                digestRange(channel, sha, buf, position, size);
+            }
+            return HexFormat.of().formatHex(sha.digest());
+        }
+
+        private long digestRange(FileChannel channel, MessageDigest sha, ByteBuffer buf, long from, long to)
+                throws IOException {
+            long position = from;
+            while (position < to) {
+                buf.clear().limit((int) Math.min(buf.capacity(), to - position));
+                int n = channel.read(buf, position);
+                if (n < 0) {
+                    break;
+                }
+                sha.update(buf.array(), 0, n);
+                position += n;
+            }
+            return position;
+        }
+
+        private void check(String name, float[] values) {
+            for (int i = 0; i < values.length; i++) {
+                if (!Float.isFinite(values[i])) {
+                    if (nonFinite == null) {
+                        nonFinite = name + "[" + i + "] is " + values[i];
+                    }
+                    return;
+                }
+            }
+            AdapterLayout.Module module = moduleOf.get(name);
+            boolean isA = name.equals(module.aName());
+            if (isA) {
+                aDigests.put(name, sha256().digest(floatBytes(values)));
+            }
+            switch (normOf) {
+                case FACTORS -> squaredNorm += squaredDistance(values, previous == null ? null : previous.tensor(name));
+                case B_FACTORS -> {
+                    if (!isA) {
+                        squaredNorm += squaredDistance(values, previous == null ? null : previous.tensor(name));
+                    }
+                }
+                case PRODUCT -> {
+                    float[] partner = pendingFactors.remove(isA ? module.bName() : module.aName());
+                    if (partner == null) {
+                        pendingFactors.put(name, values);
+                    } else {
+                        float[] a = isA ? values : partner;
+                        float[] b = isA ? partner : values;
+                        LoraFactors own = new LoraFactors(a, b, rank, module.in(), module.out(), scale);
+                        squaredNorm += previous == null ? ProductNorm.squared(List.of(own), new double[] {1})
+                                : ProductNorm.squared(List.of(own, previous.factors(module)), new double[] {1, -1});
+                    }
+                }
+            }
+        }
+
+        String frozenADigest() {
+            MessageDigest sha = sha256();
+            aDigests.values().forEach(sha::update);
+            return HexFormat.of().formatHex(sha.digest());
+        }
+    }
+
+    private static double squaredDistance(float[] x, float[] reference) {
+        double sum = 0;
+        if (reference == null) {
+            for (float v : x) {
+                sum += (double) v * v;
+            }
+        } else {
+            for (int i = 0; i < x.length; i++) {
+                double d = (double) x[i] - reference[i];
+                sum += d * d;
+            }
+        }
+        return sum;
+    }
+
+    static byte[] floatBytes(float[] values) {
+        ByteBuffer buf = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        buf.asFloatBuffer().put(values);
+        return buf.array();
+    }
+
+    private static void readFully(FileChannel channel, ByteBuffer buf, long position) throws IOException {
+        long p = position;
+        while (buf.hasRemaining()) {
+            int n = channel.read(buf, p);
+            if (n < 0) {
+                throw new IOException("unexpected end of file");
+            }
+            p += n;
+        }
+    }
+
+    static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

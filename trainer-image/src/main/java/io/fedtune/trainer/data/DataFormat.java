@@ -1,0 +1,58 @@
+package io.fedtune.trainer.data;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** How one JSONL record becomes segments: {"text"}, {"prompt","completion"} or chat {"messages"}. */
+public enum DataFormat {
+    TEXT,
+    PROMPT_COMPLETION,
+    CHAT;
+
+    public static DataFormat parse(String name) {
+        return switch (name.toLowerCase(Locale.ROOT).replace("_", "").replace("-", "")) {
+            case "text" -> TEXT;
+            case "promptcompletion" -> PROMPT_COMPLETION;
+            case "chat" -> CHAT;
+            default -> throw new IllegalArgumentException("unknown data format " + name + " (Text, PromptCompletion, Chat)");
+        };
+    }
+
+    /** The record's segments, or null when the record does not have this format's shape. */
+    List<Segment> segments(JsonNode record) {
+        if (record == null || !record.isObject()) {
+            return null;
+        }
+        return switch (this) {
+            case TEXT -> record.path("text").isTextual() && !record.get("text").asText().isBlank()
+                    ? List.of(new Segment(record.get("text").asText(), true)) : null;
+            case PROMPT_COMPLETION -> record.path("prompt").isTextual() && record.path("completion").isTextual()
+                    && !record.get("completion").asText().isEmpty()
+                    ? List.of(new Segment(record.get("prompt").asText(), false),
+                    new Segment(record.get("completion").asText(), true)) : null;
+            case CHAT -> chat(record.path("messages"));
+        };
+    }
+
+    private static List<Segment> chat(JsonNode messages) {
+        if (!messages.isArray() || messages.isEmpty()) {
+            return null;
+        }
+        List<Segment> out = new ArrayList<>();
+        boolean anyAssistant = false;
+        for (JsonNode m : messages) {
+            String role = m.path("role").asText(null);
+            if (role == null || !m.path("content").isTextual()) {
+                return null;
+            }
+            boolean assistant = role.equals("assistant");
+            anyAssistant |= assistant;
+            out.add(new Segment(role + ": ", false));
+            out.add(new Segment(m.get("content").asText() + "\n", assistant));
+        }
+        return anyAssistant ? out : null;
+    }
+}
