@@ -1,0 +1,55 @@
+package io.fedtune.operator.events;
+
+import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jboss.logging.Logger;
+
+/** Writes core/v1 Events; a failure to record one is logged and never fails a reconcile. */
+public final class KubernetesEvents implements RunEvents {
+    private static final Logger LOG = Logger.getLogger(KubernetesEvents.class);
+    private static final int MESSAGE_LIMIT = 1024;
+    private final KubernetesClient client;
+    private final AtomicLong sequence = new AtomicLong();
+
+    public KubernetesEvents(KubernetesClient client) {
+        this.client = client;
+    }
+
+    @Override
+    public void normal(HasMetadata about, String reason, String message) {
+        record(about, "Normal", reason, message);
+    }
+
+    @Override
+    public void warning(HasMetadata about, String reason, String message) {
+        record(about, "Warning", reason, message);
+    }
+
+    private void record(HasMetadata about, String type, String reason, String message) {
+        String now = Instant.now().toString();
+        String name = about.getMetadata().getName() + "." + Long.toHexString(System.nanoTime())
+                + Long.toHexString(sequence.incrementAndGet()).toLowerCase(Locale.ROOT);
+        try {
+            client.v1().events().inNamespace(about.getMetadata().getNamespace()).resource(new EventBuilder()
+                    .withNewMetadata().withName(name).withNamespace(about.getMetadata().getNamespace()).endMetadata()
+                    .withInvolvedObject(new ObjectReferenceBuilder()
+                            .withApiVersion(about.getApiVersion()).withKind(about.getKind())
+                            .withName(about.getMetadata().getName()).withNamespace(about.getMetadata().getNamespace())
+                            .withUid(about.getMetadata().getUid()).build())
+                    .withType(type).withReason(reason)
+                    .withMessage(message.length() > MESSAGE_LIMIT ? message.substring(0, MESSAGE_LIMIT) : message)
+                    .withFirstTimestamp(now).withLastTimestamp(now).withCount(1)
+                    .withNewSource().withComponent("fedtune-operator").endSource()
+                    .withReportingComponent("fedtune-operator")
+                    .build()).create();
+        } catch (KubernetesClientException e) {
+            LOG.warnf("could not record event %s on %s/%s: %s", reason, about.getKind(), about.getMetadata().getName(), e.getMessage());
+        }
+    }
+}

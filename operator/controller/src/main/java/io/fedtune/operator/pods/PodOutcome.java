@@ -1,0 +1,96 @@
+package io.fedtune.operator.pods;
+
+import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fedtune.api.contract.AggregateResult;
+import io.fedtune.api.contract.ContractJson;
+import io.fedtune.api.contract.Outcome;
+import io.fedtune.api.contract.TrainResult;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What a contract pod says about itself: still going, or finished with the result from its termination message.
+ * A container that died without a valid message counts as failed with reason ContainerFailed (contract).
+ */
+public record PodOutcome(State state, String reason, String message, String resultJson, Instant finishedAt) {
+
+    public static final String CONTAINER_FAILED = "ContainerFailed";
+
+    public enum State {
+        RUNNING,
+        SUCCEEDED,
+        FAILED
+    }
+
+    public boolean finished() {
+        return state != State.RUNNING;
+    }
+
+    public static PodOutcome of(Pod pod) {
+        String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+        Optional<ContainerStateTerminated> terminated = terminated(pod);
+        if (!"Succeeded".equals(phase) && !"Failed".equals(phase)) {
+            return new PodOutcome(State.RUNNING, null, null, null, null);
+        }
+        Instant finishedAt = terminated.map(ContainerStateTerminated::getFinishedAt).map(PodOutcome::parse)
+                .orElseGet(() -> parse(pod.getMetadata().getCreationTimestamp()));
+        String json = terminated.map(ContainerStateTerminated::getMessage).orElse(null);
+        Result result = Result.parse(json);
+        if ("Succeeded".equals(phase) && result.outcome == Outcome.Succeeded) {
+            return new PodOutcome(State.SUCCEEDED, null, null, json, finishedAt);
+        }
+        if (result.outcome == Outcome.Failed && result.reason != null) {
+            return new PodOutcome(State.FAILED, result.reason, result.message, json, finishedAt);
+        }
+        String why = "Succeeded".equals(phase) ? "the container exited 0 without a Succeeded result in its termination message"
+                : "the container failed without a result in its termination message"
+                        + terminated.map(t -> " (exit code " + t.getExitCode() + (t.getReason() != null ? ", " + t.getReason() : "") + ")").orElse("");
+        return new PodOutcome(State.FAILED, CONTAINER_FAILED, why, null, finishedAt);
+    }
+
+    public TrainResult trainResult() {
+        return ContractJson.read(resultJson, TrainResult.class);
+    }
+
+    public AggregateResult aggregateResult() {
+        return ContractJson.read(resultJson, AggregateResult.class);
+    }
+
+    private static Optional<ContainerStateTerminated> terminated(Pod pod) {
+        List<ContainerStatus> statuses = pod.getStatus() == null ? null : pod.getStatus().getContainerStatuses();
+        if (statuses == null) {
+            return Optional.empty();
+        }
+        return statuses.stream()
+                .filter(s -> s.getState() != null && s.getState().getTerminated() != null)
+                .map(s -> s.getState().getTerminated())
+                .findFirst();
+    }
+
+    private static Instant parse(String time) {
+        try {
+            return time == null ? Instant.EPOCH : Instant.parse(time);
+        } catch (RuntimeException e) {
+            return Instant.EPOCH;
+        }
+    }
+
+    /** The common head of TrainResult and AggregateResult; a message that is not JSON (logs fallback) has none. */
+    private record Result(Outcome outcome, String reason, String message) {
+        static Result parse(String json) {
+            if (json == null || json.isBlank()) {
+                return new Result(null, null, null);
+            }
+            try {
+                var node = ContractJson.mapper().readTree(json);
+                Outcome outcome = node.hasNonNull("outcome") ? Outcome.valueOf(node.get("outcome").asText()) : null;
+                return new Result(outcome, node.path("reason").asText(null), node.path("message").asText(null));
+            } catch (Exception e) {
+                return new Result(null, null, null);
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package io.fedtune.operator.pods;
+
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fedtune.api.contract.ContractJson;
+import io.fedtune.api.contract.ObjectLayout;
+import io.fedtune.api.contract.StorageRef;
+import io.fedtune.api.contract.TrainTask;
+import io.fedtune.api.contract.TrainerEnv;
+import io.fedtune.api.v1alpha1.ClientShard;
+import io.fedtune.api.v1alpha1.FederatedRun;
+import io.fedtune.api.v1alpha1.FederatedRunSpec;
+import io.fedtune.api.v1alpha1.LoraSpec;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** The trainer pod of one shard in one round attempt: the shard's own Secret and nothing of other shards. */
+public final class TrainerPodBuilder {
+    private final String defaultImage;
+
+    public TrainerPodBuilder(String defaultImage) {
+        this.defaultImage = defaultImage;
+    }
+
+    public Pod build(FederatedRun run, ClientShard shard, int round, int attempt, String globalAdapter) {
+        String runName = run.getMetadata().getName();
+        String shardName = shard.getMetadata().getName();
+        TrainTask task = task(run, shard, round, attempt, globalAdapter);
+
+        List<EnvVar> env = new ArrayList<>();
+        env.add(RestrictedPod.plain(TrainerEnv.TASK, ContractJson.write(task)));
+        env.addAll(RestrictedPod.secretRefs(run.getSpec().storage.credentialsSecret, TrainerEnv.STORAGE_ACCESS_KEY,
+                TrainerEnv.STORAGE_SECRET_KEY));
+        env.addAll(RestrictedPod.secretRefs(shard.getSpec().data.credentialsSecret, TrainerEnv.DATA_ACCESS_KEY,
+                TrainerEnv.DATA_SECRET_KEY));
+
+        Map<String, String> labels = Map.of(
+                PodLabels.RUN, runName,
+                PodLabels.ROUND, Integer.toString(round),
+                PodLabels.SHARD, shardName,
+                PodLabels.ROLE, PodLabels.ROLE_TRAINER,
+                PodLabels.ATTEMPT, Integer.toString(attempt),
+                PodLabels.MANAGED_BY, PodLabels.OPERATOR);
+        return RestrictedPod.build(run, PodNames.trainer(runName, round, shardName, attempt), labels, "train", "trainer",
+                env, PodSettings.merge(run.getSpec().trainer, shard.getSpec().trainer), defaultImage);
+    }
+
+    static TrainTask task(FederatedRun run, ClientShard shard, int round, int attempt, String globalAdapter) {
+        FederatedRunSpec spec = run.getSpec();
+        String ns = run.getMetadata().getNamespace();
+        ObjectLayout layout = layout(run);
+        StorageRef storage = new StorageRef(spec.storage.endpoint, spec.storage.region);
+        String dataEndpoint = shard.getSpec().data.endpoint != null ? shard.getSpec().data.endpoint : spec.storage.endpoint;
+        return new TrainTask(run.getMetadata().getName(), ns, round, shard.getMetadata().getName(), attempt, storage,
+                spec.baseModel.uri, spec.baseModel.sha256, globalAdapter,
+                layout.shardAdapter(round, shard.getMetadata().getName(), attempt),
+                loraFor(spec.lora, shard.getSpec().loraRank), spec.training,
+                new StorageRef(dataEndpoint, spec.storage.region), shard.getSpec().data.train, shard.getSpec().data.eval);
+    }
+
+    public static ObjectLayout layout(FederatedRun run) {
+        return new ObjectLayout(run.getSpec().storage.bucket, run.getSpec().storage.prefix,
+                run.getMetadata().getNamespace(), run.getMetadata().getName());
+    }
+
+    public static int rankFor(LoraSpec lora, Integer shardRank) {
+        return shardRank != null ? shardRank : lora.rank;
+    }
+
+    private static LoraSpec loraFor(LoraSpec lora, Integer shardRank) {
+        if (shardRank == null) {
+            return lora;
+        }
+        LoraSpec resolved = ContractJson.mapper().convertValue(lora, LoraSpec.class);
+        resolved.rank = shardRank;
+        return resolved;
+    }
+}

@@ -1,0 +1,57 @@
+package io.fedtune.operator.round;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fedtune.operator.pods.PodOutcome;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Where a sequence of attempts (a shard's trainer pods, or a round's aggregation pods) stands, and when the next retry
+ * is due: retryBackoff doubled per failed attempt, counted from when the last attempt finished, so a restarted operator
+ * waits exactly as long as the first would have.
+ */
+public record Attempts(Kind kind, int attempt, PodOutcome last, Instant retryAt) {
+
+    public enum Kind {
+        /** No pod yet for {@code attempt}: create it. */
+        CREATE,
+        RUNNING,
+        SUCCEEDED,
+        /** The last attempt failed; the next one is due at retryAt. */
+        BACKOFF,
+        /** Failed with no retries left, or with a reason that another attempt cannot fix. */
+        FAILED
+    }
+
+    /** Failures a retry cannot fix: the same task would fail the same way. */
+    private static final Set<String> PERMANENT = Set.of("InvalidTask", "CheckpointInvalid", "TokenizerMismatch", "DataEmpty",
+            "DataMalformed", "AccessDenied", "AdapterMismatch");
+
+    public static Attempts of(List<Pod> pods, int maxRetries, Duration backoff, Instant now) {
+        if (pods.isEmpty()) {
+            return new Attempts(Kind.CREATE, 1, null, null);
+        }
+        Pod latest = pods.get(pods.size() - 1);
+        int attempt = RoundPods.attempt(latest);
+        PodOutcome outcome = PodOutcome.of(latest);
+        switch (outcome.state()) {
+            case RUNNING:
+                return new Attempts(Kind.RUNNING, attempt, outcome, null);
+            case SUCCEEDED:
+                return new Attempts(Kind.SUCCEEDED, attempt, outcome, null);
+            default:
+                if (attempt > maxRetries || PERMANENT.contains(outcome.reason())) {
+                    return new Attempts(Kind.FAILED, attempt, outcome, null);
+                }
+                Instant due = outcome.finishedAt().plus(backoff.multipliedBy(1L << Math.min(attempt - 1, 20)));
+                return due.isAfter(now) ? new Attempts(Kind.BACKOFF, attempt, outcome, due)
+                        : new Attempts(Kind.CREATE, attempt + 1, outcome, null);
+        }
+    }
+
+    public int failures() {
+        return kind == Kind.SUCCEEDED || kind == Kind.RUNNING ? attempt - 1 : (kind == Kind.CREATE ? attempt - 1 : attempt);
+    }
+}

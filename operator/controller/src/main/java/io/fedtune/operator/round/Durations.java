@@ -1,0 +1,36 @@
+package io.fedtune.operator.round;
+
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Durations as the CRD writes them: one or more of <n>ms, <n>s, <n>m, <n>h (e.g. 1h30m, 90s). */
+public final class Durations {
+    private static final Pattern PART = Pattern.compile("([0-9]+)(ms|s|m|h)");
+
+    private Durations() {
+    }
+
+    public static Duration parse(String text) {
+        Matcher m = PART.matcher(text);
+        Duration total = Duration.ZERO;
+        int end = 0;
+        while (m.find()) {
+            if (m.start() != end) {
+                throw new IllegalArgumentException("not a duration: " + text);
+            }
+            long n = Long.parseLong(m.group(1));
+            total = total.plus(switch (m.group(2)) {
+                case "ms" -> Duration.ofMillis(n);
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                default -> Duration.ofHours(n);
+            });
+            end = m.end();
+        }
+        if (end != text.length() || end == 0) {
+            throw new IllegalArgumentException("not a duration: " + text);
+        }
+        return total;
+    }
+}

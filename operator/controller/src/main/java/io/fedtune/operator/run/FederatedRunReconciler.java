@@ -1,0 +1,123 @@
+package io.fedtune.operator.run;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fedtune.api.contract.ContractJson;
+import io.fedtune.api.v1alpha1.ClientShard;
+import io.fedtune.api.v1alpha1.FederatedRun;
+import io.fedtune.api.v1alpha1.FederatedRunStatus;
+import io.fedtune.api.v1alpha1.Phase;
+import io.fedtune.operator.pods.PodLabels;
+import io.fedtune.operator.status.RunStatusAggregator;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
+import jakarta.inject.Inject;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.stream.Collectors;
+
+/**
+ * Reconciles a FederatedRun into rounds of trainer pods and an aggregation pod. It only orchestrates: the steps of the
+ * round state machine act, the status aggregator derives phase and conditions, and status is patched when it changed.
+ * Woken by the run, its pods and the namespace's ClientShards; timers only for backoff and the round timeout.
+ */
+@ControllerConfiguration(name = FederatedRunReconciler.NAME)
+public class FederatedRunReconciler implements Reconciler<FederatedRun>, Cleaner<FederatedRun> {
+    public static final String NAME = "federatedrun";
+    static final String SHARDS = "clientshards";
+
+    private final RoundActions actions;
+    private final Clock clock;
+    private final List<RoundStep> steps;
+
+    @Inject
+    public FederatedRunReconciler(RoundActions actions) {
+        this(actions, Clock.systemUTC());
+    }
+
+    public FederatedRunReconciler(RoundActions actions, Clock clock) {
+        this.actions = actions;
+        this.clock = clock;
+        RoundEnding ending = new RoundEnding(actions);
+        this.steps = List.of(new CheckSpec(actions), new StartRound(actions), new TrainShards(actions, ending),
+                new AggregateRound(actions, ending));
+    }
+
+    @Override
+    public UpdateControl<FederatedRun> reconcile(FederatedRun run, Context<FederatedRun> context) {
+        FederatedRunStatus before = run.getStatus() != null ? run.getStatus() : new FederatedRunStatus();
+        FederatedRunStatus status = ContractJson.mapper().convertValue(before, FederatedRunStatus.class);
+        List<Pod> pods = new ArrayList<>(context.getSecondaryResources(Pod.class));
+        RunSnapshot snapshot = new RunSnapshot(run, status, pods, shards(run, context), clock.instant());
+        for (RoundStep step : steps) {
+            if (step.apply(snapshot) == RoundStep.Next.STOP) {
+                break;
+            }
+        }
+        RunStatusAggregator.apply(run, status, snapshot.situation, snapshot.now);
+        actions.metrics().runState(run.getMetadata().getNamespace(), run.getMetadata().getName(),
+                status.phase == Phase.Running, status.currentRound == null ? 0 : status.currentRound);
+
+        UpdateControl<FederatedRun> control;
+        if (Objects.equals(ContractJson.mapper().valueToTree(before), ContractJson.mapper().valueToTree(status))) {
+            control = UpdateControl.noUpdate();
+        } else {
+            run.setStatus(status);
+            control = UpdateControl.patchStatus(run);
+        }
+        snapshot.requeue().ifPresent(control::rescheduleAfter);
+        return control;
+    }
+
+    @Override
+    public DeleteControl cleanup(FederatedRun run, Context<FederatedRun> context) {
+        actions.pods().deleteAllOf(run.getMetadata().getNamespace(), run.getMetadata().getName());
+        actions.metrics().runDeleted(run.getMetadata().getNamespace(), run.getMetadata().getName());
+        return DeleteControl.defaultDelete();
+    }
+
+    @Override
+    public ErrorStatusUpdateControl<FederatedRun> updateErrorStatus(FederatedRun run, Context<FederatedRun> context, Exception e) {
+        actions.metrics().reconcileError(NAME);
+        return ErrorStatusUpdateControl.defaultErrorProcessing();
+    }
+
+    @Override
+    public List<EventSource<?, FederatedRun>> prepareEventSources(EventSourceContext<FederatedRun> context) {
+        var pods = new InformerEventSource<>(InformerEventSourceConfiguration.from(Pod.class, FederatedRun.class)
+                .withLabelSelector(PodLabels.MANAGED_BY + "=" + PodLabels.OPERATOR)
+                .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(FederatedRun.class, false))
+                .withNamespacesInheritedFromController()
+                .build(), context);
+        // Any shard change may change a run's eligible set, so a shard maps to every run of its namespace.
+        var shards = new InformerEventSource<>(InformerEventSourceConfiguration.from(ClientShard.class, FederatedRun.class)
+                .withName(SHARDS)
+                .withSecondaryToPrimaryMapper(shard -> context.getPrimaryCache()
+                        .list(shard.getMetadata().getNamespace())
+                        .map(ResourceID::fromResource)
+                        .collect(Collectors.toSet()))
+                .withPrimaryToSecondaryMapper(run -> java.util.Set.of())
+                .withNamespacesInheritedFromController()
+                .build(), context);
+        return List.of(pods, shards);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<ClientShard> shards(FederatedRun run, Context<FederatedRun> context) {
+        var source = (InformerEventSource<ClientShard, FederatedRun>) context.eventSourceRetriever()
+                .getEventSourceFor(ClientShard.class, SHARDS);
+        return source.list(run.getMetadata().getNamespace()).toList();
+    }
+}

@@ -1,0 +1,64 @@
+package io.fedtune.operator.run;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fedtune.api.v1alpha1.ClientShard;
+import io.fedtune.api.v1alpha1.FederatedRun;
+import io.fedtune.api.v1alpha1.FederatedRunStatus;
+import io.fedtune.operator.status.RunStatusAggregator;
+import io.fedtune.operator.status.Situation;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One reconcile's view of a run: the run, a working copy of its status that the steps edit, its pods and the
+ * namespace's shards (from the informer caches), and what the steps concluded.
+ */
+public final class RunSnapshot {
+    final FederatedRun run;
+    final FederatedRunStatus status;
+    final List<Pod> pods;
+    final List<ClientShard> shards;
+    final Instant now;
+    Situation situation;
+    private Duration requeue;
+
+    RunSnapshot(FederatedRun run, FederatedRunStatus status, List<Pod> pods, List<ClientShard> shards, Instant now) {
+        this.run = run;
+        this.status = status;
+        this.pods = pods;
+        this.shards = shards;
+        this.now = now;
+    }
+
+    String name() {
+        return run.getMetadata().getName();
+    }
+
+    String namespace() {
+        return run.getMetadata().getNamespace();
+    }
+
+    int completed() {
+        return RunStatusAggregator.completed(status);
+    }
+
+    boolean inRound() {
+        return status.currentRound != null && status.currentRound > completed();
+    }
+
+    Optional<ClientShard> shard(String name) {
+        return shards.stream().filter(s -> s.getMetadata().getName().equals(name)).findFirst();
+    }
+
+    /** Asks for another reconcile after {@code delay} (the earliest of all asks wins). */
+    void requeueAfter(Duration delay) {
+        Duration d = delay.isNegative() ? Duration.ZERO : delay;
+        requeue = requeue == null || d.compareTo(requeue) < 0 ? d : requeue;
+    }
+
+    Optional<Duration> requeue() {
+        return Optional.ofNullable(requeue);
+    }
+}

@@ -1,0 +1,166 @@
+package io.fedtune.operator.run;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fedtune.api.contract.AggregateTask;
+import io.fedtune.api.contract.ShardUpdate;
+import io.fedtune.api.contract.StorageRef;
+import io.fedtune.api.contract.TrainResult;
+import io.fedtune.api.v1alpha1.ClientShard;
+import io.fedtune.api.v1alpha1.FederatedRunSpec;
+import io.fedtune.api.v1alpha1.ShardCounts;
+import io.fedtune.api.v1alpha1.Stage;
+import io.fedtune.operator.pods.PodOutcome;
+import io.fedtune.operator.pods.TrainerPodBuilder;
+import io.fedtune.operator.round.Attempts;
+import io.fedtune.operator.round.Durations;
+import io.fedtune.operator.round.RoundPods;
+import io.fedtune.operator.status.Situation;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The training stage: keeps one trainer pod per selected shard going, retries failed ones after their backoff, and
+ * when every shard is done (or the round timeout cuts the stragglers) hands the successful updates to one aggregation
+ * pod. The aggregation pod's existence is what ends training: it carries the cut (failed and straggler shards) in its
+ * annotations, so the decision survives a restart.
+ */
+final class TrainShards implements RoundStep {
+    private final RoundActions actions;
+    private final RoundEnding ending;
+
+    TrainShards(RoundActions actions, RoundEnding ending) {
+        this.actions = actions;
+        this.ending = ending;
+    }
+
+    @Override
+    public Next apply(RunSnapshot s) {
+        int round = s.status.currentRound;
+        RoundPods pods = new RoundPods(s.pods, round);
+        if (!pods.aggregatorAttempts().isEmpty()) {
+            return Next.CONTINUE;
+        }
+        FederatedRunSpec spec = s.run.getSpec();
+        Duration backoff = Durations.parse(spec.participation.retryBackoff);
+        Instant deadline = Instant.parse(s.status.roundStartedAt).plus(Durations.parse(spec.participation.roundTimeout));
+        boolean timedOut = !s.now.isBefore(deadline);
+
+        List<String> succeeded = new ArrayList<>();
+        List<String> failed = new ArrayList<>();
+        List<String> stragglers = new ArrayList<>();
+        int waiting = 0;
+        Instant wake = deadline;
+        for (String shardName : s.status.roundShards) {
+            Attempts a = Attempts.of(pods.trainerAttempts(shardName), spec.participation.maxRetries, backoff, s.now);
+            switch (a.kind()) {
+                case SUCCEEDED -> succeeded.add(shardName);
+                case FAILED -> failed.add(shardName);
+                case RUNNING -> {
+                    if (timedOut) {
+                        stragglers.add(shardName);
+                    } else {
+                        waiting++;
+                    }
+                }
+                case BACKOFF -> {
+                    if (timedOut) {
+                        failed.add(shardName);
+                    } else {
+                        waiting++;
+                        wake = a.retryAt().isBefore(wake) ? a.retryAt() : wake;
+                    }
+                }
+                case CREATE -> {
+                    if (timedOut) {
+                        (a.last() == null ? stragglers : failed).add(shardName);
+                    } else if (startAttempt(s, shardName, a)) {
+                        waiting++;
+                    } else {
+                        failed.add(shardName);
+                    }
+                }
+            }
+        }
+        ShardCounts counts = s.status.shards != null ? s.status.shards : new ShardCounts();
+        counts.selected = s.status.roundShards.size();
+        counts.running = timedOut ? 0 : waiting;
+        counts.succeeded = succeeded.size();
+        counts.failed = failed.size() + stragglers.size();
+        s.status.shards = counts;
+        s.status.stage = Stage.Training;
+
+        if (waiting > 0 && !timedOut) {
+            s.situation = Situation.running("Training", "round " + round + ": " + succeeded.size() + " of "
+                    + counts.selected + " shard(s) trained, " + waiting + " training or waiting to retry");
+            s.requeueAfter(Duration.between(s.now, wake));
+            return Next.STOP;
+        }
+        if (succeeded.size() < spec.participation.minShards) {
+            ending.tooFewShards(s, succeeded, failed, stragglers);
+            return Next.STOP;
+        }
+        startAggregation(s, pods, succeeded, failed, stragglers);
+        return Next.STOP;
+    }
+
+    private boolean startAttempt(RunSnapshot s, String shardName, Attempts a) {
+        var shard = s.shard(shardName);
+        if (shard.isEmpty()) {
+            return false;
+        }
+        if (a.last() != null) {
+            actions.metrics().shardOutcome(s.namespace(), "Retried");
+            actions.events().warning(s.run, "ShardFailed", "round " + s.status.currentRound + ": shard " + shardName
+                    + " attempt " + (a.attempt() - 1) + " failed (" + a.last().reason() + "): " + a.last().message()
+                    + "; starting attempt " + a.attempt());
+        }
+        String global = s.status.latestAdapter != null ? s.status.latestAdapter.uri : null;
+        actions.pods().create(actions.trainers().build(s.run, shard.get(), s.status.currentRound, a.attempt(), global));
+        return true;
+    }
+
+    private void startAggregation(RunSnapshot s, RoundPods pods, List<String> succeeded, List<String> failed,
+            List<String> stragglers) {
+        FederatedRunSpec spec = s.run.getSpec();
+        int round = s.status.currentRound;
+        List<ShardUpdate> updates = new ArrayList<>();
+        for (String shardName : succeeded) {
+            List<Pod> attempts = pods.trainerAttempts(shardName);
+            TrainResult result = PodOutcome.of(attempts.get(attempts.size() - 1)).trainResult();
+            ClientShard shard = s.shard(shardName).orElse(null);
+            double weight = shard != null ? shard.getSpec().weight : 1.0;
+            int rank = result.rank() != null ? result.rank()
+                    : TrainerPodBuilder.rankFor(spec.lora, shard != null ? shard.getSpec().loraRank : null);
+            String adapter = result.adapter() != null ? result.adapter()
+                    : TrainerPodBuilder.layout(s.run).shardAdapter(round, shardName, RoundPods.attempt(attempts.get(attempts.size() - 1)));
+            updates.add(new ShardUpdate(shardName, adapter, result.sha256(), result.samples() == null ? 0 : result.samples(), weight, rank));
+        }
+        var layout = TrainerPodBuilder.layout(s.run);
+        int eligible = s.status.shards.eligible != null ? Math.max(s.status.shards.eligible, s.status.roundShards.size())
+                : s.status.roundShards.size();
+        AggregateTask task = new AggregateTask(s.name(), s.namespace(), round, 1,
+                new StorageRef(spec.storage.endpoint, spec.storage.region), spec.baseModel.uri, spec.baseModel.sha256,
+                s.status.latestAdapter != null ? s.status.latestAdapter.uri : null,
+                s.status.bestAdapter != null ? s.status.bestAdapter.evalLoss : null,
+                updates, spec.lora, spec.aggregation, layout.optimizerState(), spec.evaluation.datasets,
+                spec.training.maxSequenceLength, spec.training.seed,
+                (double) s.status.roundShards.size() / Math.max(1, eligible), layout.globalAdapter(round));
+        Pod pod = actions.aggregators().build(s.run, task);
+        RoundCut.annotate(pod, failed, stragglers);
+        actions.pods().create(pod);
+        for (List<Pod> attempts : pods.allTrainerAttempts()) {
+            Pod latest = attempts.get(attempts.size() - 1);
+            if (!PodOutcome.of(latest).finished()) {
+                actions.pods().delete(latest);
+            }
+        }
+        if (!stragglers.isEmpty()) {
+            actions.events().warning(s.run, "ShardsCut", "round " + round + ": the round timeout ("
+                    + spec.participation.roundTimeout + ") cut " + stragglers);
+        }
+        s.status.stage = Stage.Aggregating;
+        s.situation = Situation.running("Aggregating", "round " + round + ": aggregating " + updates.size() + " update(s)");
+    }
+}

@@ -1,0 +1,86 @@
+package io.fedtune.operator.status;
+
+import io.fedtune.api.v1alpha1.ConditionType;
+import io.fedtune.api.v1alpha1.FederatedRun;
+import io.fedtune.api.v1alpha1.FederatedRunStatus;
+import io.fedtune.api.v1alpha1.Phase;
+import io.fedtune.api.v1alpha1.RoundOutcome;
+import io.fedtune.api.v1alpha1.RoundSummary;
+import java.time.Instant;
+
+/** The one place a FederatedRun's phase, progress and conditions are derived, from the situation and the status. */
+public final class RunStatusAggregator {
+    private RunStatusAggregator() {
+    }
+
+    public static void apply(FederatedRun run, FederatedRunStatus status, Situation situation, Instant now) {
+        Long generation = run.getMetadata().getGeneration();
+        status.observedGeneration = generation;
+        status.phase = situation.phase();
+        int round = status.currentRound == null ? 0 : status.currentRound;
+        status.progress = round + "/" + run.getSpec().rounds;
+        Conditions c = new Conditions(status.conditions, generation, now);
+        Phase phase = situation.phase();
+
+        if (situation.blocked() || phase == Phase.Failed) {
+            c.set(ConditionType.READY, false, situation.reason(), situation.message());
+        } else {
+            c.set(ConditionType.READY, true, phase.name(), situation.message());
+        }
+        if (phase == Phase.Running && !situation.blocked()) {
+            c.set(ConditionType.PROGRESSING, true, situation.reason(), situation.message());
+        } else {
+            c.set(ConditionType.PROGRESSING, false, situation.reason(), situation.message());
+        }
+        if (phase == Phase.Succeeded) {
+            c.set(ConditionType.SUCCEEDED, true, situation.reason(), situation.message());
+        } else {
+            c.set(ConditionType.SUCCEEDED, false, phase == Phase.Failed ? "RunFailed" : "RoundsRemaining",
+                    completed(status) + " of " + run.getSpec().rounds + " rounds completed");
+        }
+        if (phase == Phase.Failed) {
+            c.set(ConditionType.FAILED, true, situation.reason(), situation.message());
+        } else {
+            c.set(ConditionType.FAILED, false, "NoFailure", "");
+        }
+        degraded(status, c);
+        if (phase == Phase.Suspended) {
+            c.set(ConditionType.SUSPENDED, true, "SuspendRequested", "spec.suspend is true; the run resumes when it is false");
+        } else if (Boolean.TRUE.equals(run.getSpec().suspend) && phase == Phase.Running) {
+            c.set(ConditionType.SUSPENDED, false, "RoundInProgress", "the run suspends after round " + round + " finishes");
+        } else {
+            c.set(ConditionType.SUSPENDED, false, "NotSuspended", "");
+        }
+    }
+
+    /** Degraded: the run goes on, but shards failed or were refused, or the last round regressed. */
+    private static void degraded(FederatedRunStatus status, Conditions c) {
+        if (status.shards != null && status.shards.failed != null && status.shards.failed > 0
+                && status.currentRound != null && status.currentRound > completed(status)) {
+            c.set(ConditionType.DEGRADED, true, "ShardsFailed",
+                    status.shards.failed + " shard(s) of round " + status.currentRound + " failed");
+            return;
+        }
+        RoundSummary last = status.history.isEmpty() ? null : status.history.get(status.history.size() - 1);
+        if (last == null) {
+            c.set(ConditionType.DEGRADED, false, "AllShardsHealthy", "");
+        } else if (last.outcome == RoundOutcome.Failed) {
+            c.set(ConditionType.DEGRADED, true, "RoundFailed", "round " + last.round + " failed: " + last.message);
+        } else if (!last.failed.isEmpty() || !last.stragglers.isEmpty()) {
+            c.set(ConditionType.DEGRADED, true, "ShardsFailed", "round " + last.round + ": failed " + last.failed
+                    + ", cut by the round timeout " + last.stragglers);
+        } else if (!last.refused.isEmpty()) {
+            c.set(ConditionType.DEGRADED, true, "UpdatesRefused", "round " + last.round + ": the aggregator refused "
+                    + last.refused.stream().map(r -> r.shard + " (" + r.reason + ")").toList());
+        } else if (last.outcome == RoundOutcome.RolledBack) {
+            c.set(ConditionType.DEGRADED, true, "RolledBack", "round " + last.round + " regressed; the next round starts from round "
+                    + (status.bestAdapter != null ? status.bestAdapter.round : null) + "'s adapter");
+        } else {
+            c.set(ConditionType.DEGRADED, false, "AllShardsHealthy", "round " + last.round + " used every selected shard");
+        }
+    }
+
+    public static int completed(FederatedRunStatus status) {
+        return status.completedRounds == null ? 0 : status.completedRounds;
+    }
+}

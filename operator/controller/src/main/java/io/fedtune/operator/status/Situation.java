@@ -1,0 +1,22 @@
+package io.fedtune.operator.status;
+
+import io.fedtune.api.v1alpha1.Phase;
+
+/**
+ * What the round state machine concluded in one reconcile: the phase and the machine-readable reason with a message for
+ * people. {@code blocked} marks a spec the operator refuses to act on (invalid, or an immutable field changed).
+ */
+public record Situation(Phase phase, String reason, String message, boolean blocked) {
+
+    public static Situation running(String reason, String message) {
+        return new Situation(Phase.Running, reason, message, false);
+    }
+
+    public static Situation of(Phase phase, String reason, String message) {
+        return new Situation(phase, reason, message, false);
+    }
+
+    public static Situation blocked(Phase phase, String reason, String message) {
+        return new Situation(phase == null ? Phase.Pending : phase, reason, message, true);
+    }
+}

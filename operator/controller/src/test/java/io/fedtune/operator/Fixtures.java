@@ -1,0 +1,92 @@
+package io.fedtune.operator;
+
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fedtune.api.v1alpha1.BaseModelSpec;
+import io.fedtune.api.v1alpha1.ClientShard;
+import io.fedtune.api.v1alpha1.ClientShardSpec;
+import io.fedtune.api.v1alpha1.DatasetRef;
+import io.fedtune.api.v1alpha1.FederatedRun;
+import io.fedtune.api.v1alpha1.FederatedRunSpec;
+import io.fedtune.api.v1alpha1.SecretKeys;
+import io.fedtune.api.v1alpha1.ShardDataSpec;
+import io.fedtune.api.v1alpha1.StorageSpec;
+import io.fedtune.operator.pods.PodLabels;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** Runs, shards and look-ups shared by the operator tests. Each test uses its own run and shard names and labels. */
+public final class Fixtures {
+    public static final String NAMESPACE = "fedtune-it";
+    private static FakeKubelet kubelet;
+
+    private Fixtures() {
+    }
+
+    public static synchronized FakeKubelet kubelet(KubernetesClient client) {
+        if (kubelet == null) {
+            kubelet = new FakeKubelet(client);
+        }
+        return kubelet;
+    }
+
+    public static FederatedRun run(String name, String group, int rounds) {
+        FederatedRun run = new FederatedRun();
+        run.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(NAMESPACE).build());
+        FederatedRunSpec spec = new FederatedRunSpec();
+        spec.baseModel = new BaseModelSpec();
+        spec.baseModel.uri = "s3://models/tiny";
+        spec.rounds = rounds;
+        spec.storage = new StorageSpec();
+        spec.storage.endpoint = "http://s3.storage:9000";
+        spec.storage.bucket = "fedtune-runs";
+        spec.storage.credentialsSecret = new SecretKeys("run-storage");
+        spec.participation.shardSelector = new LabelSelectorBuilder().withMatchLabels(Map.of("group", group)).build();
+        spec.participation.retryBackoff = "100ms";
+        spec.participation.roundTimeout = "30s";
+        run.setSpec(spec);
+        return run;
+    }
+
+    public static ClientShard shard(String name, String group) {
+        ClientShard shard = new ClientShard();
+        shard.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(NAMESPACE).withLabels(Map.of("group", group)).build());
+        ClientShardSpec spec = new ClientShardSpec();
+        spec.data = new ShardDataSpec();
+        spec.data.credentialsSecret = new SecretKeys(name + "-data");
+        spec.data.train = new DatasetRef("s3://" + name + "-silo/train.jsonl", io.fedtune.api.v1alpha1.DataFormat.Text);
+        shard.setSpec(spec);
+        return shard;
+    }
+
+    public static FederatedRun get(KubernetesClient client, String run) {
+        return client.resources(FederatedRun.class).inNamespace(NAMESPACE).withName(run).get();
+    }
+
+    public static Optional<io.fabric8.kubernetes.api.model.Condition> condition(FederatedRun run, String type) {
+        return run == null || run.getStatus() == null ? Optional.empty()
+                : run.getStatus().conditions.stream().filter(c -> type.equals(c.getType())).findFirst();
+    }
+
+    public static boolean conditionIs(KubernetesClient client, String run, String type, String status, String reason) {
+        return condition(get(client, run), type).map(c -> status.equals(c.getStatus()) && (reason == null || reason.equals(c.getReason())))
+                .orElse(false);
+    }
+
+    public static List<Pod> pods(KubernetesClient client, String run) {
+        return client.pods().inNamespace(NAMESPACE).withLabel(PodLabels.RUN, run).list().getItems();
+    }
+
+    public static List<Event> events(KubernetesClient client, String name) {
+        return client.v1().events().inNamespace(NAMESPACE).list().getItems().stream()
+                .filter(e -> name.equals(e.getInvolvedObject().getName())).toList();
+    }
+
+    public static List<String> eventReasons(KubernetesClient client, String name) {
+        return events(client, name).stream().map(Event::getReason).toList();
+    }
+}

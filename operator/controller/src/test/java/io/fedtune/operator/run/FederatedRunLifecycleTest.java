@@ -1,0 +1,92 @@
+package io.fedtune.operator.run;
+
+import static io.fedtune.operator.Fixtures.NAMESPACE;
+import static io.fedtune.operator.Fixtures.conditionIs;
+import static io.fedtune.operator.Fixtures.eventReasons;
+import static io.fedtune.operator.Fixtures.get;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fedtune.api.v1alpha1.ClientShard;
+import io.fedtune.api.v1alpha1.ConditionType;
+import io.fedtune.api.v1alpha1.FederatedRun;
+import io.fedtune.api.v1alpha1.Phase;
+import io.fedtune.api.v1alpha1.RoundOutcome;
+import io.fedtune.operator.FakeKubelet;
+import io.fedtune.operator.Fixtures;
+import io.fedtune.operator.pods.PodLabels;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+@WithKubernetesTestServer(crud = true)
+class FederatedRunLifecycleTest {
+    @Inject
+    KubernetesClient client;
+    FakeKubelet kubelet;
+
+    @BeforeEach
+    void kubelet() {
+        kubelet = Fixtures.kubelet(client);
+    }
+
+    private void shards(String group, String... names) {
+        for (String n : names) {
+            client.resource(Fixtures.shard(n, group)).create();
+        }
+    }
+
+    @Test
+    void fullRunTrainsEveryRoundAndSucceeds() {
+        shards("full", "full-a", "full-b", "full-c");
+        client.resource(Fixtures.run("full", "full", 3)).create();
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> conditionIs(client, "full", ConditionType.SUCCEEDED, "True", "RoundsCompleted"));
+        FederatedRun run = get(client, "full");
+        assertThat(run.getStatus().phase).isEqualTo(Phase.Succeeded);
+        assertThat(run.getStatus().completedRounds).isEqualTo(3);
+        assertThat(run.getStatus().progress).isEqualTo("3/3");
+        assertThat(run.getStatus().history).extracting(h -> h.round).containsExactly(1, 2, 3);
+        assertThat(run.getStatus().history).allSatisfy(h -> {
+            assertThat(h.outcome).isEqualTo(RoundOutcome.Completed);
+            assertThat(h.participants).containsExactly("full-a", "full-b", "full-c");
+        });
+        assertThat(run.getStatus().bestAdapter.round).isEqualTo(3);
+        assertThat(run.getStatus().bestAdapter.evalLoss).isEqualTo(1.0);
+        assertThat(run.getStatus().latestAdapter.uri).isEqualTo("s3://fedtune-runs/fedtune/" + NAMESPACE + "/full/round-0003/global");
+        assertThat(run.getStatus().observedGeneration).isEqualTo(run.getMetadata().getGeneration());
+        assertThat(conditionIs(client, "full", ConditionType.READY, "True", null)).isTrue();
+        assertThat(conditionIs(client, "full", ConditionType.PROGRESSING, "False", null)).isTrue();
+        assertThat(conditionIs(client, "full", ConditionType.DEGRADED, "False", "AllShardsHealthy")).isTrue();
+        // one trainer per shard per round and one aggregation per round, nothing more
+        List<String> created = kubelet.createdPods().stream().filter(n -> n.startsWith("full-r")).toList();
+        assertThat(created).hasSize(3 * 4).contains("full-r1-full-a-a1", "full-r2-agg-a1", "full-r3-full-c-a1");
+        assertThat(eventReasons(client, "full")).contains("RoundStarted", "RoundFinished", "RunSucceeded");
+        ClientShard shard = client.resources(ClientShard.class).inNamespace(NAMESPACE).withName("full-a").get();
+        assertThat(shard.getStatus().lastRound).isEqualTo(3);
+        assertThat(shard.getStatus().lastRun).isEqualTo("full");
+        assertThat(shard.getStatus().consecutiveFailures).isZero();
+        await().until(() -> Fixtures.pods(client, "full").isEmpty());
+    }
+
+    @Test
+    void failedTrainerIsRetriedWithBackoff() {
+        shards("retry", "retry-a", "retry-b");
+        kubelet.script("retry").failTrainer("retry-a", 2);
+        client.resource(Fixtures.run("retry", "retry", 1)).create();
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> conditionIs(client, "retry", ConditionType.SUCCEEDED, "True", null));
+        FederatedRun run = get(client, "retry");
+        assertThat(run.getStatus().history.get(0).participants).containsExactly("retry-a", "retry-b");
+        assertThat(kubelet.createdPods()).contains("retry-r1-retry-a-a1", "retry-r1-retry-a-a2", "retry-r1-retry-a-a3")
+                .doesNotContain("retry-r1-retry-b-a2");
+        assertThat(eventReasons(client, "retry")).contains("ShardFailed");
+    }
+}
