@@ -1,0 +1,141 @@
+package io.fedtune.trainer.aggregate;
+
+import io.fedtune.api.contract.AggregateResult;
+import io.fedtune.api.contract.AggregateTask;
+import io.fedtune.api.contract.ContractJson;
+import io.fedtune.api.contract.Outcome;
+import io.fedtune.api.contract.ShardUpdate;
+import io.fedtune.api.v1alpha1.TargetModule;
+import io.fedtune.trainer.adapter.Adapter;
+import io.fedtune.trainer.adapter.AdapterConfig;
+import io.fedtune.trainer.adapter.LoraTarget;
+import io.fedtune.trainer.model.ModelConfig;
+import io.fedtune.trainer.safetensors.SafetensorsReader;
+import io.fedtune.trainer.storage.Sha256;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+
+/**
+ * One aggregation task end to end: fetch the round's updates, the previous global adapter and the optimizer state;
+ * aggregate; write the global adapter and its manifest; publish them; return the termination message's content.
+ */
+public final class AggregationJob {
+    static final List<String> ADAPTER_FILES = List.of(AdapterConfig.FILE, Adapter.WEIGHTS_FILE, GlobalManifest.FILE);
+
+    private final AggregateTask task;
+    private final RoundStorage storage;
+
+    public AggregationJob(AggregateTask task, RoundStorage storage) {
+        this.task = task;
+        this.storage = storage;
+    }
+
+    public AggregateResult run() throws RoundFailed, IOException {
+        long start = System.nanoTime();
+        if (task.updates() == null || task.lora() == null || task.aggregation() == null || task.output() == null) {
+            throw new RoundFailed("InvalidTask", "the task needs updates, lora, aggregation and output");
+        }
+        List<OfferedUpdate> offered = new ArrayList<>();
+        for (ShardUpdate u : task.updates()) {
+            Path dir = storage.fetch(u.adapter(), "shards/" + u.shard(), ADAPTER_FILES);
+            offered.add(new OfferedUpdate(u.shard(), dir, u.sha256(), u.samples(), u.weight(), u.rank()));
+        }
+        GlobalAdapter previous = null;
+        if (task.previousGlobal() != null) {
+            Path dir = storage.fetch(task.previousGlobal(), "previous", ADAPTER_FILES);
+            checkPreviousGlobal(dir);
+            previous = GlobalAdapter.read(dir);
+        }
+        AdapterLayout layout = layout(previous, offered);
+        String stateLocation = task.optimizerState();
+        Path stateDir = stateLocation == null ? Files.createTempDirectory("optimizer-state")
+                : storage.fetch(stateLocation, "state", List.of(OptimizerState.fileName(task.round() - 1),
+                        PrivacyLedger.fileName(task.round() - 1)));
+        Path out = storage.outputDir(task.output(), "global");
+
+        // privacy noise must be unpredictable: a seed from the run spec would let anyone who reads it subtract the noise
+        SplittableRandom noise = new SplittableRandom(new SecureRandom().nextLong());
+        RoundReport report = new RoundAggregation(new RoundInputs(task.round(), offered, layout, previous, task.lora(),
+                task.aggregation(), task.participationRate(), task.seed(), stateDir, noise, out)).run();
+
+        RoundEvaluation evaluation = null;
+        Map<String, String> files = new TreeMap<>();
+        for (String f : List.of(AdapterConfig.FILE, Adapter.WEIGHTS_FILE)) {
+            files.put(f, Sha256.of(out.resolve(f)));
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        GlobalManifest manifest = new GlobalManifest(task.run(), task.round(), task.attempt(), report, evaluation, files,
+                seconds);
+        Files.writeString(out.resolve(GlobalManifest.FILE), ContractJson.mapper().writerWithDefaultPrettyPrinter()
+                .writeValueAsString(manifest) + "\n", StandardCharsets.UTF_8);
+        storage.publish(out, task.output(), ADAPTER_FILES);
+        if (stateLocation != null) {
+            storage.publish(stateDir, stateLocation, List.of(OptimizerState.fileName(task.round()),
+                    PrivacyLedger.fileName(task.round())));
+        }
+        return new AggregateResult(Outcome.Succeeded, null, summary(report), task.round(), task.output(), report.sha256(),
+                report.accepted().stream().map(RoundReport.AcceptedShard::shard).toList(), report.refused(),
+                evaluation == null ? null : evaluation.evalLoss(), null,
+                evaluation == null ? null : evaluation.regressed(), report.truncationEnergy(), report.epsilon(),
+                (System.nanoTime() - start) / 1e9);
+    }
+
+    private static String summary(RoundReport r) {
+        return r.strategy() + ": " + r.accepted().size() + " updates accepted, " + r.refused().size() + " refused";
+    }
+
+    /** The previous global adapter is this run's own output: a mismatch means storage corrupted it. */
+    private static void checkPreviousGlobal(Path dir) throws IOException, RoundFailed {
+        Path manifest = dir.resolve(GlobalManifest.FILE);
+        Path weights = dir.resolve(Adapter.WEIGHTS_FILE);
+        if (!Files.isRegularFile(weights)) {
+            throw new RoundFailed("InvalidTask", "the previous global adapter has no " + Adapter.WEIGHTS_FILE);
+        }
+        if (Files.isRegularFile(manifest)) {
+            String listed = ContractJson.mapper().readTree(Files.readString(manifest)).path("files")
+                    .path(Adapter.WEIGHTS_FILE).asText(null);
+            if (listed != null && !listed.equalsIgnoreCase(Sha256.of(weights))) {
+                throw new RoundFailed("InvalidTask", "the previous global adapter's SHA-256 differs from its manifest");
+            }
+        }
+    }
+
+    /** The base model's config where it can be read; else the previous global adapter; else what most updates carry. */
+    private AdapterLayout layout(GlobalAdapter previous, List<OfferedUpdate> offered) throws IOException, RoundFailed {
+        List<LoraTarget> targets = new ArrayList<>();
+        for (TargetModule t : task.lora().targetModules) {
+            targets.add(LoraTarget.fromModuleName(t.moduleName()));
+        }
+        if (task.baseModel() != null) {
+            Path dir = storage.fetch(task.baseModel(), "base-config", List.of(ModelConfig.FILE));
+            if (Files.isRegularFile(dir.resolve(ModelConfig.FILE))) {
+                return AdapterLayout.of(ModelConfig.read(dir), targets);
+            }
+        }
+        if (previous != null) {
+            Path dir = storage.fetch(task.previousGlobal(), "previous", List.of());
+            try (SafetensorsReader r = SafetensorsReader.open(dir.resolve(Adapter.WEIGHTS_FILE))) {
+                return AdapterLayout.of(r);
+            }
+        }
+        Map<AdapterLayout, Integer> votes = new HashMap<>();
+        for (OfferedUpdate o : offered) {
+            try (SafetensorsReader r = SafetensorsReader.open(o.dir().resolve(Adapter.WEIGHTS_FILE))) {
+                votes.merge(AdapterLayout.of(r), 1, Integer::sum);
+            } catch (IOException | IllegalArgumentException e) {
+                // an unreadable update gets no vote; its verification will refuse it
+            }
+        }
+        return votes.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey)
+                .orElseThrow(() -> new RoundFailed("NoValidUpdates", "no readable update to take the adapter layout from"));
+    }
+}

@@ -1,0 +1,106 @@
+package io.fedtune.trainer.aggregate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.fedtune.api.contract.AggregateResult;
+import io.fedtune.api.contract.AggregateTask;
+import io.fedtune.api.contract.ContractJson;
+import io.fedtune.api.contract.Outcome;
+import io.fedtune.api.contract.Refusal;
+import io.fedtune.api.contract.ShardUpdate;
+import io.fedtune.api.contract.TrainerEnv;
+import io.fedtune.api.v1alpha1.AggregationSpec;
+import io.fedtune.api.v1alpha1.LoraSpec;
+import io.fedtune.api.v1alpha1.TargetModule;
+import io.fedtune.trainer.adapter.Adapter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class AggregateCommandTest {
+    @TempDir
+    Path tmp;
+
+    private final AdapterLayout layout = AdapterFixture.layout();
+
+    private AggregateTask task(List<ShardUpdate> updates, String previous, int round) {
+        LoraSpec lora = new LoraSpec();
+        lora.rank = 2;
+        lora.alpha = 4.0;
+        lora.targetModules = List.of(TargetModule.Q_PROJ, TargetModule.V_PROJ);
+        return new AggregateTask("run", "ns", round, 1, null, null, null, previous, null, updates, lora,
+                new AggregationSpec(), tmp.resolve("state").toString(), List.of(), 128, 7, 1.0,
+                tmp.resolve("round-" + round).toString());
+    }
+
+    private int run(AggregateTask task) throws Exception {
+        Path taskFile = tmp.resolve("task.json");
+        Files.writeString(taskFile, ContractJson.write(task));
+        return new CommandLine(new AggregateCommand()).execute("--task", taskFile.toString(), "--work-dir",
+                tmp.resolve("work").toString(), "--termination-log", tmp.resolve("termination.log").toString());
+    }
+
+    private AggregateResult termination() throws Exception {
+        String json = Files.readString(tmp.resolve("termination.log"), StandardCharsets.UTF_8);
+        assertThat(json.getBytes(StandardCharsets.UTF_8).length).isLessThanOrEqualTo(TrainerEnv.TERMINATION_MESSAGE_LIMIT);
+        return ContractJson.read(json, AggregateResult.class);
+    }
+
+    @Test
+    void aggregatesLocalDirectoriesAndWritesAdapterManifestAndTerminationMessage() throws Exception {
+        List<ShardUpdate> updates = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Path dir = tmp.resolve("shards/s" + i);
+            String sha = AdapterFixture.write(dir, layout, 2, 4, AdapterFixture.random(layout, 2, i));
+            updates.add(new ShardUpdate("s" + i, dir.toString(), sha, 10 + i, 1.0, 2));
+        }
+        updates.add(new ShardUpdate("gone", tmp.resolve("shards/gone").toString(), "00", 10, 1.0, 2));
+
+        assertThat(run(task(updates, null, 1))).isZero();
+
+        AggregateResult result = termination();
+        assertThat(result.outcome()).isEqualTo(Outcome.Succeeded);
+        assertThat(result.accepted()).containsExactly("s0", "s1", "s2");
+        assertThat(result.refused()).extracting(Refusal::reason).containsExactly("Missing");
+        Path out = tmp.resolve("round-1");
+        assertThat(result.sha256()).isEqualTo(RoundAggregation.sha256(out.resolve(Adapter.WEIGHTS_FILE)));
+        JsonNode manifest = ContractJson.mapper().readTree(out.resolve(GlobalManifest.FILE).toFile());
+        assertThat(manifest.path("files").path(Adapter.WEIGHTS_FILE).asText()).isEqualTo(result.sha256());
+        assertThat(manifest.path("aggregation").path("strategy").asText()).isEqualTo("FedAvg");
+        assertThat(manifest.path("aggregation").path("accepted")).hasSize(3);
+        assertThat(manifest.path("aggregation").path("refused").get(0).path("shard").asText()).isEqualTo("gone");
+
+        // round 2 starts from round 1's global adapter, whose manifest is checked first
+        assertThat(run(task(updates.subList(0, 3), out.toString(), 2))).isZero();
+        assertThat(termination().outcome()).isEqualTo(Outcome.Succeeded);
+    }
+
+    @Test
+    void failsWithNoValidUpdatesAndAShortMessageWhenEverythingIsRefused() throws Exception {
+        List<ShardUpdate> updates = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            updates.add(new ShardUpdate("shard-with-a-long-name-" + i, tmp.resolve("nowhere/" + i).toString(), "00", 1,
+                    1.0, 2));
+        }
+        assertThat(run(task(updates, null, 1))).isEqualTo(1);
+        AggregateResult result = termination();
+        assertThat(result.outcome()).isEqualTo(Outcome.Failed);
+        assertThat(result.reason()).isEqualTo("NoValidUpdates");
+    }
+
+    @Test
+    void anUnreadableTaskIsInvalidTask() throws Exception {
+        Path taskFile = tmp.resolve("task.json");
+        Files.writeString(taskFile, "{not json");
+        int code = new CommandLine(new AggregateCommand()).execute("--task", taskFile.toString(), "--work-dir",
+                tmp.resolve("work").toString(), "--termination-log", tmp.resolve("termination.log").toString());
+        assertThat(code).isEqualTo(1);
+        assertThat(termination().reason()).isEqualTo("InvalidTask");
+    }
+}
