@@ -69,9 +69,8 @@ public final class AggregationJob {
 
         RoundEvaluation evaluation = null;
         Map<String, String> files = new TreeMap<>();
-        for (String f : List.of(AdapterConfig.FILE, Adapter.WEIGHTS_FILE)) {
-            files.put(f, Sha256.of(out.resolve(f)));
-        }
+        files.put(AdapterConfig.FILE, Sha256.of(out.resolve(AdapterConfig.FILE)));
+        files.put(Adapter.WEIGHTS_FILE, report.sha256());
         double seconds = (System.nanoTime() - start) / 1e9;
         GlobalManifest manifest = new GlobalManifest(task.run(), task.round(), task.attempt(), report, evaluation, files,
                 seconds);

@@ -263,24 +263,31 @@ public final class UpdateVerifier {
         }
 
         private void check(String name, float[] values) {
-            for (int i = 0; i < values.length; i++) {
-                if (!Float.isFinite(values[i])) {
-                    if (nonFinite == null) {
-                        nonFinite = name + "[" + i + "] is " + values[i];
-                    }
-                    return;
-                }
+            if (nonFinite != null) {
+                return;
             }
             AdapterLayout.Module module = moduleOf.get(name);
             boolean isA = name.equals(module.aName());
-            if (isA) {
-                aDigests.put(name, sha256().digest(floatBytes(values)));
+            float[] reference = previous == null ? null : previous.tensor(name);
+            // a NaN or infinity anywhere makes the sum of squares non-finite, so one pass checks both
+            double sumOfSquares = squaredDistance(values, normOf == NormOf.PRODUCT ? null : reference);
+            if (!Double.isFinite(sumOfSquares)) {
+                for (int i = 0; i < values.length; i++) {
+                    if (!Float.isFinite(values[i])) {
+                        nonFinite = name + "[" + i + "] is " + values[i];
+                        return;
+                    }
+                }
+                nonFinite = name + ": its values overflow when squared";
+                return;
             }
             switch (normOf) {
-                case FACTORS -> squaredNorm += squaredDistance(values, previous == null ? null : previous.tensor(name));
+                case FACTORS -> squaredNorm += sumOfSquares;
                 case B_FACTORS -> {
-                    if (!isA) {
-                        squaredNorm += squaredDistance(values, previous == null ? null : previous.tensor(name));
+                    if (isA) {
+                        aDigests.put(name, sha256().digest(floatBytes(values)));
+                    } else {
+                        squaredNorm += sumOfSquares;
                     }
                 }
                 case PRODUCT -> {
@@ -305,19 +312,41 @@ public final class UpdateVerifier {
         }
     }
 
+    /** Σ (x − reference)²; four accumulators so the additions do not wait on each other. */
     private static double squaredDistance(float[] x, float[] reference) {
-        double sum = 0;
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int n = x.length;
+        int i = 0;
         if (reference == null) {
-            for (float v : x) {
-                sum += (double) v * v;
+            for (; i + 3 < n; i += 4) {
+                s0 += (double) x[i] * x[i];
+                s1 += (double) x[i + 1] * x[i + 1];
+                s2 += (double) x[i + 2] * x[i + 2];
+                s3 += (double) x[i + 3] * x[i + 3];
+            }
+            for (; i < n; i++) {
+                s0 += (double) x[i] * x[i];
             }
         } else {
-            for (int i = 0; i < x.length; i++) {
+            for (; i + 3 < n; i += 4) {
+                double d0 = (double) x[i] - reference[i];
+                double d1 = (double) x[i + 1] - reference[i + 1];
+                double d2 = (double) x[i + 2] - reference[i + 2];
+                double d3 = (double) x[i + 3] - reference[i + 3];
+                s0 += d0 * d0;
+                s1 += d1 * d1;
+                s2 += d2 * d2;
+                s3 += d3 * d3;
+            }
+            for (; i < n; i++) {
                 double d = (double) x[i] - reference[i];
-                sum += d * d;
+                s0 += d * d;
             }
         }
-        return sum;
+        return (s0 + s1) + (s2 + s3);
     }
 
     static byte[] floatBytes(float[] values) {

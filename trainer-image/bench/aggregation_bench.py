@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""Aggregation benchmark: 16 LoRA adapters (rank 16, 32 layers x q/k/v/o, width 1024 by default) as local files,
+aggregated by `fedtune-trainer aggregate` (FedAvg weighted by samples; then ExactProduct) in a fresh JVM per
+measurement, and the same weighted average in numpy, each with its input GB/s and peak RSS.
+
+Usage: python3 trainer-image/bench/aggregation_bench.py --classpath CP [--width 1024] [--dir /tmp/fedtune-bench]
+"""
+import argparse
+import hashlib
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+PROJ = ["q_proj", "k_proj", "v_proj", "o_proj"]
+
+
+def tensor_names(layers):
+    for layer in range(layers):
+        for p in PROJ:
+            base = f"base_model.model.model.layers.{layer}.self_attn.{p}"
+            yield base + ".lora_A.weight", "A"
+            yield base + ".lora_B.weight", "B"
+
+
+def write_adapter(directory, layers, rank, width, rng):
+    """PEFT layout: adapter_config.json, adapter_model.safetensors (fp32, names sorted), manifest.json with SHA-256."""
+    os.makedirs(directory, exist_ok=True)
+    header = {}
+    offset = 0
+    names = sorted(tensor_names(layers))
+    for name, factor in names:
+        shape = [rank, width] if factor == "A" else [width, rank]
+        size = rank * width * 4
+        header[name] = {"dtype": "F32", "shape": shape, "data_offsets": [offset, offset + size]}
+        offset += size
+    header["__metadata__"] = {"format": "pt"}
+    blob = json.dumps(header, separators=(",", ":")).encode()
+    blob += b" " * (-len(blob) % 8)
+    path = os.path.join(directory, "adapter_model.safetensors")
+    sha = hashlib.sha256()
+    with open(path, "wb") as f:
+        prefix = len(blob).to_bytes(8, "little") + blob
+        f.write(prefix)
+        sha.update(prefix)
+        for _ in names:
+            data = (rng.standard_normal(rank * width, dtype=np.float32) * 0.02).tobytes()
+            f.write(data)
+            sha.update(data)
+    config = {"peft_type": "LORA", "r": rank, "lora_alpha": 2.0 * rank, "lora_dropout": 0.0,
+              "target_modules": PROJ, "task_type": "CAUSAL_LM", "base_model_name_or_path": "bench",
+              "bias": "none", "fan_in_fan_out": False, "inference_mode": True}
+    with open(os.path.join(directory, "adapter_config.json"), "w") as f:
+        json.dump(config, f)
+    digest = sha.hexdigest()
+    with open(os.path.join(directory, "manifest.json"), "w") as f:
+        json.dump({"files": {"adapter_model.safetensors": digest}}, f)
+    return digest
+
+
+def read_safetensors(path):
+    """All tensors of a file as numpy arrays (a minimal safetensors reader: header JSON, then raw little-endian data)."""
+    with open(path, "rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        b, e = info["data_offsets"]
+        out[name] = np.frombuffer(data, dtype=np.float32, count=(e - b) // 4, offset=b).reshape(info["shape"])
+    return out
+
+
+def numpy_fedavg(shards, mode):
+    """Weighted FedAvg in numpy. 'all': load every adapter, then average tensor by tensor (how server frameworks hold
+    client updates); 'streaming': load one adapter at a time into a running sum."""
+    total = sum(s["samples"] for s in shards)
+    start = time.perf_counter()
+    if mode == "all":
+        adapters = [read_safetensors(os.path.join(s["dir"], "adapter_model.safetensors")) for s in shards]
+        weights = [s["samples"] / total for s in shards]
+        result = {name: sum(w * a[name] for w, a in zip(weights, adapters)) for name in adapters[0]}
+    else:
+        result = None
+        for s in shards:
+            a = read_safetensors(os.path.join(s["dir"], "adapter_model.safetensors"))
+            w = np.float32(s["samples"] / total)
+            if result is None:
+                result = {k: w * v for k, v in a.items()}
+            else:
+                for k, v in a.items():
+                    result[k] += w * v
+            del a
+    seconds = time.perf_counter() - start
+    return seconds, len(result)
+
+
+def run_numpy_child(args, mode):
+    """numpy in a fresh python process, so its peak RSS is its own."""
+    out = subprocess.run([sys.executable, __file__, "--numpy-child", mode, "--dir", args.dir],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--classpath", help="the trainer's classpath (jar or target/classes plus dependencies)")
+    p.add_argument("--dir", default="/tmp/fedtune-bench")
+    p.add_argument("--shards", type=int, default=16)
+    p.add_argument("--rank", type=int, default=16)
+    p.add_argument("--layers", type=int, default=32)
+    p.add_argument("--width", type=int, default=1024)
+    p.add_argument("--jvm", default="-Xmx96m -XX:+UseSerialGC -XX:TieredStopAtLevel=4",
+                   help="JVM options for each measurement")
+    p.add_argument("--skip-product", action="store_true")
+    p.add_argument("--numpy-child", choices=["all", "streaming"], help=argparse.SUPPRESS)
+    args = p.parse_args()
+
+    if args.numpy_child:
+        shards = json.load(open(os.path.join(args.dir, "shards.json")))
+        total_bytes = sum(os.path.getsize(os.path.join(s["dir"], "adapter_model.safetensors")) for s in shards)
+        seconds, _ = numpy_fedavg(shards, args.numpy_child)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        print(json.dumps({"mode": args.numpy_child, "seconds": round(seconds, 3),
+                          "gbPerSecond": round(total_bytes / seconds / 1e9, 3), "peakRssMiB": round(peak, 1)}))
+        return
+
+    shutil.rmtree(args.dir, ignore_errors=True)
+    os.makedirs(args.dir)
+    rng = np.random.default_rng(0)
+    shards = []
+    t = time.perf_counter()
+    for i in range(args.shards):
+        d = os.path.join(args.dir, "shards", f"shard-{i:02d}")
+        sha = write_adapter(d, args.layers, args.rank, args.width, rng)
+        shards.append({"shard": f"shard-{i:02d}", "dir": d, "sha256": sha, "samples": 1000 + 137 * i})
+    json.dump(shards, open(os.path.join(args.dir, "shards.json"), "w"))
+    size = os.path.getsize(os.path.join(shards[0]["dir"], "adapter_model.safetensors"))
+    print(f"generated {args.shards} adapters of rank {args.rank}, {args.layers} layers x {len(PROJ)} projections, "
+          f"width {args.width}: {size / 1e6:.1f} MB each, {args.shards * size / 1e9:.3f} GB in all "
+          f"({time.perf_counter() - t:.1f} s)")
+
+    def task(strategy, name):
+        return {
+            "run": "bench", "namespace": "bench", "round": 1, "attempt": 1,
+            "updates": [{"shard": s["shard"], "adapter": s["dir"], "sha256": s["sha256"], "samples": s["samples"],
+                         "weight": 1.0, "rank": args.rank} for s in shards],
+            "lora": {"rank": args.rank, "alpha": 2.0 * args.rank,
+                     "targetModules": PROJ},
+            "aggregation": {"strategy": strategy, "weighting": "Samples"},
+            "optimizerState": os.path.join(args.dir, "state"),
+            "maxSequenceLength": 128, "seed": 1, "participationRate": 1.0,
+            "output": os.path.join(args.dir, name),
+        }
+
+    results = {}
+    strategies = [("FedAvg", "fedavg")] + ([] if args.skip_product else [("ExactProduct", "product")])
+    for strategy, name in strategies:
+        task_file = os.path.join(args.dir, f"task-{name}.json")
+        json.dump(task(strategy, name), open(task_file, "w"))
+        cmd = ["java"] + args.jvm.split() + ["-cp", args.classpath,
+                                             "io.fedtune.trainer.aggregate.bench.AggregationBenchmark",
+                                             task_file, os.path.join(args.dir, "work-" + name)]
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        results[name] = json.loads(out.strip().splitlines()[-1])
+    np_all = run_numpy_child(args, "all")
+    np_stream = run_numpy_child(args, "streaming")
+
+    j = results["fedavg"]
+    print(f"fedtune aggregate FedAvg (verify SHA-256/shapes/finite/norms + weighted average + write): "
+          f"{j['seconds']:.2f} s, {j['gbPerSecond']:.2f} GB/s input, peak RSS {j['peakRssMiB']:.0f} MiB")
+    print(f"numpy FedAvg, all adapters loaded then averaged:                 "
+          f"{np_all['seconds']:.2f} s, {np_all['gbPerSecond']:.2f} GB/s input, peak RSS {np_all['peakRssMiB']:.0f} MiB")
+    print(f"numpy FedAvg, one adapter at a time into a running sum:         "
+          f"{np_stream['seconds']:.2f} s, {np_stream['gbPerSecond']:.2f} GB/s input, peak RSS {np_stream['peakRssMiB']:.0f} MiB")
+    if "product" in results:
+        pr = results["product"]
+        print(f"fedtune aggregate ExactProduct (stack, QR, SVD of the {args.shards * args.rank}x{args.shards * args.rank} "
+              f"core, truncate to rank {args.rank}): {pr['seconds']:.2f} s, peak RSS {pr['peakRssMiB']:.0f} MiB, "
+              f"energy kept {pr['truncationEnergy']:.4f}")
+    print(json.dumps({"fedtune": results, "numpyAll": np_all, "numpyStreaming": np_stream}))
+
+
+if __name__ == "__main__":
+    main()
