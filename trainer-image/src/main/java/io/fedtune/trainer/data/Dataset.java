@@ -21,11 +21,16 @@ public record Dataset(List<List<Segment>> records, int lines, int malformed) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public static Dataset read(Path file, DataFormat format) throws IOException {
+        return read(file, format, record -> true);
+    }
+
+    /** Reads the records that pass the filter (applied to each line's JSON object before the format). */
+    public static Dataset read(Path file, DataFormat format, java.util.function.Predicate<JsonNode> filter) throws IOException {
         List<List<Segment>> records = new ArrayList<>();
         int lines = 0;
         int malformed = 0;
         String firstBad = null;
-        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        try (BufferedReader in = open(file)) {
             String line;
             while ((line = in.readLine()) != null) {
                 if (line.isBlank()) {
@@ -33,11 +38,17 @@ public record Dataset(List<List<Segment>> records, int lines, int malformed) {
                 }
                 lines++;
                 List<Segment> segments;
+                JsonNode json;
                 try {
-                    segments = format.segments(JSON.readTree(line));
+                    json = JSON.readTree(line);
                 } catch (IOException e) {
-                    segments = null;
+                    json = null;
                 }
+                if (json != null && json.isObject() && !filter.test(json)) {
+                    lines--;
+                    continue;
+                }
+                segments = format.segments(json);
                 if (segments == null) {
                     malformed++;
                     if (firstBad == null) {
@@ -60,6 +71,14 @@ public record Dataset(List<List<Segment>> records, int lines, int malformed) {
                     + (int) (MAX_MALFORMED_FRACTION * 100) + "%");
         }
         return new Dataset(records, lines, malformed);
+    }
+
+    private static BufferedReader open(Path file) throws IOException {
+        java.io.InputStream raw = Files.newInputStream(file);
+        if (file.getFileName().toString().endsWith(".gz")) {
+            raw = new java.util.zip.GZIPInputStream(raw);
+        }
+        return new BufferedReader(new java.io.InputStreamReader(raw, StandardCharsets.UTF_8));
     }
 
     /** A seeded split of records (not chunks, so no document is in both); eval gets at least one record when there are two or more. */

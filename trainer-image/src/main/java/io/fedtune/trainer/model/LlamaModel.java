@@ -53,6 +53,20 @@ public final class LlamaModel implements AutoCloseable {
         return model;
     }
 
+    /**
+     * A model over arrays the caller supplies and may swap between steps with {@link #useWeights}
+     * (pretraining trains every weight). Closing it closes the manager.
+     */
+    public static LlamaModel over(ModelConfig config, NDManager manager, DataType computeType) {
+        return new LlamaModel(config, manager, computeType);
+    }
+
+    /** Replaces the base arrays, e.g. with fresh ones that require gradients for a pretraining step. */
+    public void useWeights(Map<String, NDArray> arrays) {
+        weights.clear();
+        weights.putAll(arrays);
+    }
+
     public ModelConfig config() {
         return config;
     }

@@ -25,6 +25,12 @@ public final class AdamW {
     }
 
     public void update(String name, float[] param, float[] grad) {
+        update(name, param, grad, 1.0);
+    }
+
+    /** One update with the learning rate multiplied by lrScale (for schedules). */
+    public void update(String name, float[] param, float[] grad, double lrScale) {
+        double lr = learningRate * lrScale;
         float[] mm = m.computeIfAbsent(name, k -> new float[param.length]);
         float[] vv = v.computeIfAbsent(name, k -> new float[param.length]);
         double c1 = 1 - Math.pow(beta1, step);
@@ -33,7 +39,7 @@ public final class AdamW {
             mm[i] = (float) (beta1 * mm[i] + (1 - beta1) * grad[i]);
             vv[i] = (float) (beta2 * vv[i] + (1 - beta2) * grad[i] * grad[i]);
             double update = (mm[i] / c1) / (Math.sqrt(vv[i] / c2) + eps);
-            param[i] = (float) (param[i] - learningRate * (update + weightDecay * param[i]));
+            param[i] = (float) (param[i] - lr * (update + weightDecay * param[i]));
         }
     }
 }

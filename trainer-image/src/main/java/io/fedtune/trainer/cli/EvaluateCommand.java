@@ -1,0 +1,70 @@
+package io.fedtune.trainer.cli;
+
+import ai.djl.Device;
+import ai.djl.ndarray.types.DataType;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fedtune.trainer.adapter.Adapter;
+import io.fedtune.trainer.data.Chunker;
+import io.fedtune.trainer.data.DataFormat;
+import io.fedtune.trainer.data.Dataset;
+import io.fedtune.trainer.data.TextTokenizer;
+import io.fedtune.trainer.data.TokenSequence;
+import io.fedtune.trainer.model.Checkpoint;
+import io.fedtune.trainer.model.LlamaModel;
+import io.fedtune.trainer.round.Failure;
+import io.fedtune.trainer.storage.StorageSession;
+import io.fedtune.trainer.train.Evaluation;
+import io.fedtune.trainer.train.LoraParameters;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "evaluate", mixinStandardHelpOptions = true,
+        description = "Evaluate a base model, with or without an adapter, on a JSONL set; prints one JSON object: meanLoss (per token), perplexity, tokens.")
+final class EvaluateCommand implements Callable<Integer> {
+    @Option(names = "--base", required = true, description = "base checkpoint directory or s3:// prefix") String base;
+    @Option(names = "--adapter", description = "adapter directory or s3:// prefix; without it the base alone") String adapter;
+    @Option(names = "--data", required = true, description = "JSONL, local or s3://") String data;
+    @Option(names = "--format", defaultValue = "Text", description = "Text, PromptCompletion or Chat") String format;
+    @Option(names = "--max-seq-len", defaultValue = "256") int maxSeqLen;
+    @Option(names = "--batch-size", defaultValue = "8") int batchSize;
+
+    @Override
+    public Integer call() {
+        ObjectMapper json = new ObjectMapper();
+        try (StorageSession storage = Environment.system().session()) {
+            Checkpoint checkpoint = Checkpoint.open(storage.checkpoint(base, null));
+            LoraParameters params = adapter == null ? null
+                    : LoraParameters.from(Adapter.read(storage.fetchDirectory(adapter)), checkpoint.config());
+            List<TokenSequence> sequences;
+            try (TextTokenizer tokenizer = TextTokenizer.load(checkpoint.tokenizerFile(), checkpoint.config().vocabSize())) {
+                sequences = new Chunker(tokenizer, maxSeqLen, checkpoint.config().bosTokenId(), checkpoint.config().eosTokenId())
+                        .sequences(Dataset.read(storage.fetch(data), DataFormat.parse(format)).records());
+            }
+            Evaluation.Result r;
+            try (LlamaModel model = LlamaModel.load(checkpoint, Device.cpu(), DataType.FLOAT32)) {
+                r = Evaluation.run(model, params, sequences, batchSize);
+            }
+            ObjectNode out = json.createObjectNode();
+            out.put("meanLoss", r.meanLoss());
+            out.put("perplexity", r.perplexity());
+            out.put("tokens", r.tokens());
+            out.put("sequences", sequences.size());
+            System.out.println(out);
+            return 0;
+        } catch (Exception e) {
+            Failure f = Failure.of(e);
+            ObjectNode out = json.createObjectNode();
+            out.put("outcome", "Failed");
+            out.put("reason", f.reason());
+            out.put("message", f.message());
+            System.out.println(out);
+            System.err.println("evaluate failed: " + f.reason() + ": " + f.message());
+            return 1;
+        }
+    }
+}

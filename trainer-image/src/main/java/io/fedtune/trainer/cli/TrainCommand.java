@@ -1,0 +1,172 @@
+package io.fedtune.trainer.cli;
+
+import io.fedtune.api.contract.ContractJson;
+import io.fedtune.api.contract.Outcome;
+import io.fedtune.api.contract.TrainResult;
+import io.fedtune.api.contract.TrainTask;
+import io.fedtune.api.contract.TrainerEnv;
+import io.fedtune.api.v1alpha1.LocalTrainingSpec;
+import io.fedtune.api.v1alpha1.LoraSpec;
+import io.fedtune.api.v1alpha1.TargetModule;
+import io.fedtune.trainer.adapter.Adapter;
+import io.fedtune.trainer.adapter.AdapterMismatchException;
+import io.fedtune.trainer.adapter.LoraTarget;
+import io.fedtune.trainer.data.DataException;
+import io.fedtune.trainer.data.DataFormat;
+import io.fedtune.trainer.model.CheckpointInvalidException;
+import io.fedtune.trainer.round.Failure;
+import io.fedtune.trainer.round.Manifest;
+import io.fedtune.trainer.round.RoundInputs;
+import io.fedtune.trainer.round.ShardRound;
+import io.fedtune.trainer.storage.StorageException;
+import io.fedtune.trainer.storage.StorageSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = {"Train one round of LoRA for one shard and write adapter_config.json, adapter_model.safetensors and manifest.json.",
+                "With FEDTUNE_TASK set (the trainer contract, trainer-image/CONTRACT.md) the task comes from it; otherwise from the options."})
+final class TrainCommand implements Callable<Integer> {
+    @Option(names = "--base", description = "base checkpoint directory or s3:// prefix") String base;
+    @Option(names = "--base-sha256", description = "expected SHA-256 of model.safetensors") String baseSha;
+    @Option(names = "--data", description = "training JSONL, local or s3://") String data;
+    @Option(names = "--format", defaultValue = "Text", description = "Text, PromptCompletion or Chat (default ${DEFAULT-VALUE})") String format;
+    @Option(names = "--eval", description = "eval JSONL; without it --eval-fraction of --data is held out") String eval;
+    @Option(names = "--global-adapter", description = "adapter directory or s3:// prefix to start from") String globalAdapter;
+    @Option(names = "--out", description = "output directory or s3:// prefix") String out;
+    @Option(names = "--shard", defaultValue = "local") String shard;
+    @Option(names = "--round", defaultValue = "1") int round;
+    @Option(names = "--rank", defaultValue = "8") int rank;
+    @Option(names = "--alpha", defaultValue = "16") double alpha;
+    @Option(names = "--dropout", defaultValue = "0.05") double dropout;
+    @Option(names = "--targets", split = ",", defaultValue = "q_proj,v_proj", description = "target modules (default ${DEFAULT-VALUE})") List<String> targets;
+    @Option(names = "--freeze-a", description = "FFA-LoRA: keep A at its seeded initial value") boolean freezeA;
+    @Option(names = "--steps", description = "optimizer steps (default 50 unless --epochs)") Integer steps;
+    @Option(names = "--epochs") Integer epochs;
+    @Option(names = "--batch-size", defaultValue = "8") int batchSize;
+    @Option(names = "--lr", defaultValue = "3e-4") double lr;
+    @Option(names = "--weight-decay", defaultValue = "0") double weightDecay;
+    @Option(names = "--max-seq-len", defaultValue = "256") int maxSeqLen;
+    @Option(names = "--precision", defaultValue = "Auto", description = "Auto, FP32 or BF16") String precision;
+    @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--mu", defaultValue = "0", description = "FedProx proximal term") double mu;
+    @Option(names = "--clip", defaultValue = "1.0", description = "gradient-norm clipping threshold") double clip;
+    @Option(names = "--eval-fraction", defaultValue = "0.1") double evalFraction;
+    @Option(names = "--termination-log", description = "where to write the JSON result (default: $FEDTUNE_TERMINATION_LOG)") Path terminationLog;
+
+    private final Environment env;
+
+    TrainCommand() {
+        this(Environment.system());
+    }
+
+    TrainCommand(Environment env) {
+        this.env = env;
+    }
+
+    @Override
+    public Integer call() {
+        Path termination = terminationLog != null ? terminationLog
+                : env.get(TrainerEnv.TERMINATION_LOG) != null ? Path.of(env.get(TrainerEnv.TERMINATION_LOG)) : null;
+        TrainResult result;
+        try {
+            result = env.get(TrainerEnv.TASK) != null ? runTask(ContractJson.read(env.get(TrainerEnv.TASK), TrainTask.class))
+                    : runOptions();
+        } catch (Exception e) {
+            Failure f = Failure.of(e);
+            result = TrainResult.failed(f.reason(), f.message());
+            System.err.println("train failed: " + f.reason() + ": " + f.message());
+        }
+        TerminationMessage.write(termination, result);
+        System.out.println(TerminationMessage.json(result));
+        return result.outcome() == Outcome.Succeeded ? 0 : 1;
+    }
+
+    private TrainResult runOptions() throws IOException {
+        if (base == null || data == null || out == null) {
+            throw new IllegalArgumentException("train needs --base, --data and --out (or a task in " + TrainerEnv.TASK + ")");
+        }
+        try (StorageSession storage = env.session()) {
+            return execute(storage, new Request(base, baseSha, data, DataFormat.parse(format), eval, DataFormat.parse(format),
+                    globalAdapter, out, shard, round, rank, alpha, dropout,
+                    targets.stream().map(LoraTarget::fromModuleName).toList(), freezeA, steps == null && epochs == null ? Integer.valueOf(LocalTrainingSpec.DEFAULT_STEPS) : steps,
+                    epochs, batchSize, lr, weightDecay, maxSeqLen, precision, seed, mu, clip, evalFraction));
+        }
+    }
+
+    private TrainResult runTask(TrainTask task) throws IOException {
+        if (task.baseModel() == null || task.output() == null || task.train() == null || task.storage() == null) {
+            throw new IllegalArgumentException("task lacks baseModel, output, train or storage");
+        }
+        LoraSpec lora = task.lora() == null ? new LoraSpec() : task.lora();
+        LocalTrainingSpec t = task.training() == null ? new LocalTrainingSpec() : task.training();
+        var dataStorage = task.dataStorage() == null ? task.storage() : task.dataStorage();
+        try (StorageSession storage = env.session(task.storage().endpoint(), task.storage().region(),
+                dataStorage.endpoint(), dataStorage.region())) {
+            Integer taskSteps = t.steps == null && t.epochs == null ? Integer.valueOf(LocalTrainingSpec.DEFAULT_STEPS) : t.steps;
+            return execute(storage, new Request(task.baseModel(), task.baseModelSha256(), task.train().uri,
+                    DataFormat.parse(task.train().format.name()), task.eval() == null ? null : task.eval().uri,
+                    task.eval() == null ? null : DataFormat.parse(task.eval().format.name()), task.globalAdapter(),
+                    task.output(), task.shard(), task.round(), lora.rank, lora.alpha, lora.dropout,
+                    lora.targetModules.stream().map(TargetModule::moduleName).map(LoraTarget::fromModuleName).toList(),
+                    Boolean.TRUE.equals(lora.freezeA), taskSteps, t.epochs, t.batchSize, t.learningRate, t.weightDecay,
+                    t.maxSequenceLength, t.precision.name(), t.seed, t.proximalMu, t.gradientClipNorm, t.evalFraction));
+        }
+    }
+
+    private record Request(String base, String baseSha, String data, DataFormat format, String eval, DataFormat evalFormat,
+                           String globalAdapter, String out, String shard, int round, int rank, double alpha, double dropout,
+                           List<LoraTarget> targets, boolean freezeA, Integer steps, Integer epochs, int batchSize, double lr,
+                           double weightDecay, int maxSeqLen, String precision, long seed, double mu, double clip,
+                           double evalFraction) {
+    }
+
+    private TrainResult execute(StorageSession storage, Request r) throws IOException {
+        Path checkpoint = fetching(() -> storage.checkpoint(r.base(), r.baseSha()),
+                e -> new CheckpointInvalidException("base model " + r.base() + ": " + e.getMessage(), e));
+        Path trainFile = fetching(() -> storage.fetchData(r.data()),
+                e -> DataException.empty("training data " + r.data() + " does not exist"));
+        Path evalFile = r.eval() == null ? null : fetching(() -> storage.fetchData(r.eval()),
+                e -> DataException.empty("eval data " + r.eval() + " does not exist"));
+        Path global = r.globalAdapter() == null ? null : fetching(() -> storage.fetchDirectory(r.globalAdapter()),
+                e -> new AdapterMismatchException("global adapter " + r.globalAdapter() + " does not exist"));
+        Path outDir = storage.outputDirectory(r.out());
+        RoundInputs inputs = new RoundInputs(r.shard(), r.round(), checkpoint, trainFile, r.format(), evalFile,
+                r.evalFormat(), global, r.rank(), r.alpha(), r.dropout(), r.targets(), r.freezeA(), r.steps(), r.epochs(),
+                r.batchSize(), r.lr(), r.weightDecay(), r.maxSeqLen(), r.precision(), r.seed(), r.mu(), r.clip(),
+                r.evalFraction());
+        Manifest manifest = new ShardRound(System.err).run(inputs, outDir);
+        List<String> files = Arrays.asList(io.fedtune.trainer.adapter.AdapterConfig.FILE, Adapter.WEIGHTS_FILE, Manifest.FILE);
+        storage.publish(outDir, r.out(), files);
+        return new TrainResult(Outcome.Succeeded, null, null, r.shard(), r.round(), r.out(),
+                manifest.files().get(Adapter.WEIGHTS_FILE), r.rank(), manifest.samples(), manifest.tokens(),
+                manifest.trainLoss(), manifest.evalLossBefore(), manifest.evalLossAfter(), manifest.skippedSteps(),
+                manifest.seconds(), manifest.tokensPerSecond());
+    }
+
+    private interface Fetch {
+        Path get() throws IOException;
+    }
+
+    private interface Missing {
+        IOException describe(StorageException e);
+    }
+
+    /** A missing object becomes the failure of what it was meant to be (checkpoint, data, adapter). */
+    private static Path fetching(Fetch fetch, Missing missing) throws IOException {
+        try {
+            return fetch.get();
+        } catch (StorageException e) {
+            if (e.kind() == StorageException.Kind.NOT_FOUND) {
+                throw missing.describe(e);
+            }
+            throw e;
+        }
+    }
+}

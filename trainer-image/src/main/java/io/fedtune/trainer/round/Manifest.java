@@ -1,0 +1,31 @@
+package io.fedtune.trainer.round;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/** A trainer's {@code manifest.json}, written next to the adapter it describes (trainer-image/CONTRACT.md). */
+public record Manifest(String shard, int round, long samples, long tokens, Double evalLossBefore, Double evalLossAfter,
+                       long evalTokens, double trainLoss, int steps, int skippedSteps, int rank, double seconds,
+                       double tokensPerSecond, Map<String, String> files) {
+    public static final String FILE = "manifest.json";
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+
+    public void write(Path dir) throws IOException {
+        Files.writeString(dir.resolve(FILE), JSON.writeValueAsString(this) + "\n");
+    }
+
+    public static Manifest read(Path dir) throws IOException {
+        return JSON.readValue(dir.resolve(FILE).toFile(), Manifest.class);
+    }
+
+    public Manifest withFiles(Map<String, String> digests) {
+        return new Manifest(shard, round, samples, tokens, evalLossBefore, evalLossAfter, evalTokens, trainLoss, steps,
+                skippedSteps, rank, seconds, tokensPerSecond, digests);
+    }
+}

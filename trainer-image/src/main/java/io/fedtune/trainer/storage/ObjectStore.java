@@ -1,0 +1,127 @@
+package io.fedtune.trainer.storage;
+
+import io.minio.DownloadObjectArgs;
+import io.minio.ListObjectsArgs;
+import io.minio.MinioClient;
+import io.minio.Result;
+import io.minio.StatObjectArgs;
+import io.minio.StatObjectResponse;
+import io.minio.UploadObjectArgs;
+import io.minio.errors.ErrorResponseException;
+import io.minio.messages.Item;
+import okhttp3.OkHttpClient;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** An S3 endpoint (MinIO, S3, s3proxy) seen through the MinIO client, with transient errors retried with backoff. */
+public final class ObjectStore {
+    private static final Set<String> DENIED = Set.of("AccessDenied", "SignatureDoesNotMatch", "InvalidAccessKeyId",
+            "InvalidToken", "ExpiredToken");
+    private static final Set<String> MISSING = Set.of("NoSuchKey", "NoSuchBucket", "NoSuchObject");
+
+    private final MinioClient client;
+    private final String endpoint;
+    private final int attempts;
+    private final Duration firstBackoff;
+
+    public ObjectStore(String endpoint, String region, String accessKey, String secretKey, int attempts, Duration firstBackoff) {
+        if (accessKey == null || secretKey == null) {
+            throw new IllegalArgumentException("no credentials for object storage at " + endpoint);
+        }
+        OkHttpClient http = new OkHttpClient.Builder().connectTimeout(Duration.ofSeconds(10))
+                .readTimeout(Duration.ofMinutes(5)).writeTimeout(Duration.ofMinutes(5)).build();
+        MinioClient.Builder b = MinioClient.builder().endpoint(endpoint).credentials(accessKey, secretKey).httpClient(http);
+        this.client = (region == null || region.isBlank() ? b : b.region(region)).build();
+        this.endpoint = endpoint;
+        this.attempts = Math.max(1, attempts);
+        this.firstBackoff = firstBackoff;
+    }
+
+    public ObjectStore(String endpoint, String region, String accessKey, String secretKey) {
+        this(endpoint, region, accessKey, secretKey, 4, Duration.ofMillis(500));
+    }
+
+    public void download(S3Uri uri, Path file) throws StorageException {
+        call(uri, () -> {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            Files.deleteIfExists(file);
+            client.downloadObject(DownloadObjectArgs.builder().bucket(uri.bucket()).object(uri.key())
+                    .filename(file.toString()).overwrite(true).build());
+            return null;
+        });
+    }
+
+    /** The object's user metadata (lower-case keys without x-amz-meta-). */
+    public Map<String, String> metadata(S3Uri uri) throws StorageException {
+        StatObjectResponse stat = call(uri, () -> client.statObject(
+                StatObjectArgs.builder().bucket(uri.bucket()).object(uri.key()).build()));
+        return stat.userMetadata();
+    }
+
+    public void upload(Path file, S3Uri uri, Map<String, String> userMetadata) throws StorageException {
+        call(uri, () -> client.uploadObject(UploadObjectArgs.builder().bucket(uri.bucket()).object(uri.key())
+                .filename(file.toString()).userMetadata(userMetadata).build()));
+    }
+
+    /** Keys directly and deeply under a prefix. */
+    public List<String> list(S3Uri prefix) throws StorageException {
+        return call(prefix, () -> {
+            List<String> keys = new ArrayList<>();
+            for (Result<Item> r : client.listObjects(ListObjectsArgs.builder().bucket(prefix.bucket())
+                    .prefix(prefix.prefix()).recursive(true).build())) {
+                keys.add(r.get().objectName());
+            }
+            return keys;
+        });
+    }
+
+    private interface Call<T> {
+        T run() throws Exception;
+    }
+
+    private <T> T call(S3Uri uri, Call<T> call) throws StorageException {
+        Duration backoff = firstBackoff;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return call.run();
+            } catch (ErrorResponseException e) {
+                String code = e.errorResponse().code();
+                if (DENIED.contains(code) || e.response().code() == 403) {
+                    throw new StorageException(StorageException.Kind.ACCESS_DENIED, "object storage at " + endpoint
+                            + " denied access to " + uri + " (" + code + "); check the credentials", e);
+                }
+                if (MISSING.contains(code) || e.response().code() == 404) {
+                    throw new StorageException(StorageException.Kind.NOT_FOUND, uri + " does not exist (" + code + ")", e);
+                }
+                if (e.response().code() < 500 || attempt >= attempts) {
+                    throw new StorageException(StorageException.Kind.UNREACHABLE, "object storage at " + endpoint
+                            + " failed on " + uri + ": " + code + " " + e.getMessage(), e);
+                }
+            } catch (IOException e) {
+                if (attempt >= attempts) {
+                    throw new StorageException(StorageException.Kind.UNREACHABLE, "object storage at " + endpoint
+                            + " is unreachable (" + attempts + " attempts on " + uri + "): " + e.getMessage(), e);
+                }
+            } catch (Exception e) {
+                if (attempt >= attempts) {
+                    throw new StorageException(StorageException.Kind.UNREACHABLE, "object storage at " + endpoint
+                            + " failed on " + uri + ": " + e, e);
+                }
+            }
+            try {
+                Thread.sleep(backoff.toMillis());
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                throw new StorageException(StorageException.Kind.UNREACHABLE, "interrupted", ie);
+            }
+            backoff = backoff.multipliedBy(2);
+        }
+    }
+}

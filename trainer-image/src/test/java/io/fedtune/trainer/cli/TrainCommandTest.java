@@ -1,0 +1,289 @@
+package io.fedtune.trainer.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fedtune.api.contract.ContractJson;
+import io.fedtune.api.contract.Outcome;
+import io.fedtune.api.contract.StorageRef;
+import io.fedtune.api.contract.TrainResult;
+import io.fedtune.api.contract.TrainTask;
+import io.fedtune.api.contract.TrainerEnv;
+import io.fedtune.api.v1alpha1.DataFormat;
+import io.fedtune.api.v1alpha1.DatasetRef;
+import io.fedtune.api.v1alpha1.LocalTrainingSpec;
+import io.fedtune.api.v1alpha1.LoraSpec;
+import io.fedtune.api.v1alpha1.TargetModule;
+import io.fedtune.trainer.model.ModelConfig;
+import io.fedtune.trainer.model.RandomCheckpoint;
+import io.fedtune.trainer.pretrain.ByteLevelBpe;
+import io.fedtune.trainer.round.Manifest;
+import io.fedtune.trainer.storage.Sha256;
+import io.minio.StatObjectArgs;
+import io.minio.UploadObjectArgs;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class TrainCommandTest {
+    static final String[] WORDS = {"the", "river", "runs", "to", "sea", "and", "light", "was", "upon", "waters", "good", "day"};
+    static Path root;
+    static Path base;
+    static Path trainData;
+    static Path evalData;
+    static S3ProxyServer s3;
+
+    @BeforeAll
+    static void fixtures(@TempDir Path tmp) throws Exception {
+        root = tmp;
+        trainData = tmp.resolve("train.jsonl");
+        evalData = tmp.resolve("eval.jsonl");
+        Files.write(trainData, records(60, new Random(1)));
+        Files.write(evalData, records(12, new Random(2)));
+        ByteLevelBpe bpe = ByteLevelBpe.train(String.join("\n", Files.readAllLines(trainData)), 300);
+        base = tmp.resolve("base");
+        RandomCheckpoint.write(base, config(bpe.vocabSize()), 3, 0.1);
+        bpe.write(base.resolve("tokenizer.json"));
+        s3 = S3ProxyServer.start(Files.createDirectories(tmp.resolve("s3")));
+        s3.makeBucket("run");
+        s3.makeBucket("silo");
+        for (String f : List.of("config.json", "model.safetensors", "tokenizer.json")) {
+            upload("run", "models/tiny/" + f, base.resolve(f));
+        }
+        upload("silo", "shard-a/train.jsonl", trainData);
+        upload("silo", "shard-a/eval.jsonl", evalData);
+    }
+
+    @AfterAll
+    static void stop() throws InterruptedException {
+        s3.close();
+    }
+
+    static ModelConfig config(int vocab) {
+        return new ModelConfig("LlamaForCausalLM", vocab, 32, 48, 2, 4, 2, 8, 1e-5, 10000.0, true, false, 128,
+                ByteLevelBpe.BOS, ByteLevelBpe.EOS);
+    }
+
+    /** Short texts that repeat a few fixed phrases, so a small adapter learns them quickly. */
+    static List<String> records(int n, Random r) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int start = r.nextInt(WORDS.length);
+            StringBuilder sb = new StringBuilder();
+            for (int j = 0; j < 14; j++) {
+                sb.append(j == 0 ? "" : " ").append(WORDS[(start + j) % WORDS.length]);
+            }
+            out.add("{\"text\":\"" + sb + ".\"}");
+        }
+        return out;
+    }
+
+    static void upload(String bucket, String key, Path file) throws Exception {
+        s3.client().uploadObject(UploadObjectArgs.builder().bucket(bucket).object(key).filename(file.toString()).build());
+    }
+
+    record Run(int exit, TrainResult result, String stdout) {
+    }
+
+    static Run train(Map<String, String> env, String... args) throws IOException {
+        Path log = Files.createTempFile(root, "termination", ".json");
+        Map<String, String> e = new HashMap<>(env);
+        e.put(TrainerEnv.TERMINATION_LOG, log.toString());
+        e.putIfAbsent(TrainerEnv.WORK_DIR, root.resolve("work").toString());
+        PrintStream original = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        int exit;
+        try {
+            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            exit = new CommandLine(new TrainCommand(new Environment(e))).execute(args);
+        } finally {
+            System.setOut(original);
+        }
+        String json = Files.readString(log);
+        assertThat(json.getBytes(StandardCharsets.UTF_8).length).isLessThan(TrainerEnv.TERMINATION_MESSAGE_LIMIT);
+        return new Run(exit, ContractJson.read(json, TrainResult.class), captured.toString(StandardCharsets.UTF_8));
+    }
+
+    static String[] local(Path out, String... overrides) {
+        Map<String, String> opts = new java.util.LinkedHashMap<>();
+        opts.put("--base", base.toString());
+        opts.put("--data", trainData.toString());
+        opts.put("--eval", evalData.toString());
+        opts.put("--out", out.toString());
+        opts.put("--steps", "30");
+        opts.put("--lr", "2e-2");
+        opts.put("--batch-size", "8");
+        opts.put("--targets", "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj");
+        opts.put("--dropout", "0");
+        for (int i = 0; i < overrides.length; i += 2) {
+            opts.put(overrides[i], overrides[i + 1]);
+        }
+        List<String> args = new ArrayList<>();
+        opts.forEach((k, v) -> {
+            args.add(k);
+            args.add(v);
+        });
+        return args.toArray(String[]::new);
+    }
+
+    @Test
+    void localRoundWritesAPeftAdapterAndAManifestThatEvaluateAgreesWith() throws Exception {
+        Path out = root.resolve("local-out");
+        Run run = train(Map.of(), local(out));
+
+        assertThat(run.exit()).isZero();
+        TrainResult r = run.result();
+        assertThat(r.outcome()).isEqualTo(Outcome.Succeeded);
+        assertThat(r.evalLossAfter()).isLessThan(r.evalLossBefore() - 0.3);
+        Manifest m = Manifest.read(out);
+        assertThat(m.files()).containsOnlyKeys("adapter_config.json", "adapter_model.safetensors");
+        assertThat(m.files().get("adapter_model.safetensors")).isEqualTo(Sha256.of(out.resolve("adapter_model.safetensors")))
+                .isEqualTo(r.sha256());
+        assertThat(m.samples()).isEqualTo(60);
+        assertThat(m.tokensPerSecond()).isPositive();
+        JsonNode peft = new ObjectMapper().readTree(out.resolve("adapter_config.json").toFile());
+        assertThat(peft.get("peft_type").asText()).isEqualTo("LORA");
+        assertThat(peft.get("target_modules")).hasSize(7);
+
+        PrintStream original = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            int exit = new CommandLine(new EvaluateCommand()).execute("--base", base.toString(), "--adapter", out.toString(),
+                    "--data", evalData.toString());
+            assertThat(exit).isZero();
+        } finally {
+            System.setOut(original);
+        }
+        JsonNode eval = new ObjectMapper().readTree(captured.toString(StandardCharsets.UTF_8));
+        assertThat(eval.get("meanLoss").asDouble()).isCloseTo(r.evalLossAfter(), org.assertj.core.data.Offset.offset(1e-5));
+        assertThat(eval.get("perplexity").asDouble()).isCloseTo(Math.exp(r.evalLossAfter()), org.assertj.core.data.Offset.offset(1e-3));
+        assertThat(eval.get("tokens").asLong()).isPositive();
+    }
+
+    static TrainTask task(int round, String globalAdapter, String endpoint) {
+        LoraSpec lora = new LoraSpec();
+        lora.rank = 4;
+        lora.dropout = 0.0;
+        lora.targetModules = List.of(TargetModule.Q_PROJ, TargetModule.V_PROJ, TargetModule.DOWN_PROJ);
+        LocalTrainingSpec t = new LocalTrainingSpec();
+        t.steps = 20;
+        t.learningRate = 2e-2;
+        t.maxSequenceLength = 64;
+        return new TrainTask("demo", "ns", round, "shard-a", 1, new StorageRef(endpoint, "us-east-1"),
+                "s3://run/models/tiny", null, globalAdapter, "s3://run/demo/round-000" + round + "/shards/shard-a/attempt-1",
+                lora, t, new StorageRef(endpoint, "us-east-1"),
+                new DatasetRef("s3://silo/shard-a/train.jsonl", DataFormat.Text),
+                new DatasetRef("s3://silo/shard-a/eval.jsonl", DataFormat.Text));
+    }
+
+    static Map<String, String> contractEnv(TrainTask task, String secret) {
+        return Map.of(TrainerEnv.TASK, ContractJson.write(task), TrainerEnv.ROLE, "train",
+                TrainerEnv.STORAGE_ACCESS_KEY, S3ProxyServer.ACCESS_KEY, TrainerEnv.STORAGE_SECRET_KEY, S3ProxyServer.SECRET_KEY,
+                TrainerEnv.DATA_ACCESS_KEY, S3ProxyServer.ACCESS_KEY, TrainerEnv.DATA_SECRET_KEY, secret);
+    }
+
+    @Test
+    void contractTaskTrainsFromObjectStorageAndChainsRounds() throws Exception {
+        Run first = train(contractEnv(task(1, null, s3.endpoint()), S3ProxyServer.SECRET_KEY));
+        assertThat(first.exit()).as(first.stdout()).isZero();
+        String key = "demo/round-0001/shards/shard-a/attempt-1/adapter_model.safetensors";
+        var stat = s3.client().statObject(StatObjectArgs.builder().bucket("run").object(key).build());
+        assertThat(stat.userMetadata().get("sha256")).isEqualTo(first.result().sha256());
+        assertThat(first.result().adapter()).isEqualTo("s3://run/demo/round-0001/shards/shard-a/attempt-1");
+        assertThat(first.result().rank()).isEqualTo(4);
+        assertThat(Files.list(root.resolve("work/models")).filter(p -> p.getFileName().toString().length() == 64))
+                .as("base model cached by SHA-256").hasSize(1);
+
+        Run second = train(contractEnv(task(2, first.result().adapter(), s3.endpoint()), S3ProxyServer.SECRET_KEY));
+        assertThat(second.exit()).isZero();
+        assertThat(second.result().evalLossBefore()).isCloseTo(first.result().evalLossAfter(), org.assertj.core.data.Offset.offset(1e-5));
+        assertThat(second.result().evalLossAfter()).isLessThan(second.result().evalLossBefore());
+    }
+
+    @Test
+    void wrongCredentialsAndUnreachableStorageFailWithTheirReasons() throws Exception {
+        Run denied = train(contractEnv(task(1, null, s3.endpoint()), "not-the-secret"));
+        assertThat(denied.exit()).isEqualTo(1);
+        assertThat(denied.result().reason()).isEqualTo("AccessDenied");
+        assertThat(denied.result().message()).contains("denied access to s3://silo/shard-a/train.jsonl")
+                .doesNotContain("not-the-secret");
+
+        int closedPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            closedPort = s.getLocalPort();
+        }
+        Run unreachable = train(contractEnv(task(1, null, "http://127.0.0.1:" + closedPort), S3ProxyServer.SECRET_KEY));
+        assertThat(unreachable.exit()).isEqualTo(1);
+        assertThat(unreachable.result().reason()).isEqualTo("StorageUnreachable");
+        assertThat(unreachable.result().message()).contains("unreachable");
+
+        Run badTask = train(Map.of(TrainerEnv.TASK, "{not json"));
+        assertThat(badTask.result().reason()).isEqualTo("InvalidTask");
+    }
+
+    @Test
+    void badInputsFailWithAReasonNamingTheProblem() throws Exception {
+        Path out = root.resolve("bad-out");
+        Run missing = train(Map.of(), local(out, "--base", root.resolve("nothing").toString()));
+        assertThat(missing.exit()).isEqualTo(1);
+        assertThat(missing.result().reason()).isEqualTo("CheckpointInvalid");
+        assertThat(missing.result().message()).contains("does not exist");
+
+        Path corrupt = copyBase("corrupt");
+        Files.write(corrupt.resolve("model.safetensors"), new byte[]{1, 2, 3, 4, 5, 6, 7, 8, 9, 10});
+        Run corrupted = train(Map.of(), local(out, "--base", corrupt.toString()));
+        assertThat(corrupted.result().reason()).isEqualTo("CheckpointInvalid");
+        assertThat(corrupted.result().message()).contains("model.safetensors");
+
+        Path bigTokenizer = copyBase("big-tokenizer");
+        ByteLevelBpe.train(String.join("\n", Files.readAllLines(trainData)) + " zebra quixotic jam", 320)
+                .write(bigTokenizer.resolve("tokenizer.json"));
+        Run mismatch = train(Map.of(), local(out, "--base", bigTokenizer.toString()));
+        assertThat(mismatch.result().reason()).isEqualTo("TokenizerMismatch");
+        assertThat(mismatch.result().message()).contains("vocab_size is 300");
+
+        Path empty = Files.writeString(root.resolve("empty.jsonl"), "");
+        Run noData = train(Map.of(), local(out, "--data", empty.toString(), "--eval", evalData.toString()));
+        assertThat(noData.result().reason()).isEqualTo("DataEmpty");
+
+        Path adapterOut = root.resolve("rank8");
+        assertThat(train(Map.of(), local(adapterOut, "--steps", "1")).exit()).isZero();
+        Run wrongRank = train(Map.of(), local(out, "--global-adapter", adapterOut.toString(), "--rank", "4"));
+        assertThat(wrongRank.exit()).isEqualTo(1);
+        assertThat(wrongRank.result().reason()).isEqualTo("AdapterMismatch");
+        assertThat(wrongRank.result().message()).contains("rank 8").contains("rank 4");
+
+        Path otherModel = root.resolve("other-model");
+        Files.createDirectories(otherModel);
+        ModelConfig wider = new ModelConfig("LlamaForCausalLM", 300, 64, 48, 2, 4, 2, 16, 1e-5, 10000.0, true, false, 128, 1, 2);
+        RandomCheckpoint.write(otherModel, wider, 1);
+        Files.copy(base.resolve("tokenizer.json"), otherModel.resolve("tokenizer.json"));
+        Run wrongShape = train(Map.of(), local(out, "--base", otherModel.toString(), "--global-adapter", adapterOut.toString()));
+        assertThat(wrongShape.result().reason()).isEqualTo("AdapterMismatch");
+        assertThat(wrongShape.result().message()).contains("the model needs");
+    }
+
+    private static Path copyBase(String name) throws IOException {
+        Path dir = Files.createDirectories(root.resolve(name));
+        for (String f : List.of("config.json", "model.safetensors", "tokenizer.json")) {
+            Files.copy(base.resolve(f), dir.resolve(f));
+        }
+        return dir;
+    }
+}
