@@ -1,0 +1,190 @@
+package io.fedtune.operator.chart;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ChartTest {
+    private static final RenderedChart DEFAULTS = RenderedChart.render();
+
+    @Test
+    void lintsClean() {
+        LintResult lint = new Helm(RenderedChart.chart()).lint().strict().call();
+
+        assertThat(lint.isFailed()).as(String.join("\n", lint.getMessages())).isFalse();
+        assertThat(lint.getMessages()).noneMatch(m -> m.contains("[ERROR]") || m.contains("[WARNING]"));
+    }
+
+    @Test
+    void rendersTheOperatorWithItsServiceAccountRbacAndMetricsService() {
+        assertThat(DEFAULTS.kinds()).containsExactlyInAnyOrder(
+                "ServiceAccount/fedtune-fedtune-operator", "ClusterRole/fedtune-fedtune-operator",
+                "ClusterRoleBinding/fedtune-fedtune-operator", "Deployment/fedtune-fedtune-operator",
+                "Service/fedtune-fedtune-operator-metrics");
+        Deployment deployment = DEFAULTS.one(Deployment.class);
+        assertThat(deployment.getSpec().getTemplate().getSpec().getServiceAccountName())
+                .isEqualTo(DEFAULTS.one(ServiceAccount.class).getMetadata().getName());
+        assertThat(operator(deployment).getImage()).isEqualTo("ghcr.io/fedtune/fedtune-operator:0.1.0");
+        assertThat(env(deployment, "QUARKUS_OPERATOR_SDK_NAMESPACES")).isEqualTo("JOSDK_ALL_NAMESPACES");
+        assertThat(env(deployment, "FEDTUNE_TRAINER_IMAGE")).isEqualTo("ghcr.io/fedtune/fedtune-trainer:0.1.0");
+    }
+
+    @Test
+    void grantsNothingOnSecretsAndNoWildcards() {
+        for (RenderedChart rendered : List.of(DEFAULTS, RenderedChart.render("watchNamespaces: [team-a]"))) {
+            List<PolicyRule> rules = rendered.one(ClusterRole.class).getRules();
+
+            assertThat(rules).isNotEmpty().allSatisfy(rule -> {
+                assertThat(rule.getResources()).doesNotContain("*").noneMatch(r -> r.startsWith("secrets"));
+                assertThat(rule.getVerbs()).doesNotContain("*");
+                assertThat(rule.getApiGroups()).doesNotContain("*");
+                assertThat(rule.getNonResourceURLs()).isNullOrEmpty();
+                assertThat(rule.getResourceNames()).isNullOrEmpty();
+            });
+        }
+    }
+
+    @Test
+    void grantsWhatTheOperatorDoes() {
+        List<PolicyRule> rules = DEFAULTS.one(ClusterRole.class).getRules();
+
+        assertThat(verbs(rules, "fedtune.io", "federatedruns")).containsExactlyInAnyOrder("get", "list", "watch");
+        assertThat(verbs(rules, "fedtune.io", "clientshards")).containsExactlyInAnyOrder("get", "list", "watch");
+        assertThat(verbs(rules, "fedtune.io", "federatedruns/status")).contains("patch", "update").doesNotContain("create", "delete");
+        assertThat(verbs(rules, "fedtune.io", "clientshards/status")).contains("patch", "update");
+        assertThat(verbs(rules, "", "pods")).containsExactlyInAnyOrder("create", "delete", "get", "list", "watch");
+        assertThat(verbs(rules, "", "events")).containsExactlyInAnyOrder("create", "patch");
+    }
+
+    @Test
+    void runsTheOperatorNonRootOnAReadOnlyRootFilesystemWithoutCapabilities() {
+        PodSpec pod = DEFAULTS.one(Deployment.class).getSpec().getTemplate().getSpec();
+        Container operator = pod.getContainers().get(0);
+
+        assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+        assertThat(pod.getSecurityContext().getRunAsUser()).isPositive();
+        assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+        assertThat(operator.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+        assertThat(operator.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+        assertThat(operator.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+        assertThat(operator.getSecurityContext().getCapabilities().getAdd()).isNullOrEmpty();
+        assertThat(operator.getSecurityContext().getPrivileged()).isNotEqualTo(Boolean.TRUE);
+        assertThat(operator.getVolumeMounts()).anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/tmp"));
+        assertThat(pod.getVolumes()).anySatisfy(v -> assertThat(v.getEmptyDir()).isNotNull());
+        assertThat(operator.getResources().getRequests()).containsKeys("cpu", "memory");
+        assertThat(operator.getResources().getLimits()).containsKey("memory");
+    }
+
+    @Test
+    void probesTheQuarkusHealthEndpoints() {
+        Container operator = operator(DEFAULTS.one(Deployment.class));
+
+        assertThat(operator.getPorts()).anySatisfy(p -> {
+            assertThat(p.getName()).isEqualTo("http");
+            assertThat(p.getContainerPort()).isEqualTo(8080);
+        });
+        assertThat(operator.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/q/health/live");
+        assertThat(operator.getLivenessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("http");
+        assertThat(operator.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/q/health/ready");
+        assertThat(operator.getReadinessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("http");
+    }
+
+    @Test
+    void exposesMetricsToPrometheusOnTheOperatorPod() {
+        Service service = DEFAULTS.one(Service.class);
+        Deployment deployment = DEFAULTS.one(Deployment.class);
+
+        assertThat(service.getSpec().getPorts()).singleElement().satisfies(p -> {
+            assertThat(p.getPort()).isEqualTo(8080);
+            assertThat(p.getTargetPort().getStrVal()).isEqualTo("http");
+        });
+        assertThat(service.getMetadata().getAnnotations()).containsEntry("prometheus.io/scrape", "true")
+                .containsEntry("prometheus.io/path", "/q/metrics").containsEntry("prometheus.io/port", "8080");
+        assertThat(deployment.getSpec().getTemplate().getMetadata().getLabels()).containsAllEntriesOf(service.getSpec().getSelector());
+    }
+
+    @Test
+    void watchesOnlyTheListedNamespacesWithRoleBindingsThere() {
+        RenderedChart rendered = RenderedChart.render("watchNamespaces: [team-a, team-b]");
+
+        assertThat(rendered.all(ClusterRoleBinding.class)).isEmpty();
+        assertThat(rendered.all(RoleBinding.class)).extracting(b -> b.getMetadata().getNamespace())
+                .containsExactlyInAnyOrder("team-a", "team-b");
+        assertThat(rendered.all(RoleBinding.class)).allSatisfy(b -> {
+            assertThat(b.getRoleRef().getKind()).isEqualTo("ClusterRole");
+            assertThat(b.getSubjects()).singleElement().satisfies(s -> assertThat(s.getNamespace()).isEqualTo(RenderedChart.NAMESPACE));
+        });
+        assertThat(env(rendered.one(Deployment.class), "QUARKUS_OPERATOR_SDK_NAMESPACES")).isEqualTo("team-a,team-b");
+    }
+
+    @Test
+    void rendersOtherImagesAndPlacement() {
+        RenderedChart rendered = RenderedChart.render("""
+                image: {repository: registry.example.com/fedtune/operator, tag: "1.2.3"}
+                trainer: {image: "registry.example.com/fedtune/trainer-cuda:1.2.3"}
+                nodeSelector: {kubernetes.io/os: linux}
+                priorityClassName: system-cluster-critical
+                """);
+        Deployment deployment = rendered.one(Deployment.class);
+
+        assertThat(operator(deployment).getImage()).isEqualTo("registry.example.com/fedtune/operator:1.2.3");
+        assertThat(env(deployment, "FEDTUNE_TRAINER_IMAGE")).isEqualTo("registry.example.com/fedtune/trainer-cuda:1.2.3");
+        assertThat(deployment.getSpec().getTemplate().getSpec().getNodeSelector()).containsEntry("kubernetes.io/os", "linux");
+        assertThat(deployment.getSpec().getTemplate().getSpec().getPriorityClassName()).isEqualTo("system-cluster-critical");
+    }
+
+    @Test
+    void leavesMetricsOutWhenDisabledAndAddsAServiceMonitorOnRequest() {
+        assertThat(RenderedChart.render("metrics: {enabled: false}").all(Service.class)).isEmpty();
+
+        RenderedChart monitored = RenderedChart.render(
+                "metrics: {serviceMonitor: {enabled: true, labels: {release: prometheus}}}");
+        GenericKubernetesResource monitor = monitored.one(GenericKubernetesResource.class);
+        assertThat(monitor.getKind()).isEqualTo("ServiceMonitor");
+        assertThat(monitor.getMetadata().getLabels()).containsEntry("release", "prometheus");
+        assertThat(monitor.<String>get("spec", "endpoints", 0, "path")).isEqualTo("/q/metrics");
+        assertThat(monitor.<String>get("spec", "endpoints", 0, "port"))
+                .isEqualTo(monitored.one(Service.class).getSpec().getPorts().get(0).getName());
+    }
+
+    @Test
+    void valuesSchemaRefusesBadValues() {
+        assertThatThrownBy(() -> RenderedChart.render("replicaCount: two"))
+                .hasMessageContaining("replicaCount");
+        assertThatThrownBy(() -> RenderedChart.render("replicaCount: 2"))
+                .as("no leader election: at most one operator").hasMessageContaining("replicaCount");
+        assertThatThrownBy(() -> RenderedChart.render("watchNamespaces: [Team_A]"))
+                .hasMessageContaining("watchNamespaces");
+        assertThatThrownBy(() -> RenderedChart.render("watchNamespace: [team-a]"))
+                .as("a misspelt key is refused, not ignored").hasMessageContaining("watchNamespace");
+    }
+
+    private static Container operator(Deployment deployment) {
+        return deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
+    }
+
+    private static String env(Deployment deployment, String name) {
+        return operator(deployment).getEnv().stream().filter(e -> e.getName().equals(name)).map(EnvVar::getValue)
+                .findFirst().orElseThrow(() -> new AssertionError("no env " + name));
+    }
+
+    private static List<String> verbs(List<PolicyRule> rules, String group, String resource) {
+        return rules.stream().filter(r -> r.getApiGroups().contains(group) && r.getResources().contains(resource))
+                .flatMap(r -> r.getVerbs().stream()).toList();
+    }
+}

@@ -1,0 +1,87 @@
+package io.fedtune.operator.chart;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.TemplateCommand;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The chart rendered by real Helm (helm template), parsed into typed Kubernetes objects. */
+record RenderedChart(List<HasMetadata> objects) {
+    static final String RELEASE = "fedtune";
+    static final String NAMESPACE = "fedtune-system";
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+    static Path chart() {
+        Path dir = Path.of("").toAbsolutePath();
+        while (dir != null && !Files.isDirectory(dir.resolve("charts/fedtune-operator"))) {
+            dir = dir.getParent();
+        }
+        if (dir == null) {
+            throw new IllegalStateException("charts/fedtune-operator not found above " + Path.of("").toAbsolutePath());
+        }
+        return dir.resolve("charts/fedtune-operator");
+    }
+
+    /** helm template with the chart's defaults. */
+    static RenderedChart render() {
+        return new RenderedChart(parse(template().call()));
+    }
+
+    /** helm template -f VALUES (given as YAML); throws what Helm reports when it refuses them. */
+    static RenderedChart render(String valuesYaml) {
+        try {
+            Path values = Files.createTempFile("fedtune-values", ".yaml");
+            try {
+                Files.writeString(values, valuesYaml);
+                return new RenderedChart(parse(template().withValuesFile(values).call()));
+            } finally {
+                Files.deleteIfExists(values);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static TemplateCommand template() {
+        return new Helm(chart()).template().withName(RELEASE).withNamespace(NAMESPACE);
+    }
+
+    private static List<HasMetadata> parse(String manifests) {
+        List<HasMetadata> objects = new ArrayList<>();
+        try {
+            for (JsonNode doc : YAML.readerFor(JsonNode.class).<JsonNode>readValues(manifests).readAll()) {
+                if (doc != null && !doc.isNull() && !doc.isEmpty()) {
+                    objects.add(Serialization.unmarshal(doc.toString()));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return objects;
+    }
+
+    <T extends HasMetadata> List<T> all(Class<T> type) {
+        return objects.stream().filter(type::isInstance).map(type::cast).toList();
+    }
+
+    <T extends HasMetadata> T one(Class<T> type) {
+        List<T> found = all(type);
+        if (found.size() != 1) {
+            throw new AssertionError("expected one " + type.getSimpleName() + ", rendered " + found.size() + " in " + kinds());
+        }
+        return found.get(0);
+    }
+
+    List<String> kinds() {
+        return objects.stream().map(o -> o.getKind() + "/" + o.getMetadata().getName()).toList();
+    }
+}
