@@ -5,6 +5,7 @@ import io.fedtune.api.contract.AggregateTask;
 import io.fedtune.api.contract.ContractJson;
 import io.fedtune.api.contract.Outcome;
 import io.fedtune.api.contract.ShardUpdate;
+import io.fedtune.api.v1alpha1.EvalDataset;
 import io.fedtune.api.v1alpha1.TargetModule;
 import io.fedtune.trainer.adapter.Adapter;
 import io.fedtune.trainer.adapter.AdapterConfig;
@@ -12,6 +13,7 @@ import io.fedtune.trainer.adapter.LoraTarget;
 import io.fedtune.trainer.model.ModelConfig;
 import io.fedtune.trainer.safetensors.SafetensorsReader;
 import io.fedtune.trainer.storage.Sha256;
+import io.fedtune.trainer.storage.StorageSession;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -67,7 +69,7 @@ public final class AggregationJob {
         RoundReport report = new RoundAggregation(new RoundInputs(task.round(), offered, layout, previous, task.lora(),
                 task.aggregation(), task.participationRate(), task.seed(), stateDir, noise, out)).run();
 
-        RoundEvaluation evaluation = null;
+        RoundEvaluation evaluation = evaluate(out);
         Map<String, String> files = new TreeMap<>();
         files.put(AdapterConfig.FILE, Sha256.of(out.resolve(AdapterConfig.FILE)));
         files.put(Adapter.WEIGHTS_FILE, report.sha256());
@@ -83,9 +85,33 @@ public final class AggregationJob {
         }
         return new AggregateResult(Outcome.Succeeded, null, summary(report), task.round(), task.output(), report.sha256(),
                 report.accepted().stream().map(RoundReport.AcceptedShard::shard).toList(), report.refused(),
-                evaluation == null ? null : evaluation.evalLoss(), null,
+                evaluation == null ? null : evaluation.evalLoss(), lossesBySet(evaluation),
                 evaluation == null ? null : evaluation.regressed(), report.truncationEnergy(), report.epsilon(),
                 (System.nanoTime() - start) / 1e9);
+    }
+
+    /** Base model + the new global adapter on the run's eval sets; null where the task names none. */
+    private RoundEvaluation evaluate(Path adapterDir) throws IOException {
+        if (task.evalSets() == null || task.evalSets().isEmpty() || task.baseModel() == null) {
+            return null;
+        }
+        try (StorageSession session = storage.session()) {
+            Path checkpoint = session.checkpoint(task.baseModel(), task.baseModelSha256());
+            List<GlobalEvaluation.EvalSet> sets = new ArrayList<>();
+            for (EvalDataset d : task.evalSets()) {
+                sets.add(new GlobalEvaluation.EvalSet(d.name, session.fetch(d.uri), d.format.name()));
+            }
+            return GlobalEvaluation.run(checkpoint, adapterDir, sets, task.maxSequenceLength(), task.bestEvalLoss());
+        }
+    }
+
+    private static Map<String, Double> lossesBySet(RoundEvaluation evaluation) {
+        if (evaluation == null) {
+            return null;
+        }
+        Map<String, Double> losses = new TreeMap<>();
+        evaluation.sets().forEach((name, r) -> losses.put(name, r.loss()));
+        return losses;
     }
 
     private static String summary(RoundReport r) {

@@ -4,6 +4,7 @@ import io.fedtune.trainer.storage.ObjectStore;
 import io.fedtune.trainer.storage.S3Uri;
 import io.fedtune.trainer.storage.Sha256;
 import io.fedtune.trainer.storage.StorageException;
+import io.fedtune.trainer.storage.StorageSession;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -75,6 +76,19 @@ public final class RoundStorage {
         try (Stream<Path> s = Files.list(dir)) {
             return s.filter(Files::isRegularFile).map(p -> p.getFileName().toString()).sorted().toList();
         }
+    }
+
+    /** The trainer's storage session over the same store, for checkpoints and eval data. */
+    public StorageSession session() {
+        return new StorageSession(() -> {
+            if (store == null) {
+                throw new IllegalStateException("an s3:// location needs the task's storage endpoint and the "
+                        + "FEDTUNE_STORAGE_* credentials");
+            }
+            return store;
+        }, () -> {
+            throw new IllegalStateException("the aggregator reads no shard data");
+        }, workDir);
     }
 
     private ObjectStore store() throws StorageException {
