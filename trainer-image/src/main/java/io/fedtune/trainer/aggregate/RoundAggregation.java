@@ -35,7 +35,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -337,8 +336,12 @@ public final class RoundAggregation {
         double kept = 0;
         double total = 0;
         double worst = 1;
+        int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        // modules are independent: a window of them is re-factored in parallel and written in order
+        java.util.ArrayDeque<Future<RefactoredModule>> window = new java.util.ArrayDeque<>();
+        java.util.ArrayDeque<AdapterLayout.Module> windowModules = new java.util.ArrayDeque<>();
         try (SafetensorsWriter writer = SafetensorsWriter.create(weightsFile, specs, metadata())) {
-            Map<String, float[]> pending = new LinkedHashMap<>();
             int moduleIndex = 0;
             for (AdapterLayout.Module m : in.layout().modules()) {
                 List<LoraFactors> factors = new ArrayList<>();
@@ -355,28 +358,48 @@ public final class RoundAggregation {
                     factors.add(in.previous().factors(m));
                     coefficients.add(1 - sum);
                 }
-                RefactoredModule result = ProductAggregation.aggregate(factors,
-                        coefficients.stream().mapToDouble(Double::doubleValue).toArray(), in.lora().rank, targetScale,
-                        in.seed() * 31 + moduleIndex++);
+                double[] c = coefficients.stream().mapToDouble(Double::doubleValue).toArray();
+                long seed = in.seed() * 31 + moduleIndex++;
+                window.add(pool.submit(() -> ProductAggregation.aggregate(factors, c, in.lora().rank, targetScale, seed)));
+                windowModules.add(m);
+                if (window.size() >= threads) {
+                    RefactoredModule result = take(window.poll());
+                    AdapterLayout.Module done = windowModules.poll();
+                    writer.write(done.aName(), result.factors().a());
+                    writer.write(done.bName(), result.factors().b());
+                    kept += result.keptEnergy();
+                    total += result.totalEnergy();
+                    worst = Math.min(worst, result.keptFraction());
+                }
+            }
+            while (!window.isEmpty()) {
+                RefactoredModule result = take(window.poll());
+                AdapterLayout.Module done = windowModules.poll();
+                // A and B of a module are adjacent in name order
+                writer.write(done.aName(), result.factors().a());
+                writer.write(done.bName(), result.factors().b());
                 kept += result.keptEnergy();
                 total += result.totalEnergy();
                 worst = Math.min(worst, result.keptFraction());
-                pending.put(m.aName(), result.factors().a());
-                pending.put(m.bName(), result.factors().b());
-                // A and B of a module are adjacent in name order, so the writer can take them at once
-                writePending(writer, pending);
             }
         } finally {
+            pool.shutdownNow();
             close(readers);
         }
         return new double[] {total == 0 ? 1.0 : kept / total, worst};
     }
 
-    private static void writePending(SafetensorsWriter writer, Map<String, float[]> pending) throws IOException {
-        List<String> names = new ArrayList<>(pending.keySet());
-        names.sort(null);
-        for (String n : names) {
-            writer.write(n, pending.remove(n));
+    private static RefactoredModule take(Future<RefactoredModule> f) throws IOException {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IOException(e.getCause());
         }
     }
 

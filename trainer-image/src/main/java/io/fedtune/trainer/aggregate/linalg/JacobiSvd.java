@@ -29,42 +29,48 @@ public final class JacobiSvd {
             JacobiSvd t = decompose(transpose(a, rows, cols), cols, rows);
             return new JacobiSvd(t.singularValues, t.v, t.u);
         }
-        // columns of A, rotated in place until mutually orthogonal; V collects the rotations
+        // columns of A, rotated in place until mutually orthogonal; their squared norms are updated, not recomputed
         double[][] w = new double[cols][rows];
         for (int i = 0; i < rows; i++) {
             for (int j = 0; j < cols; j++) {
                 w[j][i] = a[i][j];
             }
         }
-        double[][] vt = new double[cols][cols];
+        double[] norms = new double[cols];
         for (int j = 0; j < cols; j++) {
-            vt[j][j] = 1;
+            norms[j] = dot(w[j], w[j]);
         }
-        double eps = 1e-15;
+        // columns orthogonal to 1e-12 leave singular values far more accurate than the float32 factors written
+        double eps = 1e-12;
         for (int sweep = 0; sweep < MAX_SWEEPS; sweep++) {
             boolean rotated = false;
             for (int p = 0; p < cols - 1; p++) {
                 for (int q = p + 1; q < cols; q++) {
-                    double alpha = dot(w[p], w[p]);
-                    double beta = dot(w[q], w[q]);
+                    double alpha = norms[p];
+                    double beta = norms[q];
+                    if (alpha == 0 || beta == 0) {
+                        continue;
+                    }
                     double gamma = dot(w[p], w[q]);
-                    if (gamma == 0 || Math.abs(gamma) <= eps * Math.sqrt(alpha * beta)) {
+                    if (Math.abs(gamma) <= eps * Math.sqrt(alpha * beta)) {
                         continue;
                     }
                     rotated = true;
                     double zeta = (beta - alpha) / (2 * gamma);
-                    double t = Math.signum(zeta) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
-                    if (zeta == 0) {
-                        t = 1;
-                    }
+                    double t = zeta == 0 ? 1 : Math.signum(zeta) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
                     double c = 1 / Math.sqrt(1 + t * t);
                     double s = c * t;
                     rotate(w[p], w[q], c, s);
-                    rotate(vt[p], vt[q], c, s);
+                    norms[p] = alpha - t * gamma;
+                    norms[q] = beta + t * gamma;
                 }
             }
             if (!rotated) {
                 break;
+            }
+            // the updates drift by rounding; refresh them once a sweep
+            for (int j = 0; j < cols; j++) {
+                norms[j] = dot(w[j], w[j]);
             }
         }
         double[] sigma = new double[cols];
@@ -79,17 +85,30 @@ public final class JacobiSvd {
         double[] s = new double[cols];
         double[][] uCols = new double[cols][];
         double[][] vCols = new double[cols][];
+        double tiny = sigma.length == 0 ? 0 : sigma[order[0]] * 1e-13 * Math.max(rows, cols);
         for (int i = 0; i < cols; i++) {
             int j = order[i];
-            s[i] = sigma[j];
             double[] col = w[j];
-            if (sigma[j] > 0) {
+            double[] v = new double[cols];
+            if (sigma[j] > tiny) {
+                s[i] = sigma[j];
                 for (int e = 0; e < rows; e++) {
                     col[e] /= sigma[j];
                 }
+                // V is not accumulated during the sweeps: v = Aᵀu / σ is as accurate for the values that matter
+                for (int k = 0; k < cols; k++) {
+                    double sum = 0;
+                    for (int e = 0; e < rows; e++) {
+                        sum += a[e][k] * col[e];
+                    }
+                    v[k] = sum / sigma[j];
+                }
+            } else {
+                // numerically zero: no direction worth keeping
+                java.util.Arrays.fill(col, 0);
             }
             uCols[i] = col;
-            vCols[i] = vt[j];
+            vCols[i] = v;
         }
         return new JacobiSvd(s, uCols, vCols);
     }
@@ -103,12 +122,24 @@ public final class JacobiSvd {
         }
     }
 
+    /** Four accumulators so the additions do not wait on each other. */
     private static double dot(double[] x, double[] y) {
-        double sum = 0;
-        for (int i = 0; i < x.length; i++) {
-            sum += x[i] * y[i];
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int n = x.length;
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+            s0 += x[i] * y[i];
+            s1 += x[i + 1] * y[i + 1];
+            s2 += x[i + 2] * y[i + 2];
+            s3 += x[i + 3] * y[i + 3];
         }
-        return sum;
+        for (; i < n; i++) {
+            s0 += x[i] * y[i];
+        }
+        return (s0 + s1) + (s2 + s3);
     }
 
     private static double[][] transpose(double[][] a, int rows, int cols) {
