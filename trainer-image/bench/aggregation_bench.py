@@ -80,7 +80,8 @@ def read_safetensors(path):
 
 def numpy_fedavg(shards, mode):
     """Weighted FedAvg in numpy. 'all': load every adapter, then average tensor by tensor (how server frameworks hold
-    client updates); 'streaming': load one adapter at a time into a running sum."""
+    client updates); 'streaming': load one adapter at a time into a running sum; 'verified': streaming, plus the
+    SHA-256 of each file checked against its manifest first (the check fedtune always makes)."""
     total = sum(s["samples"] for s in shards)
     start = time.perf_counter()
     if mode == "all":
@@ -90,7 +91,12 @@ def numpy_fedavg(shards, mode):
     else:
         result = None
         for s in shards:
-            a = read_safetensors(os.path.join(s["dir"], "adapter_model.safetensors"))
+            path = os.path.join(s["dir"], "adapter_model.safetensors")
+            if mode == "verified":
+                with open(path, "rb") as f:
+                    if hashlib.sha256(f.read()).hexdigest() != s["sha256"]:
+                        raise SystemExit(f"{path}: SHA-256 mismatch")
+            a = read_safetensors(path)
             w = np.float32(s["samples"] / total)
             if result is None:
                 result = {k: w * v for k, v in a.items()}
@@ -120,7 +126,7 @@ def main():
     p.add_argument("--jvm", default="-Xmx96m -XX:+UseSerialGC -XX:TieredStopAtLevel=4",
                    help="JVM options for each measurement")
     p.add_argument("--skip-product", action="store_true")
-    p.add_argument("--numpy-child", choices=["all", "streaming"], help=argparse.SUPPRESS)
+    p.add_argument("--numpy-child", choices=["all", "streaming", "verified"], help=argparse.SUPPRESS)
     args = p.parse_args()
 
     if args.numpy_child:
@@ -172,6 +178,7 @@ def main():
         results[name] = json.loads(out.strip().splitlines()[-1])
     np_all = run_numpy_child(args, "all")
     np_stream = run_numpy_child(args, "streaming")
+    np_verified = run_numpy_child(args, "verified")
 
     j = results["fedavg"]
     print(f"fedtune aggregate FedAvg (verify SHA-256/shapes/finite/norms + weighted average + write): "
@@ -180,12 +187,14 @@ def main():
           f"{np_all['seconds']:.2f} s, {np_all['gbPerSecond']:.2f} GB/s input, peak RSS {np_all['peakRssMiB']:.0f} MiB")
     print(f"numpy FedAvg, one adapter at a time into a running sum:         "
           f"{np_stream['seconds']:.2f} s, {np_stream['gbPerSecond']:.2f} GB/s input, peak RSS {np_stream['peakRssMiB']:.0f} MiB")
+    print(f"numpy FedAvg, one adapter at a time, SHA-256 checked first:      "
+          f"{np_verified['seconds']:.2f} s, {np_verified['gbPerSecond']:.2f} GB/s input, peak RSS {np_verified['peakRssMiB']:.0f} MiB")
     if "product" in results:
         pr = results["product"]
         print(f"fedtune aggregate ExactProduct (stack, QR, SVD of the {args.shards * args.rank}x{args.shards * args.rank} "
               f"core, truncate to rank {args.rank}): {pr['seconds']:.2f} s, peak RSS {pr['peakRssMiB']:.0f} MiB, "
               f"energy kept {pr['truncationEnergy']:.4f}")
-    print(json.dumps({"fedtune": results, "numpyAll": np_all, "numpyStreaming": np_stream}))
+    print(json.dumps({"fedtune": results, "numpyAll": np_all, "numpyStreaming": np_stream, "numpyVerified": np_verified}))
 
 
 if __name__ == "__main__":

@@ -47,6 +47,8 @@ import java.util.concurrent.Future;
  * for ExactProduct), so memory holds the previous global adapter and one tensor per shard, never every adapter.
  */
 public final class RoundAggregation {
+    /** Verification threads; fixed, so results do not depend on the machine's core count. */
+    private static final int VERIFY_LANES = 2;
     private final RoundInputs in;
     private final AggregationSpec spec;
 
@@ -59,7 +61,8 @@ public final class RoundAggregation {
         checkOptions();
         long t0 = System.nanoTime();
         List<Refusal> refused = new ArrayList<>();
-        List<VerifiedUpdate> verified = verifyAll(refused);
+        SpeculativeMean speculation = speculates() ? new SpeculativeMean(VERIFY_LANES) : null;
+        List<VerifiedUpdate> verified = verifyAll(refused, speculation);
         if (spec.strategy == AggregationStrategy.FFA) {
             verified = keepSharedFrozenA(verified, refused);
         }
@@ -92,12 +95,14 @@ public final class RoundAggregation {
             clip[i] = scales.get(i) * (privacy == null ? 1.0 : privacy.clipScale(bounded));
         }
         long t1 = System.nanoTime();
+        boolean untouched = refused.isEmpty() && java.util.Arrays.stream(clip).allMatch(c -> c == 1.0);
+        SpeculativeMean mean = untouched ? speculation : null;
 
         Files.createDirectories(in.outputDir());
         Path weightsFile = in.outputDir().resolve(Adapter.WEIGHTS_FILE);
         double[] energy = spec.strategy == AggregationStrategy.ExactProduct
                 ? writeProduct(accepted, weights, clip, weightsFile)
-                : writeCoordinatewise(accepted, weights, clip, privacy, weightsFile);
+                : writeCoordinatewise(accepted, weights, clip, privacy, weightsFile, mean);
         adapterConfig().write(in.outputDir());
         String sha = sha256(weightsFile);
 
@@ -133,6 +138,12 @@ public final class RoundAggregation {
                 privacy == null ? null : spec.privacy.delta, sha, bytes, (t1 - t0) / 1e9, (t2 - t1) / 1e9);
     }
 
+    /** Plain FedAvg: the mean can be summed while verifying, and used if nothing is refused or clipped. */
+    private boolean speculates() {
+        return spec.strategy == AggregationStrategy.FedAvg && spec.robustness.combine == Combine.Mean
+                && spec.privacy == null;
+    }
+
     /** Combinations the math does not support; the CRD rejects some, the rest are caught here. */
     private void checkOptions() throws RoundFailed {
         boolean product = spec.strategy == AggregationStrategy.ExactProduct;
@@ -155,36 +166,40 @@ public final class RoundAggregation {
         }
     }
 
-    private List<VerifiedUpdate> verifyAll(List<Refusal> refused) throws IOException {
+    private List<VerifiedUpdate> verifyAll(List<Refusal> refused, SpeculativeMean speculation) throws IOException {
         AggregationStrategy s = spec.strategy;
         UpdateVerifier verifier = new UpdateVerifier(in.layout(),
                 s == AggregationStrategy.ExactProduct ? null : in.lora().rank,
                 s == AggregationStrategy.FedAvg ? UpdateVerifier.NormOf.FACTORS
                         : s == AggregationStrategy.FFA ? UpdateVerifier.NormOf.B_FACTORS : UpdateVerifier.NormOf.PRODUCT,
                 in.previous());
-        int threads = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), in.updates().size()));
-        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        List<OfferedUpdate> updates = in.updates();
+        int lanes = Math.min(VERIFY_LANES, Math.max(1, updates.size()));
+        double[] rawWeights = rawWeights(updates);
+        ExecutorService pool = Executors.newFixedThreadPool(lanes);
+        Object[] results = new Object[updates.size()];
         try {
-            List<Future<Object>> results = new ArrayList<>();
-            for (OfferedUpdate o : in.updates()) {
-                results.add(pool.submit(() -> {
-                    try {
-                        return verifier.verify(o);
-                    } catch (UpdateRefused r) {
-                        return new Refusal(o.shard(), r.reason().name(), r.getMessage());
+            List<Future<?>> running = new ArrayList<>();
+            for (int lane = 0; lane < lanes; lane++) {
+                int l = lane;
+                running.add(pool.submit(() -> {
+                    // lane l verifies shards l, l + lanes, ...: a fixed split, so the speculative sums do not depend on timing
+                    for (int i = l; i < updates.size(); i += lanes) {
+                        OfferedUpdate o = updates.get(i);
+                        double w = rawWeights[i];
+                        try {
+                            results[i] = verifier.verify(o, speculation == null ? null
+                                    : (tensor, values) -> speculation.add(l, tensor, values, w));
+                        } catch (UpdateRefused r) {
+                            results[i] = new Refusal(o.shard(), r.reason().name(), r.getMessage());
+                        }
                     }
+                    return null;
                 }));
             }
-            List<VerifiedUpdate> verified = new ArrayList<>();
-            for (Future<Object> f : results) {
-                Object r = f.get();
-                if (r instanceof VerifiedUpdate v) {
-                    verified.add(v);
-                } else {
-                    refused.add((Refusal) r);
-                }
+            for (Future<?> f : running) {
+                f.get();
             }
-            return verified;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while verifying updates", e);
@@ -193,6 +208,25 @@ public final class RoundAggregation {
         } finally {
             pool.shutdownNow();
         }
+        List<VerifiedUpdate> verified = new ArrayList<>();
+        for (Object r : results) {
+            if (r instanceof VerifiedUpdate v) {
+                verified.add(v);
+            } else {
+                refused.add((Refusal) r);
+            }
+        }
+        return verified;
+    }
+
+    /** Samples (or 1) times the shard's weight, before normalisation; the same numbers {@link ShardWeights} normalises. */
+    private double[] rawWeights(List<OfferedUpdate> updates) {
+        double[] w = new double[updates.size()];
+        for (int i = 0; i < w.length; i++) {
+            OfferedUpdate o = updates.get(i);
+            w[i] = (spec.weighting == io.fedtune.api.v1alpha1.Weighting.Uniform ? 1.0 : o.samples()) * o.weight();
+        }
+        return w;
     }
 
     /** FFA: A is the previous global's, or in round 1 the one most shards share; any other A is refused. */
@@ -249,7 +283,7 @@ public final class RoundAggregation {
 
     /** FedAvg and FFA: new = prev + combine(c_i·(x_i − prev)) [+ noise], then the server optimizer, per tensor. */
     private double[] writeCoordinatewise(List<VerifiedUpdate> accepted, double[] weights, double[] clip,
-            ClientPrivacy privacy, Path weightsFile) throws IOException {
+            ClientPrivacy privacy, Path weightsFile, SpeculativeMean mean) throws IOException {
         List<TensorSpec> specs = outputSpecs();
         CoordinateCombine combine = new CoordinateCombine(spec.robustness.combine, spec.robustness.trimFraction);
         ServerOptimizerRule rule = in.previous() == null ? null : ServerOptimizerRule.of(spec.serverOptimizer);
@@ -265,7 +299,8 @@ public final class RoundAggregation {
             coefficients[i] = weights[i] * clip[i];
             coefficientSum += coefficients[i];
         }
-        List<SafetensorsReader> readers = open(accepted);
+        double totalRawWeight = java.util.Arrays.stream(rawWeights(accepted.stream().map(VerifiedUpdate::offered).toList())).sum();
+        List<SafetensorsReader> readers = mean != null ? List.of() : open(accepted);
         OptimizerState state = rule == null ? null : OptimizerState.open(
                 in.stateDir().resolve(OptimizerState.fileName(in.round() - 1)),
                 in.stateDir().resolve(OptimizerState.fileName(in.round())), specs, rule, spec.serverOptimizer.type.name(),
@@ -274,12 +309,19 @@ public final class RoundAggregation {
             float[][] values = new float[accepted.size()][];
             for (TensorSpec t : specs) {
                 String name = t.name();
-                for (int i = 0; i < values.length; i++) {
-                    values[i] = readers.get(i).readFloats(name);
-                }
                 float[] prev = in.previous() == null ? null : in.previous().tensor(name);
-                float[] out = new float[values[0].length];
-                if (ffa && isA.get(name)) {
+                float[] out;
+                if (mean != null) {
+                    out = mean.mean(name, totalRawWeight);
+                } else {
+                    for (int i = 0; i < values.length; i++) {
+                        values[i] = readers.get(i).readFloats(name);
+                    }
+                    out = new float[values[0].length];
+                }
+                if (mean != null) {
+                    // every update accepted untouched: the speculative sum is the mean
+                } else if (ffa && isA.get(name)) {
                     // identical on every accepted shard (checked); averaging would only add rounding
                     System.arraycopy(values[0], 0, out, 0, out.length);
                 } else if (combine.rule() == Combine.Mean) {

@@ -60,7 +60,16 @@ public final class UpdateVerifier {
         this.previous = previous;
     }
 
+    /** Receives each tensor's values once they passed their checks (the file as a whole may still be refused). */
+    public interface TensorSink {
+        void accept(String tensor, float[] values);
+    }
+
     public VerifiedUpdate verify(OfferedUpdate offered) throws UpdateRefused, IOException {
+        return verify(offered, null);
+    }
+
+    public VerifiedUpdate verify(OfferedUpdate offered, TensorSink sink) throws UpdateRefused, IOException {
         Path dir = offered.dir();
         Path weights = dir.resolve(Adapter.WEIGHTS_FILE);
         if (!Files.isRegularFile(weights) || !Files.isRegularFile(dir.resolve(AdapterConfig.FILE))) {
@@ -92,7 +101,7 @@ public final class UpdateVerifier {
                     problem = new UpdateRefused(RefusalReason.Malformed, e.getMessage());
                 }
             }
-            Scan scan = new Scan(reader, problem == null ? rank : -1, config == null ? 1.0 : config.scaling());
+            Scan scan = new Scan(reader, problem == null ? rank : -1, config == null ? 1.0 : config.scaling(), sink);
             String actual = scan.hashAndCheck(weights);
             if (!actual.equalsIgnoreCase(expected)) {
                 throw new UpdateRefused(RefusalReason.ChecksumMismatch, "SHA-256 of " + Adapter.WEIGHTS_FILE + " is " + actual
@@ -191,6 +200,7 @@ public final class UpdateVerifier {
         private final SafetensorsReader reader;
         private final int rank;
         private final double scale;
+        private final TensorSink sink;
         private double squaredNorm;
         private String nonFinite;
         private final Map<String, float[]> pendingFactors = new HashMap<>();
@@ -198,7 +208,8 @@ public final class UpdateVerifier {
         private final Map<String, AdapterLayout.Module> moduleOf = new HashMap<>();
 
         /** @param rank the tensors' rank, or -1 to hash only (the header already failed a check) */
-        Scan(SafetensorsReader reader, int rank, double scale) {
+        Scan(SafetensorsReader reader, int rank, double scale, TensorSink sink) {
+            this.sink = sink;
             this.reader = reader;
             this.rank = rank;
             this.scale = scale;
@@ -280,6 +291,9 @@ public final class UpdateVerifier {
                 }
                 nonFinite = name + ": its values overflow when squared";
                 return;
+            }
+            if (sink != null) {
+                sink.accept(name, values);
             }
             switch (normOf) {
                 case FACTORS -> squaredNorm += sumOfSquares;
