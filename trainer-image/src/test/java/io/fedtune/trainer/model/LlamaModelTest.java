@@ -37,6 +37,12 @@ class LlamaModelTest {
         compareWithReference(TinyModels.qwen2Tied(53), 12);
     }
 
+    @Test
+    void mistralWithoutGroupedQueryAttentionMatchesThePlainJavaForwardPass() throws IOException {
+        compareWithReference(new ModelConfig("MistralForCausalLM", 64, 32, 64, 1, 2, 2, 16, 1e-5, 1_000_000.0, false, false,
+                128, 1, 2), 13);
+    }
+
     private void compareWithReference(ModelConfig config, long seed) throws IOException {
         RandomCheckpoint.write(dir, config, seed, 0.2);
         Checkpoint cp = Checkpoint.open(dir);
