@@ -152,10 +152,13 @@ public final class AggregationJob {
                 return AdapterLayout.of(r);
             }
         }
+        // the first readable updates vote until one layout has two votes: one odd update cannot set the layout
         Map<AdapterLayout, Integer> votes = new HashMap<>();
         for (OfferedUpdate o : offered) {
             try (SafetensorsReader r = SafetensorsReader.open(o.dir().resolve(Adapter.WEIGHTS_FILE))) {
-                votes.merge(AdapterLayout.of(r), 1, Integer::sum);
+                if (votes.merge(AdapterLayout.of(r), 1, Integer::sum) >= 2) {
+                    break;
+                }
             } catch (IOException | IllegalArgumentException e) {
                 // an unreadable update gets no vote; its verification will refuse it
             }

@@ -138,10 +138,14 @@ public final class RoundAggregation {
                 privacy == null ? null : spec.privacy.delta, sha, bytes, (t1 - t0) / 1e9, (t2 - t1) / 1e9);
     }
 
-    /** Plain FedAvg: the mean can be summed while verifying, and used if nothing is refused or clipped. */
+    /**
+     * Plain FedAvg: the mean can be summed while verifying, and used if nothing is refused or clipped. That holds one
+     * sum per lane, so it is done only where those fit in half the heap; a small heap reads the updates twice instead.
+     */
     private boolean speculates() {
+        long sumBytes = VERIFY_LANES * in.layout().floats(in.lora().rank) * Float.BYTES;
         return spec.strategy == AggregationStrategy.FedAvg && spec.robustness.combine == Combine.Mean
-                && spec.privacy == null;
+                && spec.privacy == null && sumBytes <= Runtime.getRuntime().maxMemory() / 2;
     }
 
     /** Combinations the math does not support; the CRD rejects some, the rest are caught here. */
