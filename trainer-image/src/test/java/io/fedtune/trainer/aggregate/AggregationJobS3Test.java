@@ -1,0 +1,87 @@
+package io.fedtune.trainer.aggregate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fedtune.api.contract.AggregateResult;
+import io.fedtune.api.contract.AggregateTask;
+import io.fedtune.api.contract.Outcome;
+import io.fedtune.api.contract.ShardUpdate;
+import io.fedtune.api.contract.StorageRef;
+import io.fedtune.api.v1alpha1.AggregationSpec;
+import io.fedtune.api.v1alpha1.LoraSpec;
+import io.fedtune.api.v1alpha1.ServerOptimizer;
+import io.fedtune.api.v1alpha1.TargetModule;
+import io.fedtune.trainer.adapter.Adapter;
+import io.fedtune.trainer.storage.ObjectStore;
+import io.fedtune.trainer.storage.S3Uri;
+import io.minio.StatObjectArgs;
+import io.minio.UploadObjectArgs;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AggregationJobS3Test {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void twoRoundsThroughObjectStorageKeepTheOptimizerStateThere() throws Exception {
+        try (S3Sandbox s3 = S3Sandbox.start(Files.createDirectories(tmp.resolve("s3")))) {
+            s3.makeBucket("run");
+            List<ShardUpdate> updates = upload(s3, 1);
+            LoraSpec lora = new LoraSpec();
+            lora.rank = 2;
+            lora.alpha = 4.0;
+            lora.targetModules = List.of(TargetModule.Q_PROJ, TargetModule.V_PROJ);
+            AggregationSpec spec = new AggregationSpec();
+            spec.serverOptimizer.type = ServerOptimizer.FedAdam;
+            ObjectStore store = new ObjectStore(s3.endpoint, null, S3Sandbox.ACCESS_KEY, S3Sandbox.SECRET_KEY);
+
+            AggregateResult first = new AggregationJob(task(1, null, updates, lora, spec),
+                    new RoundStorage(store, tmp.resolve("work1"))).run();
+            assertThat(first.outcome()).isEqualTo(Outcome.Succeeded);
+            assertThat(first.accepted()).containsExactly("s0", "s1", "s2");
+            Path fetched = tmp.resolve("fetched");
+            store.download(S3Uri.parse("s3://run/ns/r/round-0001/global/" + Adapter.WEIGHTS_FILE),
+                    fetched.resolve(Adapter.WEIGHTS_FILE));
+            assertThat(RoundAggregation.sha256(fetched.resolve(Adapter.WEIGHTS_FILE))).isEqualTo(first.sha256());
+            assertThat(store.metadata(S3Uri.parse("s3://run/ns/r/round-0001/global/" + Adapter.WEIGHTS_FILE)))
+                    .containsEntry("sha256", first.sha256());
+
+            AggregateResult second = new AggregationJob(task(2, "s3://run/ns/r/round-0001/global/", upload(s3, 2), lora, spec),
+                    new RoundStorage(store, tmp.resolve("work2"))).run();
+            assertThat(second.outcome()).isEqualTo(Outcome.Succeeded);
+            assertThat(second.sha256()).isNotEqualTo(first.sha256());
+            // FedAdam starts in round 2 (it needs a previous global adapter); its state now lives in object storage
+            s3.client().statObject(StatObjectArgs.builder().bucket("run")
+                    .object("ns/r/optimizer-state/" + OptimizerState.fileName(2)).build());
+        }
+    }
+
+    /** Three shards' adapters for a round, uploaded where trainers put them. */
+    private List<ShardUpdate> upload(S3Sandbox s3, int round) throws Exception {
+        AdapterLayout layout = AdapterFixture.layout();
+        List<ShardUpdate> updates = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Path dir = tmp.resolve("local/round-" + round + "/s" + i);
+            String sha = AdapterFixture.write(dir, layout, 2, 4, AdapterFixture.random(layout, 2, 10L * round + i));
+            String prefix = "ns/r/round-000" + round + "/shards/s" + i + "/attempt-1/";
+            for (String f : RoundStorage.files(dir)) {
+                s3.client().uploadObject(UploadObjectArgs.builder().bucket("run").object(prefix + f)
+                        .filename(dir.resolve(f).toString()).build());
+            }
+            updates.add(new ShardUpdate("s" + i, "s3://run/" + prefix, sha, 10, 1.0, 2));
+        }
+        return updates;
+    }
+
+    private static AggregateTask task(int round, String previous, List<ShardUpdate> updates, LoraSpec lora,
+            AggregationSpec spec) {
+        return new AggregateTask("r", "ns", round, 1, new StorageRef(null, null), null, null, previous, null, updates, lora,
+                spec, "s3://run/ns/r/optimizer-state/", List.of(), 128, 1, 1.0,
+                "s3://run/ns/r/round-" + String.format("%04d", round) + "/global/");
+    }
+}
