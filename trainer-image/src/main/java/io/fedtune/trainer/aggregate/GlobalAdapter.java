@@ -3,7 +3,6 @@ package io.fedtune.trainer.aggregate;
 import io.fedtune.trainer.adapter.Adapter;
 import io.fedtune.trainer.adapter.AdapterConfig;
 import io.fedtune.trainer.aggregate.combine.LoraFactors;
-import io.fedtune.trainer.safetensors.FloatTensor;
 import io.fedtune.trainer.safetensors.SafetensorsReader;
 import java.io.IOException;
 import java.nio.file.Path;
