@@ -21,6 +21,9 @@ import java.util.stream.Stream;
  * validate schemas (apply does that first), run pods (the local pod runner does) or collect garbage.
  */
 public final class EmbeddedApiServer implements AutoCloseable {
+    // Held strongly: java.util.logging forgets the level of a logger nobody references.
+    private static final java.util.logging.Logger MOCK_SERVER_LOG = quiet("io.fabric8.mockwebserver");
+
     private final KubernetesMockServer server;
     private final KubernetesClient client;
 
@@ -77,6 +80,12 @@ public final class EmbeddedApiServer implements AutoCloseable {
                     token: local
                 """.formatted(url()));
         return file;
+    }
+
+    private static java.util.logging.Logger quiet(String name) {
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger(name);
+        logger.setLevel(java.util.logging.Level.WARNING);
+        return logger;
     }
 
     @Override

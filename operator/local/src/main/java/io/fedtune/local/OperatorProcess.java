@@ -42,6 +42,7 @@ public final class OperatorProcess implements AutoCloseable {
         env.put("QUARKUS_KUBERNETES_CLIENT_API_SERVER_URL", apiServerUrl);
         env.put("QUARKUS_KUBERNETES_CLIENT_TRUST_CERTS", "true");
         env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
+        env.put("QUARKUS_HTTP_HOST", "127.0.0.1");
         env.put("KUBERNETES_AUTH_TRYKUBECONFIG", "false");
         env.put("KUBERNETES_AUTH_TRYSERVICEACCOUNT", "false");
         env.put("FEDTUNE_TRAINER_IMAGE", trainerImage);

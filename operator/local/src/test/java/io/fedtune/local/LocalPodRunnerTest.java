@@ -58,13 +58,21 @@ class LocalPodRunnerTest {
     }
 
     @Test
-    void runsThePodWithItsEnvironmentAndReportsTheTerminationMessage() {
+    void runsThePodWithItsEnvironmentAndReportsTheTerminationMessage() throws Exception {
+        var phases = new java.util.concurrent.CopyOnWriteArrayList<String>();
+        var watch = client.pods().inNamespace("ns").withLabel("app", "x").inform(new io.fabric8.kubernetes.client.informers.ResourceEventHandler<>() {
+            public void onAdd(Pod p) { phases.add(p.getStatus() == null ? null : p.getStatus().getPhase()); }
+            public void onUpdate(Pod o, Pod p) { phases.add(p.getStatus().getPhase()); }
+            public void onDelete(Pod p, boolean u) { }
+        });
         create("ok", "shell", "printf '{\"v\":\"%s/%s\"}' \"$SECRET\" \"$FROM_IMAGE\" > \"$" + TrainerEnv.TERMINATION_LOG + "\"");
 
         Pod pod = awaitPhase("ok", "Succeeded");
         var terminated = pod.getStatus().getContainerStatuses().get(0).getState().getTerminated();
         assertThat(terminated.getExitCode()).isZero();
         assertThat(terminated.getMessage()).isEqualTo("{\"v\":\"s3cr3t/yes\"}");
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(phases).contains("Succeeded"));
+        watch.close();
     }
 
     @Test
@@ -101,7 +109,7 @@ class LocalPodRunnerTest {
     }
 
     private void create(String name, String image, String script) {
-        client.resource(new PodBuilder().withNewMetadata().withName(name).withNamespace("ns").endMetadata()
+        client.resource(new PodBuilder().withNewMetadata().withName(name).withNamespace("ns").addToLabels("app", "x").endMetadata()
                 .withNewSpec().addNewContainer().withName("main").withImage(image).withArgs(script)
                 .withTerminationMessagePolicy("FallbackToLogsOnError")
                 .addNewEnv().withName("SECRET").withNewValueFrom().withNewSecretKeyRef("key", "creds", false).endValueFrom().endEnv()
