@@ -12,7 +12,8 @@ public class EarlyStoppingSpec {
 
     @Required
     @Min(1)
-    @JsonPropertyDescription("Rounds without an improvement of at least minDelta before the run stops as Succeeded, >= 1.")
+    @io.fabric8.generator.annotation.Max(1000)
+    @JsonPropertyDescription("Rounds without an improvement of at least minDelta before the run stops as Succeeded (1..1000).")
     public Integer patience;
 
     @Default("0")

@@ -8,6 +8,10 @@ public final class Patterns {
     public static final String S3_URI = "^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$";
     /** An RFC 1123 label: lower case alphanumerics and '-', starting and ending alphanumeric. */
     public static final String DNS_LABEL = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+    /** An RFC 1123 subdomain: the names of most Kubernetes objects. */
+    public static final String DNS_SUBDOMAIN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+    /** A key in a Secret's data. */
+    public static final String SECRET_KEY = "^[-._a-zA-Z0-9]+$";
     /** An S3 bucket name. */
     public static final String BUCKET = "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$";
     /** An http(s) endpoint. */

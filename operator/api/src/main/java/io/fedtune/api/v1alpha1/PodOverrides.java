@@ -13,6 +13,7 @@ import java.util.Map;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class PodOverrides {
 
+    @Pattern("^[^\\s]+$")
     @JsonPropertyDescription("Container image that keeps the trainer contract. Absent: the operator's default trainer image.")
     public String image;
 
@@ -32,9 +33,11 @@ public class PodOverrides {
     @JsonPropertyDescription("Node and pod affinity.")
     public Affinity affinity;
 
+    @Pattern(Patterns.DNS_SUBDOMAIN)
     @JsonPropertyDescription("PriorityClass of the pods.")
     public String priorityClassName;
 
+    @Pattern(Patterns.DNS_SUBDOMAIN)
     @JsonPropertyDescription("ServiceAccount of the pods (e.g. for cloud workload identity). Absent: default, with no token mounted.")
     public String serviceAccountName;
 }

@@ -13,15 +13,17 @@ import io.fabric8.generator.annotation.Required;
 public class SecretKeys {
 
     @Required
-    @Pattern("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    @Pattern(Patterns.DNS_SUBDOMAIN)
     @JsonPropertyDescription("Name of the Secret (DNS subdomain) in the same namespace.")
     public String name;
 
     @Default("accessKeyId")
+    @Pattern(Patterns.SECRET_KEY)
     @JsonPropertyDescription("Key in the Secret holding the S3 access key id. Default accessKeyId.")
     public String accessKeyIdKey = "accessKeyId";
 
     @Default("secretAccessKey")
+    @Pattern(Patterns.SECRET_KEY)
     @JsonPropertyDescription("Key in the Secret holding the S3 secret access key. Default secretAccessKey.")
     public String secretAccessKeyKey = "secretAccessKey";
 

@@ -16,6 +16,7 @@ public class StorageSpec {
     public String endpoint;
 
     @Default("us-east-1")
+    @Pattern("^[a-z0-9-]+$")
     @JsonPropertyDescription("S3 region. Default us-east-1.")
     public String region = "us-east-1";
 
