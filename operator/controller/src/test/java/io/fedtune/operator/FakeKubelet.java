@@ -45,6 +45,7 @@ public final class FakeKubelet implements AutoCloseable {
     private final List<String> created = java.util.Collections.synchronizedList(new ArrayList<>());
     private final Map<String, Script> scripts = new ConcurrentHashMap<>();
     private final Map<String, Pod> held = new ConcurrentHashMap<>();
+    private final Map<String, String> tasks = new ConcurrentHashMap<>();
 
     /** What to do with one run's pods. */
     public static final class Script {
@@ -103,6 +104,8 @@ public final class FakeKubelet implements AutoCloseable {
                     public void onAdd(Pod pod) {
                         if (seen.add(pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName() + "/" + pod.getMetadata().getUid())) {
                             created.add(pod.getMetadata().getName());
+                            pod.getSpec().getContainers().get(0).getEnv().stream().filter(e -> TrainerEnv.TASK.equals(e.getName()))
+                                    .findFirst().ifPresent(e -> tasks.put(pod.getMetadata().getName(), e.getValue()));
                             worker.submit(() -> start(pod));
                         }
                     }
@@ -127,6 +130,11 @@ public final class FakeKubelet implements AutoCloseable {
         synchronized (created) {
             return List.copyOf(created);
         }
+    }
+
+    /** The FEDTUNE_TASK a pod was created with. */
+    public String task(String pod) {
+        return tasks.get(pod);
     }
 
     /** Lets held pods of the run finish as scripted, and stops holding new ones. */

@@ -77,6 +77,18 @@ public final class Fixtures {
                 .orElse(false);
     }
 
+    /** Waits for a condition; on timeout fails with the run's status, so a failure says where the run stood. */
+    public static void awaitCondition(KubernetesClient client, String run, String type, String status, String reason) {
+        try {
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                    .until(() -> conditionIs(client, run, type, status, reason));
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            FederatedRun latest = get(client, run);
+            throw new AssertionError(type + "=" + status + " (" + reason + ") not reached; status: "
+                    + io.fedtune.api.contract.ContractJson.write(latest == null ? null : latest.getStatus()), e);
+        }
+    }
+
     public static List<Pod> pods(KubernetesClient client, String run) {
         return client.pods().inNamespace(NAMESPACE).withLabel(PodLabels.RUN, run).list().getItems();
     }

@@ -30,7 +30,8 @@ import java.util.stream.Collectors;
 
 /**
  * Reconciles a FederatedRun into rounds of trainer pods and an aggregation pod. It only orchestrates: the steps of the
- * round state machine act, the status aggregator derives phase and conditions, and status is patched when it changed.
+ * round state machine act, the status aggregator derives phase and conditions, and status is patched (and cached for
+ * the next reconcile) only when it changed.
  * Woken by the run, its pods and the namespace's ClientShards; timers only for backoff and the round timeout.
  */
 @ControllerConfiguration(name = FederatedRunReconciler.NAME)
@@ -41,6 +42,7 @@ public class FederatedRunReconciler implements Reconciler<FederatedRun>, Cleaner
     private final RoundActions actions;
     private final Clock clock;
     private final List<RoundStep> steps;
+    private final WrittenStatus written = new WrittenStatus();
 
     @Inject
     public FederatedRunReconciler(RoundActions actions) {
@@ -56,8 +58,9 @@ public class FederatedRunReconciler implements Reconciler<FederatedRun>, Cleaner
     }
 
     @Override
-    public UpdateControl<FederatedRun> reconcile(FederatedRun run, Context<FederatedRun> context) {
-        FederatedRunStatus before = run.getStatus() != null ? run.getStatus() : new FederatedRunStatus();
+    public UpdateControl<FederatedRun> reconcile(FederatedRun received, Context<FederatedRun> context) {
+        FederatedRun run = written.latest(received);
+        FederatedRunStatus before = WrittenStatus.statusOf(run);
         FederatedRunStatus status = ContractJson.mapper().convertValue(before, FederatedRunStatus.class);
         List<Pod> pods = new ArrayList<>(context.getSecondaryResources(Pod.class));
         RunSnapshot snapshot = new RunSnapshot(run, status, pods, shards(run, context), clock.instant());
@@ -70,13 +73,16 @@ public class FederatedRunReconciler implements Reconciler<FederatedRun>, Cleaner
         actions.metrics().runState(run.getMetadata().getNamespace(), run.getMetadata().getName(),
                 status.phase == Phase.Running, status.currentRound == null ? 0 : status.currentRound);
 
-        UpdateControl<FederatedRun> control;
-        if (Objects.equals(ContractJson.mapper().valueToTree(before), ContractJson.mapper().valueToTree(status))) {
-            control = UpdateControl.noUpdate();
-        } else {
+        if (!Objects.equals(ContractJson.mapper().valueToTree(before), ContractJson.mapper().valueToTree(status))) {
+            String patchedFrom = run.getMetadata().getResourceVersion();
             run.setStatus(status);
-            control = UpdateControl.patchStatus(run);
+            // A write of the status subresource alone, guarded by resourceVersion: a conflict (a spec edit meanwhile, or a
+            // stale view) fails and JOSDK reconciles again from the latest version. Not a merge patch: merge patches
+            // replace lists, and the in-process API server of tests and local mode gets that wrong.
+            FederatedRun result = context.getClient().resource(run).updateStatus();
+            written.remember(patchedFrom, result);
         }
+        UpdateControl<FederatedRun> control = UpdateControl.noUpdate();
         snapshot.requeue().ifPresent(control::rescheduleAfter);
         return control;
     }
@@ -84,6 +90,7 @@ public class FederatedRunReconciler implements Reconciler<FederatedRun>, Cleaner
     @Override
     public DeleteControl cleanup(FederatedRun run, Context<FederatedRun> context) {
         actions.pods().deleteAllOf(run.getMetadata().getNamespace(), run.getMetadata().getName());
+        written.forget(run);
         actions.metrics().runDeleted(run.getMetadata().getNamespace(), run.getMetadata().getName());
         return DeleteControl.defaultDelete();
     }

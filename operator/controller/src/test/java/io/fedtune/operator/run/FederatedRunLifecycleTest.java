@@ -48,7 +48,7 @@ class FederatedRunLifecycleTest {
         shards("full", "full-a", "full-b", "full-c");
         client.resource(Fixtures.run("full", "full", 3)).create();
 
-        await().atMost(Duration.ofSeconds(30)).until(() -> conditionIs(client, "full", ConditionType.SUCCEEDED, "True", "RoundsCompleted"));
+        Fixtures.awaitCondition(client, "full", ConditionType.SUCCEEDED, "True", "RoundsCompleted");
         FederatedRun run = get(client, "full");
         assertThat(run.getStatus().phase).isEqualTo(Phase.Succeeded);
         assertThat(run.getStatus().completedRounds).isEqualTo(3);
@@ -82,7 +82,7 @@ class FederatedRunLifecycleTest {
         kubelet.script("retry").failTrainer("retry-a", 2);
         client.resource(Fixtures.run("retry", "retry", 1)).create();
 
-        await().atMost(Duration.ofSeconds(30)).until(() -> conditionIs(client, "retry", ConditionType.SUCCEEDED, "True", null));
+        Fixtures.awaitCondition(client, "retry", ConditionType.SUCCEEDED, "True", null);
         FederatedRun run = get(client, "retry");
         assertThat(run.getStatus().history.get(0).participants).containsExactly("retry-a", "retry-b");
         assertThat(kubelet.createdPods()).contains("retry-r1-retry-a-a1", "retry-r1-retry-a-a2", "retry-r1-retry-a-a3")
