@@ -9,6 +9,9 @@ import io.fabric8.generator.annotation.ValidationRule;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @ValidationRule(value = "self.robustness.combine == 'Mean' || self.strategy == 'FedAvg' || self.strategy == 'FFA'",
         message = "spec.aggregation.robustness.combine TrimmedMean and Median work coordinate-wise: use them with strategy FedAvg or FFA")
+@ValidationRule(value = "self.strategy != 'ExactProduct' || (self.serverOptimizer.type == 'None' && !has(self.privacy))",
+        message = "spec.aggregation.strategy ExactProduct re-factors the update, so serverOptimizer.type must be None and privacy "
+                + "absent: use FedAvg or FFA with a server optimizer or differential privacy")
 public class AggregationSpec {
 
     @Default("FedAvg")

@@ -10,7 +10,7 @@ public class RefusedUpdate {
     @JsonPropertyDescription("The ClientShard.")
     public String shard;
 
-    @JsonPropertyDescription("Machine-readable reason, e.g. ChecksumMismatch, Malformed, WrongShape, WrongRank, NonFinite, NormOutlier.")
+    @JsonPropertyDescription("Machine-readable reason, Missing, ChecksumMismatch, Malformed, WrongShape, WrongRank, NonFinite, NormOutlier or FrozenAMismatch.")
     public String reason;
 
     @JsonPropertyDescription("What was wrong, for people.")

@@ -96,6 +96,8 @@ class CrdSchemaValidatorTest {
                         "spec.evaluation.datasets", "names must be unique"),
                 refused("trimmed mean with ExactProduct", () -> set(set(run(), "spec.aggregation.strategy", "ExactProduct"),
                         "spec.aggregation.robustness.combine", "TrimmedMean"), "spec.aggregation", "use them with strategy FedAvg or FFA"),
+                refused("server optimizer with ExactProduct", () -> set(set(run(), "spec.aggregation.strategy", "ExactProduct"),
+                        "spec.aggregation.serverOptimizer.type", "FedAdam"), "spec.aggregation", "serverOptimizer.type must be None"),
                 refused("shard without data", () -> set(shard(), "spec.data", null), "spec.data", "required field is missing"),
                 refused("shard without training data", () -> set(shard(), "spec.data.train", null), "spec.data.train",
                         "required field is missing"),
