@@ -2,7 +2,6 @@ package io.fedtune.local;
 
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
@@ -12,12 +11,11 @@ import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
-import java.util.List;
 import java.util.stream.Stream;
 
 /**
  * The in-process Kubernetes API: fabric8's mock server in CRUD mode, over plain HTTP on loopback, with fedtune's CRDs
- * registered so that status is a subresource. It keeps objects, watches, resourceVersions and generations; it does not
+ * registered so that status is a subresource, and the discovery and table printing that a real kubectl needs. It keeps objects, watches, resourceVersions and generations; it does not
  * validate schemas (apply does that first), run pods (the local pod runner does) or collect garbage.
  */
 public final class EmbeddedApiServer implements AutoCloseable {
@@ -33,8 +31,9 @@ public final class EmbeddedApiServer implements AutoCloseable {
     }
 
     public static EmbeddedApiServer start(Path crdDir, int port) throws IOException {
+        KubectlDispatcher dispatcher = new KubectlDispatcher();
         KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                new KubernetesCrudDispatcher(List.of()), false);
+                dispatcher, false);
         server.init(InetAddress.getLoopbackAddress(), port);
         EmbeddedApiServer api = new EmbeddedApiServer(server);
         try (Stream<Path> files = Files.list(crdDir)) {
@@ -42,6 +41,7 @@ public final class EmbeddedApiServer implements AutoCloseable {
                 try (InputStream in = Files.newInputStream(file)) {
                     CustomResourceDefinition crd = api.client.getKubernetesSerialization().unmarshal(in, CustomResourceDefinition.class);
                     api.client.apiextensions().v1().customResourceDefinitions().resource(crd).create();
+                    dispatcher.register(crd);
                 }
             }
         }
