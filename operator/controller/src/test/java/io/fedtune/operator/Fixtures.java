@@ -84,7 +84,7 @@ public final class Fixtures {
                     .until(() -> conditionIs(client, run, type, status, reason));
         } catch (org.awaitility.core.ConditionTimeoutException e) {
             FederatedRun latest = get(client, run);
-            throw new AssertionError(type + "=" + status + " (" + reason + ") not reached; status: "
+            throw new AssertionError(type + "=" + status + " (" + reason + ") not reached; spec: " + io.fedtune.api.contract.ContractJson.write(latest == null ? null : latest.getSpec()) + " status: "
                     + io.fedtune.api.contract.ContractJson.write(latest == null ? null : latest.getStatus()), e);
         }
     }

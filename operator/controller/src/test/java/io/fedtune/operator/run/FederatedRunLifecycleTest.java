@@ -15,6 +15,7 @@ import io.fedtune.api.v1alpha1.FederatedRun;
 import io.fedtune.api.v1alpha1.Phase;
 import io.fedtune.api.v1alpha1.RoundOutcome;
 import io.fedtune.operator.FakeKubelet;
+import io.fedtune.operator.argocd.ArgoHealth;
 import io.fedtune.operator.Fixtures;
 import io.fedtune.operator.pods.PodLabels;
 import io.quarkus.test.junit.QuarkusTest;
@@ -74,6 +75,29 @@ class FederatedRunLifecycleTest {
         assertThat(shard.getStatus().lastRun).isEqualTo("full");
         assertThat(shard.getStatus().consecutiveFailures).isZero();
         await().until(() -> Fixtures.pods(client, "full").isEmpty());
+        assertThat(ArgoHealth.of(get(client, "full")).status()).isEqualTo("Healthy");
+        assertThat(ArgoHealth.of(shard).status()).isEqualTo("Healthy");
+    }
+
+    @Test
+    void pausedShardIsLeftOutAndJoiningShardTakesPartFromTheNextRound() {
+        shards("pause", "pause-a");
+        ClientShard paused = Fixtures.shard("pause-p", "pause");
+        paused.getSpec().paused = true;
+        client.resource(paused).create();
+        kubelet.script("pause").hold(p -> "1".equals(p.getMetadata().getLabels().get(PodLabels.ROUND)));
+        client.resource(Fixtures.run("pause", "pause", 2)).create();
+        await().atMost(Duration.ofSeconds(30)).until(() -> kubelet.createdPods().contains("pause-r1-pause-a-a1"));
+        shards("pause", "pause-late");
+        kubelet.release("pause");
+
+        Fixtures.awaitCondition(client, "pause", ConditionType.SUCCEEDED, "True", null);
+        FederatedRun run = get(client, "pause");
+        assertThat(run.getStatus().history.get(0).participants).containsExactly("pause-a");
+        assertThat(run.getStatus().history.get(1).participants).containsExactly("pause-a", "pause-late");
+        assertThat(run.getStatus().shards.paused).isEqualTo(1);
+        await().atMost(Duration.ofSeconds(30)).until(() -> "Suspended".equals(ArgoHealth.of(
+                client.resources(ClientShard.class).inNamespace(NAMESPACE).withName("pause-p").get()).status()));
     }
 
     @Test

@@ -19,6 +19,7 @@ import io.fedtune.api.v1alpha1.Phase;
 import io.fedtune.api.v1alpha1.RoundOutcome;
 import io.fedtune.api.v1alpha1.Stage;
 import io.fedtune.operator.FakeKubelet;
+import io.fedtune.operator.argocd.ArgoHealth;
 import io.fedtune.operator.Fixtures;
 import io.fedtune.operator.pods.PodLabels;
 import io.quarkus.test.junit.QuarkusTest;
@@ -94,6 +95,10 @@ class RoundControlTest {
         assertThat(failed.getStatus().history).singleElement().satisfies(h -> assertThat(h.outcome).isEqualTo(RoundOutcome.Failed));
         assertThat(kubelet.createdPods()).contains("few-r1-few-b-a2").doesNotContain("few-r1-agg-a1", "few-r2-few-a-a1");
         assertThat(eventReasons(client, "few")).contains("ShardFailed", "RoundFailed", "RunFailed");
+        assertThat(ArgoHealth.of(failed)).satisfies(h -> {
+            assertThat(h.status()).isEqualTo("Degraded");
+            assertThat(h.message()).startsWith("TooFewShards");
+        });
     }
 
     @Test
@@ -105,10 +110,12 @@ class RoundControlTest {
 
         patchSpec("susp", "{\"suspend\":true}");
         Fixtures.awaitCondition(client, "susp", ConditionType.SUSPENDED, "False", "RoundInProgress");
+        assertThat(ArgoHealth.of(get(client, "susp")).status()).isEqualTo("Progressing");
         kubelet.release("susp");
         Fixtures.awaitCondition(client, "susp", ConditionType.SUSPENDED, "True", "SuspendRequested");
         FederatedRun suspended = get(client, "susp");
         assertThat(suspended.getStatus().phase).isEqualTo(Phase.Suspended);
+        assertThat(ArgoHealth.of(suspended).status()).isEqualTo("Suspended");
         assertThat(suspended.getStatus().completedRounds).isEqualTo(2);
         assertThat(suspended.getStatus().stage).isEqualTo(Stage.Idle);
         assertThat(kubelet.createdPods()).noneMatch(n -> n.startsWith("susp-r3"));
@@ -187,6 +194,7 @@ class RoundControlTest {
         });
         assertThat(kubelet.createdPods()).noneMatch(n -> n.startsWith("bad-r"));
         assertThat(refused.getStatus().currentRound).isNull();
+        assertThat(ArgoHealth.of(refused).status()).isEqualTo("Degraded");
 
         patchSpec("bad", "{\"lora\":{\"rank\":4}}");
         Fixtures.awaitCondition(client, "bad", ConditionType.SUCCEEDED, "True", null);
