@@ -179,6 +179,26 @@ class RoundControlTest {
     }
 
     @Test
+    void shardFailingRoundsInARowSaysSoOnItsOwnStatus() {
+        shards("flaky", "flaky-ok", "flaky-bad");
+        kubelet.script("flaky").failTrainer("flaky-bad", 10).failTrainerWith("DataMalformed");
+        client.resource(Fixtures.run("flaky", "flaky", 3)).create();
+
+        Fixtures.awaitCondition(client, "flaky", ConditionType.SUCCEEDED, "True", null);
+        assertThat(get(client, "flaky").getStatus().history).allSatisfy(h -> assertThat(h.failed).containsExactly("flaky-bad"));
+        // DataMalformed cannot be fixed by another attempt: one pod per round
+        assertThat(kubelet.createdPods()).contains("flaky-r3-flaky-bad-a1").doesNotContain("flaky-r1-flaky-bad-a2");
+        await().atMost(WAIT).until(() -> {
+            ClientShard bad = client.resources(ClientShard.class).inNamespace(NAMESPACE).withName("flaky-bad").get();
+            return bad.getStatus().conditions.stream().anyMatch(c -> c.getType().equals(ConditionType.DEGRADED)
+                    && c.getStatus().equals("True") && c.getReason().equals("RepeatedFailures"));
+        });
+        ClientShard bad = client.resources(ClientShard.class).inNamespace(NAMESPACE).withName("flaky-bad").get();
+        assertThat(bad.getStatus().consecutiveFailures).isEqualTo(3);
+        assertThat(ArgoHealth.of(bad).status()).isEqualTo("Degraded");
+    }
+
+    @Test
     void invalidSpecIsRefusedAndNothingIsCreated() {
         shards("bad", "bad-a");
         FederatedRun run = Fixtures.run("bad", "bad", 2);
