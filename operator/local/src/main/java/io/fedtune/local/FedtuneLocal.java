@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -69,11 +70,13 @@ public final class FedtuneLocal {
                 Path kubeconfig = cluster.api().writeKubeconfig(work.resolve("kubeconfig"));
                 System.out.println("S3 silos: " + cluster.silos().stream().map(S3Silo::endpoint).toList()
                         + "; API server " + cluster.api().url() + " (kubeconfig: " + kubeconfig + ")");
+                Map<String, Double> baseline = Baseline.of(run, layout.trainerJar(), model, data, work.resolve("djl-cache"));
+                System.out.println("Base model eval loss: " + format(baseline));
                 cluster.apply(manifests, ns);
                 FederatedRun end = new ProgressView(cluster.client(), ns, run.getMetadata().getName(), System.out)
                         .follow(parse(timeout));
-                summarize(end);
-                Path report = RunReport.write(end, cluster, work.resolve("report.html"));
+                summarize(end, baseline);
+                Path report = RunReport.write(end, baseline, cluster, work.resolve("report.html"));
                 System.out.println("Report: " + report);
                 System.out.println("Objects stay on disk under " + work.resolve("s3"));
                 if (keepRunning) {
@@ -87,7 +90,13 @@ public final class FedtuneLocal {
             }
         }
 
-        private static void summarize(FederatedRun run) {
+        private static String format(Map<String, Double> losses) {
+            StringBuilder b = new StringBuilder();
+            losses.forEach((k, v) -> b.append(b.length() == 0 ? "" : ", ").append(k).append(' ').append(fmt(v)));
+            return b.toString();
+        }
+
+        private static void summarize(FederatedRun run, Map<String, Double> baseline) {
             if (run == null || run.getStatus() == null) {
                 System.out.println("The run has no status.");
                 return;
@@ -104,6 +113,11 @@ public final class FedtuneLocal {
             System.out.println();
             System.out.println("Phase: " + s.phase + " (" + s.conditions.stream()
                     .filter(c -> "True".equals(c.getStatus())).map(c -> c.getType() + "/" + c.getReason()).toList() + ")");
+            RoundSummary last = s.history.isEmpty() ? null : s.history.get(s.history.size() - 1);
+            if (last != null) {
+                baseline.forEach((set, base) -> System.out.printf(Locale.ROOT, "Eval loss on %s: base model %.4f -> after round %d %s%n",
+                        set, base, last.round, fmt(last.evalLosses.get(set))));
+            }
             if (s.bestAdapter != null) {
                 System.out.printf(Locale.ROOT, "Best global adapter: %s (round %d, eval loss %.4f, sha256 %s)%n",
                         s.bestAdapter.uri, s.bestAdapter.round, s.bestAdapter.evalLoss, s.bestAdapter.sha256);

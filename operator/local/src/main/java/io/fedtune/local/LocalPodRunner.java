@@ -97,7 +97,20 @@ public final class LocalPodRunner implements AutoCloseable {
         String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
         if ((phase == null || "Pending".equals(phase)) && pod.getMetadata().getDeletionTimestamp() == null
                 && admitted.add(pod.getMetadata().getUid())) {
-            slots.submit(() -> run(pod));
+            if (phase == null) {
+                // An API server writes phase Pending on create; the mock leaves status empty.
+                setStatus(pod, p -> {
+                    p.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase("Pending").build());
+                    return p;
+                });
+            }
+            slots.submit(() -> {
+                try {
+                    run(pod);
+                } catch (RuntimeException e) {
+                    LOG.error("local kubelet failed on pod {}", key(pod), e);
+                }
+            });
         }
     }
 
@@ -194,6 +207,9 @@ public final class LocalPodRunner implements AutoCloseable {
     }
 
     private static Pod running(Pod pod, String container, Instant started) {
+        if (pod.getStatus() == null) {
+            pod.setStatus(new io.fabric8.kubernetes.api.model.PodStatus());
+        }
         pod.getStatus().setPhase("Running");
         pod.getStatus().setStartTime(started.toString());
         pod.getStatus().setContainerStatuses(java.util.List.of(new ContainerStatusBuilder()

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fedtune.api.v1alpha1.FederatedRun;
 import io.fedtune.api.v1alpha1.FederatedRunStatus;
 import io.fedtune.api.v1alpha1.Phase;
+import io.fedtune.operator.pods.PodLabels;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.time.Instant;
@@ -50,7 +51,7 @@ public final class ProgressView {
             }
         };
         try (var runs = client.resources(FederatedRun.class).inNamespace(namespace).withName(run).inform(new OnChange<>(refresh));
-             var pods = client.pods().inNamespace(namespace).withLabel("fedtune.io/run", run).inform(new OnChange<>(refresh))) {
+             var pods = client.pods().inNamespace(namespace).withLabel(PodLabels.RUN, run).inform(new OnChange<>(refresh))) {
             finished.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
         }
         return client.resources(FederatedRun.class).inNamespace(namespace).withName(run).get();
@@ -79,8 +80,8 @@ public final class ProgressView {
         if (round == null) {
             return "";
         }
-        List<Pod> trainers = client.pods().inNamespace(namespace).withLabel("fedtune.io/run", run)
-                .withLabel("fedtune.io/round", round.toString()).withLabel("fedtune.io/role", "train").list().getItems();
+        List<Pod> trainers = client.pods().inNamespace(namespace).withLabel(PodLabels.RUN, run)
+                .withLabel(PodLabels.ROUND, round.toString()).withLabel(PodLabels.ROLE, PodLabels.ROLE_TRAINER).list().getItems();
         long done = trainers.stream().filter(p -> p.getStatus() != null && "Succeeded".equals(p.getStatus().getPhase())).count();
         long runningNow = trainers.stream().filter(p -> p.getStatus() != null && "Running".equals(p.getStatus().getPhase())).count();
         long failed = trainers.stream().filter(p -> p.getStatus() != null && "Failed".equals(p.getStatus().getPhase())).count();

@@ -32,7 +32,7 @@ public final class RunReport {
     private RunReport() {
     }
 
-    public static Path write(FederatedRun run, LocalCluster cluster, Path file) throws IOException {
+    public static Path write(FederatedRun run, Map<String, Double> baseline, LocalCluster cluster, Path file) throws IOException {
         if (run == null || run.getStatus() == null) {
             Files.writeString(file, "<html><body><p>The run has no status.</p></body></html>");
             return file;
@@ -42,6 +42,7 @@ public final class RunReport {
         ObjectLayout layout = new ObjectLayout(storage.bucket, storage.prefix, run.getMetadata().getNamespace(), run.getMetadata().getName());
 
         Map<String, Map<Integer, Double>> evalBySet = new TreeMap<>();
+        baseline.forEach((set, loss) -> evalBySet.computeIfAbsent(set, k -> new TreeMap<>()).put(0, loss));
         Map<String, Map<Integer, Double>> trainByShard = new TreeMap<>();
         JsonNode lastGlobal = null;
         for (RoundSummary r : run.getStatus().history) {
@@ -73,7 +74,8 @@ public final class RunReport {
             html.append("Best adapter: <code>").append(esc(run.getStatus().bestAdapter.uri)).append("</code> (round ")
                     .append(run.getStatus().bestAdapter.round).append(").");
         }
-        html.append("</p><h2>Global eval loss per round</h2>").append(chart(evalBySet, "eval loss"));
+        html.append("</p><h2>Global eval loss per round</h2><p>Round 0 is the base model before any federated round.</p>")
+                .append(chart(evalBySet, "eval loss"));
         html.append("<h2>Shard train loss per round</h2>").append(chart(trainByShard, "train loss"));
         html.append("<h2>Rounds</h2><table><tr><th>round</th><th>outcome</th><th>participants</th><th>refused</th>"
                 + "<th>mean train loss</th><th>global eval loss</th></tr>");
@@ -130,22 +132,33 @@ public final class RunReport {
         }
     }
 
-    /** Rows: eval set; columns: context-length class; from the aggregator manifest's per-class losses. */
+    /** One row per eval set and context-length class, from the aggregator manifest's evaluation. */
     private static String lengthClassTable(JsonNode manifest) {
-        JsonNode evals = manifest.path("evaluation");
-        if (!evals.isObject() && !evals.isArray()) {
-            return "<p>No per-class evaluation in the aggregator manifest.</p>";
+        JsonNode sets = manifest.path("evaluation").path("sets");
+        if (!sets.isObject() || sets.isEmpty()) {
+            return "<p>No evaluation in the aggregator manifest.</p>";
         }
-        StringBuilder t = new StringBuilder("<table><tr><th>eval set</th><th>class</th><th>loss</th><th>tokens</th></tr>");
-        List<JsonNode> sets = new ArrayList<>();
-        evals.forEach(sets::add);
-        for (JsonNode set : sets) {
-            String name = set.path("name").asText();
-            set.path("byLengthClass").fields().forEachRemaining(e -> t.append("<tr><td>").append(esc(name)).append("</td><td>")
-                    .append(esc(e.getKey())).append("</td><td>").append(fmt(e.getValue().path("loss").asDouble()))
-                    .append("</td><td>").append(e.getValue().path("tokens").asLong()).append("</td></tr>"));
-        }
-        return t.append("</table>").toString();
+        StringBuilder t = new StringBuilder("<table><tr><th>eval set</th><th>context length</th><th>loss</th><th>perplexity</th>"
+                + "<th>tokens</th></tr>");
+        sets.fields().forEachRemaining(set -> {
+            List<String> classes = new ArrayList<>(List.of("short", "medium", "long"));
+            set.getValue().path("byLength").fieldNames().forEachRemaining(c -> {
+                if (!classes.contains(c)) {
+                    classes.add(c);
+                }
+            });
+            for (String c : classes) {
+                JsonNode v = set.getValue().path("byLength").path(c);
+                if (!v.isMissingNode()) {
+                    t.append("<tr><td>").append(esc(set.getKey())).append("</td><td>").append(esc(c)).append("</td><td>")
+                            .append(fmt(v.path("loss").asDouble())).append("</td><td>")
+                            .append(String.format(Locale.ROOT, "%.1f", v.path("perplexity").asDouble())).append("</td><td>")
+                            .append(v.path("tokens").asLong()).append("</td></tr>");
+                }
+            }
+        });
+        return t.append("</table><p>Classes split the eval sequences by length: short up to a quarter of the maximum "
+                + "sequence length, medium up to three quarters, long above.</p>").toString();
     }
 
     /** A line chart, one series per key, x = round. */

@@ -113,8 +113,7 @@ class LocalPodRunnerTest {
                 .withNewSpec().addNewContainer().withName("main").withImage(image).withArgs(script)
                 .withTerminationMessagePolicy("FallbackToLogsOnError")
                 .addNewEnv().withName("SECRET").withNewValueFrom().withNewSecretKeyRef("key", "creds", false).endValueFrom().endEnv()
-                .endContainer().withRestartPolicy("Never").endSpec()
-                .withNewStatus().withPhase("Pending").endStatus().build()).create();
+                .endContainer().withRestartPolicy("Never").endSpec().build()).create();
     }
 
     private Pod awaitPhase(String name, String phase) {

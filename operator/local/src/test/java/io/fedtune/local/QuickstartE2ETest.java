@@ -10,6 +10,7 @@ import io.fedtune.api.contract.ObjectLayout;
 import io.fedtune.api.v1alpha1.ClientShard;
 import io.fedtune.api.v1alpha1.FederatedRun;
 import io.fedtune.api.v1alpha1.Phase;
+import io.fedtune.operator.pods.PodLabels;
 import io.fedtune.operator.validation.CrdSchemaValidator;
 import io.minio.GetObjectArgs;
 import io.minio.ListObjectsArgs;
@@ -93,7 +94,7 @@ class QuickstartE2ETest {
         }
         uninterruptedSha = best.sha256;
 
-        Path report = RunReport.write(run, cluster, cluster.workDir().resolve("e2e-full-report.html"));
+        Path report = RunReport.write(run, Map.of(), cluster, cluster.workDir().resolve("e2e-full-report.html"));
         assertThat(Files.readString(report)).contains("<svg").contains("e2e-full");
     }
 
@@ -102,30 +103,32 @@ class QuickstartE2ETest {
     void aTrainerKilledMidRoundIsRetriedAndTheRunSucceeds() throws Exception {
         String ns = "e2e-killed";
         List<String> killed = new ArrayList<>();
+        PodRecorder pods = PodRecorder.watch(cluster.client(), ns);
         FederatedRun run = runToEnd(ns, namespace -> {
-            Pod trainer = awaitPod(namespace, p -> "train".equals(label(p, "fedtune.io/role"))
-                    && "1".equals(label(p, "fedtune.io/attempt")) && "Running".equals(p.getStatus().getPhase()));
+            Pod trainer = awaitPod(namespace, p -> PodLabels.ROLE_TRAINER.equals(label(p, PodLabels.ROLE))
+                    && "1".equals(label(p, PodLabels.ATTEMPT)) && "Running".equals(p.getStatus().getPhase()));
             ProcessHandle process = cluster.pods().process(namespace, trainer.getMetadata().getName()).orElseThrow();
             process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly();
-            killed.add(label(trainer, "fedtune.io/shard"));
+            killed.add(label(trainer, PodLabels.SHARD));
         });
 
         assertThat(run.getStatus().phase).isEqualTo(Phase.Succeeded);
         String shard = killed.get(0);
-        assertThat(cluster.client().pods().inNamespace(ns).withLabel("fedtune.io/shard", shard)
-                .withLabel("fedtune.io/round", "1").list().getItems())
+        pods.close();
+        assertThat(pods.seen()).filteredOn(p -> shard.equals(label(p, PodLabels.SHARD)) && "1".equals(label(p, PodLabels.ROUND)))
                 .as("the killed trainer failed and a second attempt succeeded")
                 .anyMatch(p -> "Failed".equals(p.getStatus().getPhase()))
-                .anyMatch(p -> "2".equals(label(p, "fedtune.io/attempt")) && "Succeeded".equals(p.getStatus().getPhase()));
+                .anyMatch(p -> "2".equals(label(p, PodLabels.ATTEMPT)) && "Succeeded".equals(p.getStatus().getPhase()));
         assertThat(run.getStatus().history.get(0).participants).contains(shard);
     }
 
     @Test
     @Order(3)
     void theOperatorReplacedMidRunFinishesWithTheSameAdapterAsAnUninterruptedRun() throws Exception {
+        PodRecorder pods = PodRecorder.watch(cluster.client(), "e2e-restart");
         FederatedRun run = runToEnd("e2e-restart", namespace -> {
-            awaitPod(namespace, p -> "2".equals(label(p, "fedtune.io/round")) && "train".equals(label(p, "fedtune.io/role")));
+            awaitPod(namespace, p -> "2".equals(label(p, PodLabels.ROUND)) && PodLabels.ROLE_TRAINER.equals(label(p, PodLabels.ROLE)));
             try {
                 cluster.killOperator();
                 cluster.startOperator();
@@ -136,9 +139,10 @@ class QuickstartE2ETest {
 
         assertThat(run.getStatus().phase).isEqualTo(Phase.Succeeded);
         assertThat(run.getStatus().history).extracting(r -> r.round).containsExactly(1, 2);
-        assertThat(cluster.client().pods().inNamespace("e2e-restart").withLabel("fedtune.io/role", "aggregate").list().getItems())
+        pods.close();
+        assertThat(pods.seen()).filteredOn(p -> PodLabels.ROLE_AGGREGATOR.equals(label(p, PodLabels.ROLE)))
                 .as("one aggregation per round, none repeated after the restart")
-                .extracting(p -> label(p, "fedtune.io/round")).containsExactlyInAnyOrder("1", "2");
+                .extracting(p -> label(p, PodLabels.ROUND)).containsExactlyInAnyOrder("1", "2");
         assertThat(uninterruptedSha).as("needs the uninterrupted run first").isNotNull();
         assertThat(run.getStatus().bestAdapter.sha256).isEqualTo(uninterruptedSha);
     }

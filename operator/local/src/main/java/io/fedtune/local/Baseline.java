@@ -1,0 +1,45 @@
+package io.fedtune.local;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fedtune.api.v1alpha1.EvalDataset;
+import io.fedtune.api.v1alpha1.FederatedRun;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The base model's loss on each of a run's eval sets, before any federated round: what the rounds must beat. */
+public final class Baseline {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Baseline() {
+    }
+
+    /** Runs the trainer's `evaluate` on the local copies of the eval sets; returns loss per set name. */
+    public static Map<String, Double> of(FederatedRun run, Path trainerJar, Path baseModel, Path dataDir, Path djlCache)
+            throws IOException, InterruptedException {
+        Map<String, Double> losses = new LinkedHashMap<>();
+        for (EvalDataset set : run.getSpec().evaluation.datasets) {
+            S3Uri uri = S3Uri.parse(set.uri);
+            List<String> cmd = new ArrayList<>(List.of(S3Silo.javaBin(), "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1",
+                    "-Dai.djl.pytorch.num_interop_threads=1", "-jar", trainerJar.toString(), "evaluate",
+                    "--base", baseModel.toString(), "--data", dataDir.resolve(uri.bucket()).resolve(uri.key()).toString(),
+                    "--format", set.format.name(), "--max-seq-len", run.getSpec().training.maxSequenceLength.toString()));
+            ProcessBuilder pb = new ProcessBuilder(cmd);
+            pb.environment().put("OPT_OUT_TRACKING", "true");
+            pb.environment().put("DJL_CACHE_DIR", djlCache.toString());
+            Process p = pb.redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (p.waitFor() != 0) {
+                throw new IOException("evaluating the base model on " + set.name + " failed: " + out);
+            }
+            JsonNode result = JSON.readTree(out.substring(out.indexOf('{')));
+            losses.put(set.name, result.get("meanLoss").asDouble());
+        }
+        return losses;
+    }
+}
