@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Aggregation benchmark: 16 LoRA adapters (rank 16, 32 layers x q/k/v/o, width 1024 by default) as local files,
 aggregated by `fedtune-trainer aggregate` (FedAvg weighted by samples; then ExactProduct) in a fresh JVM per
-measurement, and the same weighted average in numpy, each with its input GB/s and peak RSS.
+measurement, and the same weighted average in numpy in a fresh python per measurement, each with its input GB/s
+(in-process), whole-process time and peak RSS.
 
 Usage: python3 trainer-image/bench/aggregation_bench.py --classpath CP [--width 1024] [--dir /tmp/fedtune-bench]
 """
@@ -109,10 +110,23 @@ def numpy_fedavg(shards, mode):
 
 
 def run_numpy_child(args, mode):
-    """numpy in a fresh python process, so its peak RSS is its own."""
-    out = subprocess.run([sys.executable, __file__, "--numpy-child", mode, "--dir", args.dir],
-                         check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    """numpy in a fresh python process, so its peak RSS is its own; processSeconds includes python's start and
+    numpy's import, as the JVM's start is included in fedtune's."""
+    return timed([sys.executable, __file__, "--numpy-child", mode, "--dir", args.dir])
+
+
+def timed(cmd):
+    """Runs one measurement; adds its whole-process wall time and CPU time (user + system, all threads)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # the JVM may log (class-data sharing warnings) on stdout too; the result is the last JSON line
+    result = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
+    result["processSeconds"] = round(seconds, 3)
+    result["processCpuSeconds"] = round(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, 3)
+    return result
 
 
 def main():
@@ -123,8 +137,13 @@ def main():
     p.add_argument("--rank", type=int, default=16)
     p.add_argument("--layers", type=int, default=32)
     p.add_argument("--width", type=int, default=1024)
-    p.add_argument("--jvm", default="-Xmx96m -XX:+UseSerialGC -XX:TieredStopAtLevel=4",
-                   help="JVM options for each measurement")
+    p.add_argument("--jvm", default="-Xmx24m -XX:+UseSerialGC",
+                   help="JVM options for each FedAvg measurement (FedAvg reads tensor by tensor: a small heap suffices)")
+    p.add_argument("--product-jvm", default="-Xmx96m -XX:+UseSerialGC",
+                   help="JVM options for the ExactProduct run (it holds one module of every shard, and QR workspaces)")
+    p.add_argument("--no-cds", action="store_true",
+                   help="skip the application class-data sharing archive (by default one unmeasured run writes it "
+                        "and every measured JVM maps it, as a deployed CLI would)")
     p.add_argument("--skip-product", action="store_true")
     p.add_argument("--repeat", type=int, default=3,
                    help="FedAvg measurements per contender, interleaved; the fastest of each is reported "
@@ -169,36 +188,51 @@ def main():
             "output": os.path.join(args.dir, name),
         }
 
-    def run_java(strategy, name):
+    cds = os.path.join(args.dir, "fedtune.jsa")
+
+    def run_java(strategy, name, jvm, extra=()):
         task_file = os.path.join(args.dir, f"task-{name}.json")
         json.dump(task(strategy, name), open(task_file, "w"))
-        cmd = ["java"] + args.jvm.split() + ["-cp", args.classpath,
-                                             "io.fedtune.trainer.aggregate.bench.AggregationBenchmark",
-                                             task_file, os.path.join(args.dir, "work-" + name)]
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-        return json.loads(out.strip().splitlines()[-1])
+        cmd = ["java"] + jvm.split() + list(extra) + ["-cp", args.classpath,
+                                                      "io.fedtune.trainer.aggregate.bench.AggregationBenchmark",
+                                                      task_file, os.path.join(args.dir, "work-" + name)]
+        return timed(cmd)
 
+    sharing = []
+    if not args.no_cds:
+        run_java("FedAvg", "fedavg", args.jvm, ["-XX:ArchiveClassesAtExit=" + cds])
+        sharing = ["-XX:SharedArchiveFile=" + cds]
     runs = {"fedavg": [], "all": [], "streaming": [], "verified": []}
     for _ in range(args.repeat):
-        runs["fedavg"].append(run_java("FedAvg", "fedavg"))
+        runs["fedavg"].append(run_java("FedAvg", "fedavg", args.jvm, sharing))
         for mode in ("all", "streaming", "verified"):
             runs[mode].append(run_numpy_child(args, mode))
     fastest = {k: min(v, key=lambda r: r["seconds"]) for k, v in runs.items()}
     results = {"fedavg": fastest["fedavg"]}
     if not args.skip_product:
-        results["product"] = run_java("ExactProduct", "product")
-    np_all, np_stream, np_verified = fastest["all"], fastest["streaming"], fastest["verified"]
+        results["product"] = run_java("ExactProduct", "product", args.product_jvm, sharing)
     print(f"fastest of {args.repeat} interleaved runs each; load average now {os.getloadavg()[0]:.1f}")
 
+    print(f"JVM: {args.jvm}{' + application CDS archive' if sharing else ''}; "
+          f"in-process = the aggregation alone (fedtune: after the JVM started and read the task; numpy: after "
+          f"python started and imported numpy); whole process = start to exit, with the CPU time of all its threads")
+
+    def line(label, r):
+        print(f"{label:66s} {r['seconds']:5.2f} s in-process ({r['gbPerSecond']:.2f} GB/s input), "
+              f"{r['processSeconds']:5.2f} s whole process ({r['processCpuSeconds']:.2f} s CPU), "
+              f"peak RSS {r['peakRssMiB']:4.0f} MiB")
+
     j = results["fedavg"]
-    print(f"fedtune aggregate FedAvg (verify SHA-256/shapes/finite/norms + weighted average + write): "
-          f"{j['seconds']:.2f} s, {j['gbPerSecond']:.2f} GB/s input, peak RSS {j['peakRssMiB']:.0f} MiB")
-    print(f"numpy FedAvg, all adapters loaded then averaged:                 "
-          f"{np_all['seconds']:.2f} s, {np_all['gbPerSecond']:.2f} GB/s input, peak RSS {np_all['peakRssMiB']:.0f} MiB")
-    print(f"numpy FedAvg, one adapter at a time into a running sum:         "
-          f"{np_stream['seconds']:.2f} s, {np_stream['gbPerSecond']:.2f} GB/s input, peak RSS {np_stream['peakRssMiB']:.0f} MiB")
-    print(f"numpy FedAvg, one adapter at a time, SHA-256 checked first:      "
-          f"{np_verified['seconds']:.2f} s, {np_verified['gbPerSecond']:.2f} GB/s input, peak RSS {np_verified['peakRssMiB']:.0f} MiB")
+    np_all, np_stream, np_verified = fastest["all"], fastest["streaming"], fastest["verified"]
+    line("fedtune aggregate FedAvg (SHA-256, header, finite, norms; mean; write)", j)
+    line("numpy FedAvg, all adapters loaded then averaged (no checks)", np_all)
+    line("numpy FedAvg, one adapter at a time into a running sum (no checks)", np_stream)
+    line("numpy FedAvg, one adapter at a time, SHA-256 checked first", np_verified)
+    speed = j["gbPerSecond"] >= np_all["gbPerSecond"]
+    memory = j["peakRssMiB"] <= np_all["peakRssMiB"] / 4
+    print(f"target against numpy all-loaded (>= its GB/s in-process, <= 1/4 of its peak RSS): "
+          f"speed {'met' if speed else 'NOT met'} ({j['gbPerSecond'] / np_all['gbPerSecond']:.2f}x), "
+          f"memory {'met' if memory else 'NOT met'} ({j['peakRssMiB'] / np_all['peakRssMiB']:.2f} of it)")
     if "product" in results:
         pr = results["product"]
         print(f"fedtune aggregate ExactProduct (stack, QR, SVD of the {args.shards * args.rank}x{args.shards * args.rank} "

@@ -16,8 +16,21 @@ import java.util.Map;
 /** The adapted modules a round's adapters must carry, in tensor-name order, with each module's in and out features. */
 public record AdapterLayout(List<Module> modules) {
 
-    /** One adapted linear layer: its A [r, in] and B [out, r] tensor names. */
+    /**
+     * One adapted linear layer: its A [r, in] and B [out, r] tensor names. equals and hashCode are written out here and
+     * in the layout because the generated record methods take tens of milliseconds to bootstrap in a fresh JVM, which
+     * the aggregation CLI always is, and layouts are compared before any update is read.
+     */
     public record Module(String aName, String bName, int in, int out) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Module m && aName.equals(m.aName) && bName.equals(m.bName) && in == m.in && out == m.out;
+        }
+
+        @Override
+        public int hashCode() {
+            return (aName.hashCode() * 31 + bName.hashCode()) * 31 + in * 17 + out;
+        }
     }
 
     public AdapterLayout {
@@ -50,6 +63,16 @@ public record AdapterLayout(List<Module> modules) {
             modules.put(name, new Module(name, bName, (int) a.shape()[1], (int) b.shape()[0]));
         }
         return new AdapterLayout(new ArrayList<>(modules.values()));
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof AdapterLayout l && modules.equals(l.modules);
+    }
+
+    @Override
+    public int hashCode() {
+        return modules.hashCode();
     }
 
     public int tensorCount() {

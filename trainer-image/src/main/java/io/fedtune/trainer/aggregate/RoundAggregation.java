@@ -16,7 +16,6 @@ import io.fedtune.trainer.aggregate.combine.NormBound;
 import io.fedtune.trainer.aggregate.combine.ProductAggregation;
 import io.fedtune.trainer.aggregate.combine.RefactoredModule;
 import io.fedtune.trainer.aggregate.combine.ShardWeights;
-import io.fedtune.trainer.aggregate.optimizer.MomentState;
 import io.fedtune.trainer.aggregate.optimizer.ServerOptimizerRule;
 import io.fedtune.trainer.aggregate.privacy.ClientPrivacy;
 import io.fedtune.trainer.aggregate.privacy.RdpAccountant;
@@ -61,8 +60,10 @@ public final class RoundAggregation {
         checkOptions();
         long t0 = System.nanoTime();
         List<Refusal> refused = new ArrayList<>();
-        SpeculativeMean speculation = speculates() ? new SpeculativeMean(VERIFY_LANES) : null;
-        List<VerifiedUpdate> verified = verifyAll(refused, speculation);
+        Files.createDirectories(in.outputDir());
+        Path weightsFile = in.outputDir().resolve(Adapter.WEIGHTS_FILE);
+        Object[] onePass = plainMean() ? writeMeanInOnePass(weightsFile) : null;
+        List<VerifiedUpdate> verified = onePass != null ? split(onePass, refused) : verifyAll(refused);
         if (spec.strategy == AggregationStrategy.FFA) {
             verified = keepSharedFrozenA(verified, refused);
         }
@@ -95,14 +96,12 @@ public final class RoundAggregation {
             clip[i] = scales.get(i) * (privacy == null ? 1.0 : privacy.clipScale(bounded));
         }
         long t1 = System.nanoTime();
+        // the one pass wrote the mean of all updates: right only if every update counts, unscaled
         boolean untouched = refused.isEmpty() && java.util.Arrays.stream(clip).allMatch(c -> c == 1.0);
-        SpeculativeMean mean = untouched ? speculation : null;
-
-        Files.createDirectories(in.outputDir());
-        Path weightsFile = in.outputDir().resolve(Adapter.WEIGHTS_FILE);
         double[] energy = spec.strategy == AggregationStrategy.ExactProduct
                 ? writeProduct(accepted, weights, clip, weightsFile)
-                : writeCoordinatewise(accepted, weights, clip, privacy, weightsFile, mean);
+                : onePass != null && untouched ? null
+                : writeCoordinatewise(accepted, weights, clip, privacy, weightsFile);
         adapterConfig().write(in.outputDir());
         String sha = sha256(weightsFile);
 
@@ -138,14 +137,39 @@ public final class RoundAggregation {
                 privacy == null ? null : spec.privacy.delta, sha, bytes, (t1 - t0) / 1e9, (t2 - t1) / 1e9);
     }
 
-    /**
-     * Plain FedAvg: the mean can be summed while verifying, and used if nothing is refused or clipped. That holds one
-     * sum per lane, so it is done only where those fit in half the heap; a small heap reads the updates twice instead.
-     */
-    private boolean speculates() {
-        long sumBytes = VERIFY_LANES * in.layout().floats(in.lora().rank) * Float.BYTES;
+    /** Plain FedAvg, where the mean of all updates is the likely result and can be written while verifying. */
+    private boolean plainMean() {
         return spec.strategy == AggregationStrategy.FedAvg && spec.robustness.combine == Combine.Mean
-                && spec.privacy == null && sumBytes <= Runtime.getRuntime().maxMemory() / 2;
+                && spec.privacy == null && !in.updates().isEmpty();
+    }
+
+    /**
+     * Verifies every update while writing the mean of them all, reading each file once; returns each update's
+     * {@link VerifiedUpdate} or {@link Refusal}, or null (nothing written) where {@link OnePassMean} does not apply.
+     */
+    private Object[] writeMeanInOnePass(Path weightsFile) throws IOException {
+        try (OnePassMean pass = new OnePassMean(verifier(), in.updates(), rawWeights(in.updates()))) {
+            if (!pass.open()) {
+                return null;
+            }
+            List<TensorSpec> specs = outputSpecs();
+            try (CoordinateOutput out = coordinateOutput(specs, weightsFile)) {
+                pass.writeMean(specs, out);
+            }
+            return pass.verdicts();
+        }
+    }
+
+    private static List<VerifiedUpdate> split(Object[] verdicts, List<Refusal> refused) {
+        List<VerifiedUpdate> verified = new ArrayList<>();
+        for (Object r : verdicts) {
+            if (r instanceof VerifiedUpdate v) {
+                verified.add(v);
+            } else {
+                refused.add((Refusal) r);
+            }
+        }
+        return verified;
     }
 
     /** Combinations the math does not support; the CRD rejects some, the rest are caught here. */
@@ -170,16 +194,19 @@ public final class RoundAggregation {
         }
     }
 
-    private List<VerifiedUpdate> verifyAll(List<Refusal> refused, SpeculativeMean speculation) throws IOException {
+    private UpdateVerifier verifier() {
         AggregationStrategy s = spec.strategy;
-        UpdateVerifier verifier = new UpdateVerifier(in.layout(),
+        return new UpdateVerifier(in.layout(),
                 s == AggregationStrategy.ExactProduct ? null : in.lora().rank,
                 s == AggregationStrategy.FedAvg ? UpdateVerifier.NormOf.FACTORS
                         : s == AggregationStrategy.FFA ? UpdateVerifier.NormOf.B_FACTORS : UpdateVerifier.NormOf.PRODUCT,
                 in.previous());
+    }
+
+    private List<VerifiedUpdate> verifyAll(List<Refusal> refused) throws IOException {
+        UpdateVerifier verifier = verifier();
         List<OfferedUpdate> updates = in.updates();
         int lanes = Math.min(VERIFY_LANES, Math.max(1, updates.size()));
-        double[] rawWeights = rawWeights(updates);
         ExecutorService pool = Executors.newFixedThreadPool(lanes);
         Object[] results = new Object[updates.size()];
         try {
@@ -187,13 +214,10 @@ public final class RoundAggregation {
             for (int lane = 0; lane < lanes; lane++) {
                 int l = lane;
                 running.add(pool.submit(() -> {
-                    // lane l verifies shards l, l + lanes, ...: a fixed split, so the speculative sums do not depend on timing
                     for (int i = l; i < updates.size(); i += lanes) {
                         OfferedUpdate o = updates.get(i);
-                        double w = rawWeights[i];
                         try {
-                            results[i] = verifier.verify(o, speculation == null ? null
-                                    : (tensor, values) -> speculation.add(l, tensor, values, w));
+                            results[i] = verifier.verify(o);
                         } catch (UpdateRefused r) {
                             results[i] = new Refusal(o.shard(), r.reason().name(), r.getMessage());
                         }
@@ -212,15 +236,7 @@ public final class RoundAggregation {
         } finally {
             pool.shutdownNow();
         }
-        List<VerifiedUpdate> verified = new ArrayList<>();
-        for (Object r : results) {
-            if (r instanceof VerifiedUpdate v) {
-                verified.add(v);
-            } else {
-                refused.add((Refusal) r);
-            }
-        }
-        return verified;
+        return split(results, refused);
     }
 
     /** Samples (or 1) times the shard's weight, before normalisation; the same numbers {@link ShardWeights} normalises. */
@@ -285,12 +301,27 @@ public final class RoundAggregation {
         return Map.of("format", "pt");
     }
 
+    private CoordinateOutput coordinateOutput(List<TensorSpec> specs, Path weightsFile) throws IOException {
+        ServerOptimizerRule rule = in.previous() == null ? null : ServerOptimizerRule.of(spec.serverOptimizer);
+        OptimizerState state = rule == null ? null : OptimizerState.open(
+                in.stateDir().resolve(OptimizerState.fileName(in.round() - 1)),
+                in.stateDir().resolve(OptimizerState.fileName(in.round())), specs, rule, spec.serverOptimizer.type.name(),
+                in.round());
+        try {
+            return new CoordinateOutput(weightsFile, specs, metadata(), rule, state, in.previous());
+        } catch (IOException | RuntimeException e) {
+            if (state != null) {
+                state.close();
+            }
+            throw e;
+        }
+    }
+
     /** FedAvg and FFA: new = prev + combine(c_i·(x_i − prev)) [+ noise], then the server optimizer, per tensor. */
     private double[] writeCoordinatewise(List<VerifiedUpdate> accepted, double[] weights, double[] clip,
-            ClientPrivacy privacy, Path weightsFile, SpeculativeMean mean) throws IOException {
+            ClientPrivacy privacy, Path weightsFile) throws IOException {
         List<TensorSpec> specs = outputSpecs();
         CoordinateCombine combine = new CoordinateCombine(spec.robustness.combine, spec.robustness.trimFraction);
-        ServerOptimizerRule rule = in.previous() == null ? null : ServerOptimizerRule.of(spec.serverOptimizer);
         Map<String, Boolean> isA = new HashMap<>();
         in.layout().modules().forEach(m -> {
             isA.put(m.aName(), true);
@@ -303,29 +334,17 @@ public final class RoundAggregation {
             coefficients[i] = weights[i] * clip[i];
             coefficientSum += coefficients[i];
         }
-        double totalRawWeight = java.util.Arrays.stream(rawWeights(accepted.stream().map(VerifiedUpdate::offered).toList())).sum();
-        List<SafetensorsReader> readers = mean != null ? List.of() : open(accepted);
-        OptimizerState state = rule == null ? null : OptimizerState.open(
-                in.stateDir().resolve(OptimizerState.fileName(in.round() - 1)),
-                in.stateDir().resolve(OptimizerState.fileName(in.round())), specs, rule, spec.serverOptimizer.type.name(),
-                in.round());
-        try (SafetensorsWriter writer = SafetensorsWriter.create(weightsFile, specs, metadata())) {
+        List<SafetensorsReader> readers = open(accepted);
+        try (CoordinateOutput output = coordinateOutput(specs, weightsFile)) {
             float[][] values = new float[accepted.size()][];
             for (TensorSpec t : specs) {
                 String name = t.name();
                 float[] prev = in.previous() == null ? null : in.previous().tensor(name);
-                float[] out;
-                if (mean != null) {
-                    out = mean.mean(name, totalRawWeight);
-                } else {
-                    for (int i = 0; i < values.length; i++) {
-                        values[i] = readers.get(i).readFloats(name);
-                    }
-                    out = new float[values[0].length];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = readers.get(i).readFloats(name);
                 }
-                if (mean != null) {
-                    // every update accepted untouched: the speculative sum is the mean
-                } else if (ffa && isA.get(name)) {
+                float[] out = new float[values[0].length];
+                if (ffa && isA.get(name)) {
                     // identical on every accepted shard (checked); averaging would only add rounding
                     System.arraycopy(values[0], 0, out, 0, out.length);
                 } else if (combine.rule() == Combine.Mean) {
@@ -353,22 +372,10 @@ public final class RoundAggregation {
                         }
                     }
                 }
-                if (state != null) {
-                    MomentState moments = state.read(name, out.length);
-                    if (!(ffa && isA.get(name))) {
-                        float[] stepped = new float[out.length];
-                        rule.step(prev, out, moments, stepped);
-                        out = stepped;
-                    }
-                    state.write(name, moments);
-                }
-                writer.write(name, out);
+                output.write(name, out, !(ffa && isA.get(name)));
             }
         } finally {
             close(readers);
-            if (state != null) {
-                state.close();
-            }
         }
         return null;
     }

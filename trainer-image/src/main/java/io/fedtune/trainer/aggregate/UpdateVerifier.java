@@ -9,6 +9,7 @@ import io.fedtune.trainer.safetensors.Dtype;
 import io.fedtune.trainer.safetensors.SafetensorsReader;
 import io.fedtune.trainer.safetensors.TensorInfo;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -60,16 +61,21 @@ public final class UpdateVerifier {
         this.previous = previous;
     }
 
-    /** Receives each tensor's values once they passed their checks (the file as a whole may still be refused). */
-    public interface TensorSink {
-        void accept(String tensor, float[] values);
-    }
-
     public VerifiedUpdate verify(OfferedUpdate offered) throws UpdateRefused, IOException {
-        return verify(offered, null);
+        try (Inspection inspection = inspect(offered)) {
+            inspection.readInFileOrder();
+            return inspection.verdict();
+        }
     }
 
-    public VerifiedUpdate verify(OfferedUpdate offered, TensorSink sink) throws UpdateRefused, IOException {
+    /**
+     * Opens an update and makes the checks its header allows; its bytes must then all pass through
+     * {@link Inspection#hash} (in file order) and its tensors through {@link Inspection#check} before
+     * {@link Inspection#verdict}.
+     *
+     * @throws UpdateRefused where no file or no expected SHA-256 leaves nothing to check against
+     */
+    public Inspection inspect(OfferedUpdate offered) throws UpdateRefused, IOException {
         Path dir = offered.dir();
         Path weights = dir.resolve(Adapter.WEIGHTS_FILE);
         if (!Files.isRegularFile(weights) || !Files.isRegularFile(dir.resolve(AdapterConfig.FILE))) {
@@ -84,8 +90,10 @@ public final class UpdateVerifier {
         } catch (IOException e) {
             problem = new UpdateRefused(RefusalReason.Malformed, "not a readable safetensors file: " + e.getMessage());
         }
+        int rank = -1;
+        AdapterConfig config = null;
+        FileChannel channel = null;
         try {
-            int rank = -1;
             if (reader != null) {
                 try {
                     rank = checkNamesAndShapes(reader, offered);
@@ -93,7 +101,6 @@ public final class UpdateVerifier {
                     problem = r;
                 }
             }
-            AdapterConfig config = null;
             try {
                 config = AdapterConfig.read(dir);
             } catch (IOException | IllegalArgumentException e) {
@@ -101,29 +108,14 @@ public final class UpdateVerifier {
                     problem = new UpdateRefused(RefusalReason.Malformed, e.getMessage());
                 }
             }
-            Scan scan = new Scan(reader, problem == null ? rank : -1, config == null ? 1.0 : config.scaling(), sink);
-            String actual = scan.hashAndCheck(weights);
-            if (!actual.equalsIgnoreCase(expected)) {
-                throw new UpdateRefused(RefusalReason.ChecksumMismatch, "SHA-256 of " + Adapter.WEIGHTS_FILE + " is " + actual
-                        + ", expected " + expected);
-            }
-            if (problem != null) {
-                throw problem;
-            }
-            if (scan.nonFinite != null) {
-                throw new UpdateRefused(RefusalReason.NonFinite, scan.nonFinite);
-            }
-            if (config.r() != rank) {
-                throw new UpdateRefused(RefusalReason.WrongRank, AdapterConfig.FILE + " says r=" + config.r()
-                        + " but the tensors have rank " + rank);
-            }
-            return new VerifiedUpdate(offered, weights, rank, config.scaling(), Math.sqrt(scan.squaredNorm),
-                    scan.frozenADigest());
-        } finally {
+            channel = FileChannel.open(weights, StandardOpenOption.READ);
+        } catch (IOException | RuntimeException e) {
             if (reader != null) {
                 reader.close();
             }
+            throw e;
         }
+        return new Inspection(offered, weights, expected, reader, channel, problem, config, rank);
     }
 
     /** What the trainer reported, cross-checked with the shard's manifest.json where it lists the file. */
@@ -195,87 +187,160 @@ public final class UpdateVerifier {
         return names.size() <= 3 ? names.toString() : names.subList(0, 3) + " and " + (names.size() - 3) + " more";
     }
 
-    /** One sequential pass over the file: SHA-256 of every byte, and the values of each tensor as it passes. */
-    private final class Scan {
+    /** One update under verification: SHA-256 of every byte in file order, the checks of every tensor, the norm. */
+    public final class Inspection implements Closeable {
+        private final OfferedUpdate offered;
+        private final Path weights;
+        private final String expected;
         private final SafetensorsReader reader;
+        private final FileChannel channel;
+        private final UpdateRefused problem;
+        private final AdapterConfig config;
+        /** The tensors' rank, or -1 where the header already failed a check: then the file is only hashed. */
         private final int rank;
         private final double scale;
-        private final TensorSink sink;
+        private final MessageDigest sha = sha256();
+        private long hashed;
         private double squaredNorm;
         private String nonFinite;
         private final Map<String, float[]> pendingFactors = new HashMap<>();
         private final Map<String, byte[]> aDigests = new TreeMap<>();
         private final Map<String, AdapterLayout.Module> moduleOf = new HashMap<>();
 
-        /** @param rank the tensors' rank, or -1 to hash only (the header already failed a check) */
-        Scan(SafetensorsReader reader, int rank, double scale, TensorSink sink) {
-            this.sink = sink;
+        private Inspection(OfferedUpdate offered, Path weights, String expected, SafetensorsReader reader,
+                FileChannel channel, UpdateRefused problem, AdapterConfig config, int rank) {
+            this.offered = offered;
+            this.weights = weights;
+            this.expected = expected;
             this.reader = reader;
-            this.rank = rank;
-            this.scale = scale;
+            this.channel = channel;
+            this.problem = problem;
+            this.config = config;
+            this.rank = problem == null ? rank : -1;
+            this.scale = config == null ? 1.0 : config.scaling();
             for (AdapterLayout.Module m : layout.modules()) {
                 moduleOf.put(m.aName(), m);
                 moduleOf.put(m.bName(), m);
             }
         }
 
-        String hashAndCheck(Path file) throws IOException {
-            MessageDigest sha = sha256();
-            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-                long size = channel.size();
-                ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
-                long position = 0;
-                if (rank >= 0) {
-                    List<TensorInfo> byOffset = new ArrayList<>();
-                    for (String name : reader.names()) {
-                        byOffset.add(reader.info(name));
-                    }
-                    byOffset.sort(Comparator.comparingLong(TensorInfo::begin));
-                    long dataStart = size - (byOffset.isEmpty() ? 0 : byOffset.get(byOffset.size() - 1).end());
-                    position = digestRange(channel, sha, buf, 0, dataStart);
-                    for (TensorInfo t : byOffset) {
-                        int len = (int) t.byteLength();
-                        if (buf.capacity() < len) {
-                            buf = ByteBuffer.allocate(len).order(ByteOrder.LITTLE_ENDIAN);
-                        }
-                        buf.clear().limit(len);
-                        readFully(channel, buf, position);
-                        sha.update(buf.array(), 0, len);
-                        position += len;
-                        buf.flip();
-                        float[] values;
-                        if (t.dtype() == Dtype.F32) {
-                            values = new float[len / 4];
-                            buf.asFloatBuffer().get(values);
-                        } else {
-                            values = reader.readFloats(t.name());
-                        }
-                        check(t.name(), values);
-                    }
-                }
-                digestRange(channel, sha, buf, position, size);
-            }
-            return HexFormat.of().formatHex(sha.digest());
+        public OfferedUpdate offered() {
+            return offered;
         }
 
-        private long digestRange(FileChannel channel, MessageDigest sha, ByteBuffer buf, long from, long to)
-                throws IOException {
-            long position = from;
-            while (position < to) {
-                buf.clear().limit((int) Math.min(buf.capacity(), to - position));
-                int n = channel.read(buf, position);
-                if (n < 0) {
+        /** The parsed header, or null where the file is not readable safetensors. */
+        public SafetensorsReader reader() {
+            return reader;
+        }
+
+        /** The open file, for reading its bytes once to {@link #hash} and {@link #check} them. */
+        public FileChannel channel() {
+            return channel;
+        }
+
+        /** Whether the header passed, so the values are worth checking; else only the checksum is taken. */
+        public boolean headerPassed() {
+            return rank >= 0;
+        }
+
+        /** How many bytes from the start of the file have been hashed. */
+        public long hashed() {
+            return hashed;
+        }
+
+        /** The next bytes of the file, in order; the buffer's position advances to its limit. */
+        public void hash(ByteBuffer bytes) {
+            hashed += bytes.remaining();
+            sha.update(bytes);
+        }
+
+        /** Reads the whole file once, sequentially, hashing every byte and checking each tensor as it passes. */
+        void readInFileOrder() throws IOException {
+            long size = channel.size();
+            ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+            if (headerPassed()) {
+                List<TensorInfo> byOffset = new ArrayList<>();
+                for (String name : reader.names()) {
+                    byOffset.add(reader.info(name));
+                }
+                byOffset.sort(Comparator.comparingLong(TensorInfo::begin));
+                long dataStart = size - (byOffset.isEmpty() ? 0 : byOffset.get(byOffset.size() - 1).end());
+                hashRange(buf, dataStart);
+                for (TensorInfo t : byOffset) {
+                    int len = (int) t.byteLength();
+                    if (buf.capacity() < len) {
+                        buf = ByteBuffer.allocate(len).order(ByteOrder.LITTLE_ENDIAN);
+                    }
+                    buf.clear().limit(len);
+                    readFully(channel, buf, hashed);
+                    buf.flip();
+                    hash(buf);
+                    buf.flip();
+                    float[] values;
+                    if (t.dtype() == Dtype.F32) {
+                        values = new float[len / 4];
+                        buf.asFloatBuffer().get(values);
+                    } else {
+                        values = reader.readFloats(t.name());
+                    }
+                    check(t.name(), values);
+                }
+            }
+            hashRange(buf, size);
+        }
+
+        private void hashRange(ByteBuffer buf, long to) throws IOException {
+            while (hashed < to) {
+                buf.clear().limit((int) Math.min(buf.capacity(), to - hashed));
+                if (channel.read(buf, hashed) < 0) {
                     break;
                 }
-                sha.update(buf.array(), 0, n);
-                position += n;
+                buf.flip();
+                hash(buf);
             }
-            return position;
         }
 
-        private void check(String name, float[] values) {
+        /**
+         * The verdict once every byte was hashed and every tensor checked: the update, or why it is refused (a
+         * checksum mismatch first: it explains any other fault).
+         */
+        public VerifiedUpdate verdict() throws UpdateRefused {
+            String actual = HexFormat.of().formatHex(sha.digest());
+            if (!actual.equalsIgnoreCase(expected)) {
+                throw new UpdateRefused(RefusalReason.ChecksumMismatch, "SHA-256 of " + Adapter.WEIGHTS_FILE + " is "
+                        + actual + ", expected " + expected);
+            }
+            if (problem != null) {
+                throw problem;
+            }
             if (nonFinite != null) {
-                return;
+                throw new UpdateRefused(RefusalReason.NonFinite, nonFinite);
+            }
+            if (config.r() != rank) {
+                throw new UpdateRefused(RefusalReason.WrongRank, AdapterConfig.FILE + " says r=" + config.r()
+                        + " but the tensors have rank " + rank);
+            }
+            return new VerifiedUpdate(offered, weights, rank, config.scaling(), Math.sqrt(squaredNorm), frozenADigest());
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                channel.close();
+            } finally {
+                if (reader != null) {
+                    reader.close();
+                }
+            }
+        }
+
+        /**
+         * Checks one tensor's values (finite; their part of the norm). True where they passed. The array is kept
+         * only for {@link NormOf#PRODUCT}, until its partner factor arrives.
+         */
+        public boolean check(String name, float[] values) {
+            if (nonFinite != null) {
+                return false;
             }
             AdapterLayout.Module module = moduleOf.get(name);
             boolean isA = name.equals(module.aName());
@@ -286,14 +351,11 @@ public final class UpdateVerifier {
                 for (int i = 0; i < values.length; i++) {
                     if (!Float.isFinite(values[i])) {
                         nonFinite = name + "[" + i + "] is " + values[i];
-                        return;
+                        return false;
                     }
                 }
                 nonFinite = name + ": its values overflow when squared";
-                return;
-            }
-            if (sink != null) {
-                sink.accept(name, values);
+                return false;
             }
             switch (normOf) {
                 case FACTORS -> squaredNorm += sumOfSquares;
@@ -317,9 +379,10 @@ public final class UpdateVerifier {
                     }
                 }
             }
+            return true;
         }
 
-        String frozenADigest() {
+        private String frozenADigest() {
             MessageDigest sha = sha256();
             aDigests.values().forEach(sha::update);
             return HexFormat.of().formatHex(sha.digest());
@@ -369,7 +432,7 @@ public final class UpdateVerifier {
         return buf.array();
     }
 
-    private static void readFully(FileChannel channel, ByteBuffer buf, long position) throws IOException {
+    static void readFully(FileChannel channel, ByteBuffer buf, long position) throws IOException {
         long p = position;
         while (buf.hasRemaining()) {
             int n = channel.read(buf, p);

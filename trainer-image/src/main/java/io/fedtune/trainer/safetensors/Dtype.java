@@ -49,9 +49,9 @@ public enum Dtype {
     void encode(float[] values, ByteBuffer buf) {
         switch (this) {
             case F32 -> {
-                for (float v : values) {
-                    buf.putFloat(v);
-                }
+                // one bulk copy in the buffer's byte order, as putFloat would write each value
+                buf.asFloatBuffer().put(values);
+                buf.position(buf.position() + Float.BYTES * values.length);
             }
             case F16 -> {
                 for (float v : values) {

@@ -1,0 +1,256 @@
+package io.fedtune.trainer.aggregate;
+
+import io.fedtune.api.contract.Refusal;
+import io.fedtune.trainer.safetensors.Dtype;
+import io.fedtune.trainer.safetensors.SafetensorsReader;
+import io.fedtune.trainer.safetensors.TensorInfo;
+import io.fedtune.trainer.safetensors.TensorSpec;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Plain FedAvg reading each update once: all shards are walked side by side, tensor by tensor, every byte hashed and
+ * every value checked as it passes, and each tensor's weighted mean written at once. So memory holds one tensor per
+ * shard, not one adapter, and no file is read twice.
+ *
+ * <p>The output is a guess until the last byte is hashed: {@link RoundAggregation} keeps it only if every update
+ * passes and the norm bound leaves each untouched; otherwise it rewrites the output from the accepted files, so a
+ * refused update never stays in it.
+ *
+ * <p>Two lanes, each with its own thread, take shards l, l + 2, ... (one file's hash must be taken in order, by one
+ * thread); each lane sums its shards in shard order and the lanes' sums are added in lane order, so the result does not
+ * depend on thread timing.
+ */
+final class OnePassMean implements Closeable {
+    static final int LANES = 2;
+    /** Tensors in flight: enough to keep both lanes busy while the calling thread adds and writes. */
+    private static final int WINDOW = 4;
+
+    private final UpdateVerifier verifier;
+    private final List<OfferedUpdate> updates;
+    private final double[] rawWeights;
+    private final List<Lane> lanes = new ArrayList<>();
+    private double total;
+
+    /** @param verifier must measure {@link UpdateVerifier.NormOf#FACTORS}, which keeps no values */
+    OnePassMean(UpdateVerifier verifier, List<OfferedUpdate> updates, double[] rawWeights) {
+        this.verifier = verifier;
+        this.updates = updates;
+        this.rawWeights = rawWeights;
+        for (int l = 0; l < LANES; l++) {
+            lanes.add(new Lane());
+        }
+    }
+
+    /**
+     * Opens every update and hashes its header; false where some update fails a header check or is not laid out in
+     * name order: it will be refused, or needs the general path, which reads it twice.
+     */
+    boolean open() throws IOException {
+        for (int i = 0; i < updates.size(); i++) {
+            lanes.get(i % LANES).shards.add(i);
+            total += rawWeights[i];
+        }
+        List<Future<Boolean>> opened = new ArrayList<>();
+        for (Lane lane : lanes) {
+            opened.add(lane.thread.submit(lane::open));
+        }
+        boolean all = true;
+        for (Future<Boolean> f : opened) {
+            all &= get(f);
+        }
+        return all;
+    }
+
+    /** Reads, hashes and checks every update's tensors and writes the weighted mean of all of them. */
+    void writeMean(List<TensorSpec> specs, CoordinateOutput out) throws IOException {
+        float scale = (float) (1.0 / total);
+        ArrayDeque<Pending> window = new ArrayDeque<>();
+        for (TensorSpec t : specs) {
+            List<Future<float[]>> sums = new ArrayList<>();
+            for (Lane lane : lanes) {
+                sums.add(lane.thread.submit(() -> lane.sum(t)));
+            }
+            window.add(new Pending(t, sums));
+            if (window.size() == WINDOW) {
+                window.poll().write(out, scale);
+            }
+        }
+        while (!window.isEmpty()) {
+            window.poll().write(out, scale);
+        }
+    }
+
+    /** Each update's verdict in offer order, a {@link VerifiedUpdate} or a {@link Refusal}, once all was read. */
+    Object[] verdicts() {
+        Object[] verdicts = new Object[updates.size()];
+        for (Lane lane : lanes) {
+            lane.verdicts(verdicts);
+        }
+        return verdicts;
+    }
+
+    @Override
+    public void close() throws IOException {
+        for (Lane lane : lanes) {
+            lane.close();
+        }
+    }
+
+    /** A tensor whose lane sums are being computed. */
+    private record Pending(TensorSpec spec, List<Future<float[]>> sums) {
+        void write(CoordinateOutput out, float scale) throws IOException {
+            float[] mean = get(sums.get(0));
+            for (int l = 1; l < sums.size(); l++) {
+                float[] s = get(sums.get(l));
+                if (s != null) {
+                    for (int j = 0; j < mean.length; j++) {
+                        mean[j] += s[j];
+                    }
+                }
+            }
+            for (int j = 0; j < mean.length; j++) {
+                mean[j] *= scale;
+            }
+            out.write(spec.name(), mean, true);
+        }
+    }
+
+    private static <T> T get(Future<T> f) throws IOException {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IOException(e.getCause());
+        }
+    }
+
+    /** One thread's shards, with the buffers it reuses from tensor to tensor. */
+    private final class Lane {
+        final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "one-pass-mean");
+            t.setDaemon(true);
+            return t;
+        });
+        final List<Integer> shards = new ArrayList<>();
+        final List<UpdateVerifier.Inspection> inspections = new ArrayList<>();
+        // on the heap: SHA-256 then takes the whole tensor in one call, and its intrinsic is compiled sooner
+        ByteBuffer bytes = ByteBuffer.allocate(0);
+        float[] values = new float[0];
+
+        /** Opens this lane's updates and hashes their headers; false where one cannot take part. */
+        boolean open() throws IOException {
+            for (int i : shards) {
+                OfferedUpdate o = updates.get(i);
+                UpdateVerifier.Inspection inspection;
+                try {
+                    inspection = verifier.inspect(o);
+                } catch (UpdateRefused r) {
+                    return false;
+                }
+                inspections.add(inspection);
+                if (!inspection.headerPassed() || !inNameOrderF32(inspection.reader())) {
+                    return false;
+                }
+                long dataStart = inspection.channel().size() - lastEnd(inspection.reader());
+                ByteBuffer header = ByteBuffer.allocate((int) dataStart);
+                UpdateVerifier.readFully(inspection.channel(), header, 0);
+                inspection.hash(header.flip());
+            }
+            return true;
+        }
+
+        /** Σ w_i x_i over this lane's shards for one tensor, or null where the lane has none. */
+        float[] sum(TensorSpec spec) throws IOException {
+            float[] sum = null;
+            for (int k = 0; k < inspections.size(); k++) {
+                UpdateVerifier.Inspection inspection = inspections.get(k);
+                TensorInfo info = inspection.reader().info(spec.name());
+                int n = (int) info.elementCount();
+                if (bytes.capacity() < info.byteLength()) {
+                    bytes = ByteBuffer.allocate((int) info.byteLength()).order(ByteOrder.LITTLE_ENDIAN);
+                }
+                bytes.clear().limit((int) info.byteLength());
+                // name order is file order (checked on open), so this continues the hash where it stopped
+                UpdateVerifier.readFully(inspection.channel(), bytes, inspection.hashed());
+                inspection.hash(bytes.flip());
+                if (values.length != n) {
+                    values = new float[n];
+                }
+                bytes.flip().asFloatBuffer().get(values);
+                if (sum == null) {
+                    sum = new float[n];
+                }
+                if (inspection.check(spec.name(), values)) {
+                    float w = (float) rawWeights[shards.get(k)];
+                    for (int j = 0; j < n; j++) {
+                        sum[j] += w * values[j];
+                    }
+                }
+            }
+            return sum;
+        }
+
+        void verdicts(Object[] out) {
+            for (int k = 0; k < inspections.size(); k++) {
+                UpdateVerifier.Inspection inspection = inspections.get(k);
+                try {
+                    out[shards.get(k)] = inspection.verdict();
+                } catch (UpdateRefused r) {
+                    out[shards.get(k)] = new Refusal(inspection.offered().shard(), r.reason().name(), r.getMessage());
+                }
+            }
+        }
+
+        void close() throws IOException {
+            thread.shutdownNow();
+            try {
+                thread.awaitTermination(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            for (UpdateVerifier.Inspection inspection : inspections) {
+                inspection.close();
+            }
+        }
+    }
+
+    /** Whether every tensor is F32 and the data section holds them in name order (how safetensors writers lay out). */
+    private static boolean inNameOrderF32(SafetensorsReader reader) throws IOException {
+        long expected = 0;
+        for (String name : reader.names()) {
+            TensorInfo info = reader.info(name);
+            if (info.dtype() != Dtype.F32 || info.begin() != expected) {
+                return false;
+            }
+            expected = info.end();
+        }
+        return true;
+    }
+
+    private static long lastEnd(SafetensorsReader reader) throws IOException {
+        long end = 0;
+        for (String name : reader.names()) {
+            end = Math.max(end, reader.info(name).end());
+        }
+        return end;
+    }
+}
