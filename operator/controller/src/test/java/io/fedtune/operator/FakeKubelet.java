@@ -104,8 +104,6 @@ public final class FakeKubelet implements AutoCloseable {
                     public void onAdd(Pod pod) {
                         if (seen.add(pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName() + "/" + pod.getMetadata().getUid())) {
                             created.add(pod.getMetadata().getName());
-                            pod.getSpec().getContainers().get(0).getEnv().stream().filter(e -> TrainerEnv.TASK.equals(e.getName()))
-                                    .findFirst().ifPresent(e -> tasks.put(pod.getMetadata().getName(), e.getValue()));
                             worker.submit(() -> start(pod));
                         }
                     }
@@ -132,7 +130,7 @@ public final class FakeKubelet implements AutoCloseable {
         }
     }
 
-    /** The FEDTUNE_TASK a pod was created with. */
+    /** The task a pod was started with (FEDTUNE_TASK, or the file of FEDTUNE_TASK_FILE), once it has finished. */
     public String task(String pod) {
         return tasks.get(pod);
     }
@@ -145,6 +143,21 @@ public final class FakeKubelet implements AutoCloseable {
                     held.remove(key(p));
                     worker.submit(() -> finish(p));
                 });
+    }
+
+    /** FEDTUNE_TASK, or the file FEDTUNE_TASK_FILE names: read from the ConfigMap mounted there, as a kubelet would. */
+    private String taskOf(Pod pod) {
+        var env = pod.getSpec().getContainers().get(0).getEnv();
+        var inline = env.stream().filter(e -> TrainerEnv.TASK.equals(e.getName())).findFirst();
+        if (inline.isPresent()) {
+            return inline.get().getValue();
+        }
+        String file = env.stream().filter(e -> TrainerEnv.TASK_FILE.equals(e.getName())).findFirst().orElseThrow().getValue();
+        var mount = pod.getSpec().getContainers().get(0).getVolumeMounts().stream().filter(m -> file.startsWith(m.getMountPath() + "/"))
+                .findFirst().orElseThrow();
+        var volume = pod.getSpec().getVolumes().stream().filter(v -> v.getName().equals(mount.getName())).findFirst().orElseThrow();
+        var configMap = client.configMaps().inNamespace(pod.getMetadata().getNamespace()).withName(volume.getConfigMap().getName()).get();
+        return configMap.getData().get(file.substring(mount.getMountPath().length() + 1));
     }
 
     private void start(Pod pod) {
@@ -169,11 +182,11 @@ public final class FakeKubelet implements AutoCloseable {
     }
 
     private void finish(Pod pod) {
+        tasks.computeIfAbsent(pod.getMetadata().getName(), n -> taskOf(pod));
         String run = pod.getMetadata().getLabels().get(PodLabels.RUN);
         Script script = script(run);
         int attempt = Integer.parseInt(pod.getMetadata().getLabels().get(PodLabels.ATTEMPT));
-        String task = pod.getSpec().getContainers().get(0).getEnv().stream().filter(e -> TrainerEnv.TASK.equals(e.getName()))
-                .findFirst().orElseThrow().getValue();
+        String task = tasks.get(pod.getMetadata().getName());
         Object result;
         if (isTrainer(pod)) {
             TrainTask t = ContractJson.read(task, TrainTask.class);

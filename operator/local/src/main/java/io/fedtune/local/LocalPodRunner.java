@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -136,6 +137,7 @@ public final class LocalPodRunner implements AutoCloseable {
             env.putAll(environment(pod));
             env.put(TrainerEnv.TERMINATION_LOG, terminationLog.toString());
             env.put(TrainerEnv.WORK_DIR, dir.resolve("scratch").toString());
+            mountConfigMaps(pod, dir, env);
             Process process = builder.start();
             running.put(key(pod), process);
             setStatus(pod, p -> running(p, container.getName(), started));
@@ -155,6 +157,35 @@ public final class LocalPodRunner implements AutoCloseable {
             setStatus(pod, p -> terminated(p, container.getName(), started, 128, "could not start the process: " + e.getMessage()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * ConfigMap volumes (the aggregation task) as a kubelet would mount them: each key written to a file under the pod's
+     * directory, and environment values that point into the mount path pointed there instead.
+     */
+    private void mountConfigMaps(Pod pod, Path dir, Map<String, String> env) throws IOException {
+        var container = pod.getSpec().getContainers().get(0);
+        for (var mount : container.getVolumeMounts() == null ? List.<io.fabric8.kubernetes.api.model.VolumeMount>of() : container.getVolumeMounts()) {
+            var volume = pod.getSpec().getVolumes().stream().filter(v -> v.getName().equals(mount.getName()) && v.getConfigMap() != null)
+                    .findFirst();
+            if (volume.isEmpty()) {
+                continue;
+            }
+            String name = volume.get().getConfigMap().getName();
+            var configMap = client.configMaps().inNamespace(pod.getMetadata().getNamespace()).withName(name).get();
+            if (configMap == null) {
+                throw new MissingSecret("configmap \"" + name + "\" not found");
+            }
+            Path local = dir.resolve("volumes").resolve(mount.getName());
+            Files.createDirectories(local);
+            if (configMap.getData() != null) {
+                for (var entry : configMap.getData().entrySet()) {
+                    Files.writeString(local.resolve(entry.getKey()), entry.getValue(), StandardCharsets.UTF_8);
+                }
+            }
+            env.replaceAll((k, v) -> v != null && (v.equals(mount.getMountPath()) || v.startsWith(mount.getMountPath() + "/"))
+                    ? local + v.substring(mount.getMountPath().length()) : v);
         }
     }
 

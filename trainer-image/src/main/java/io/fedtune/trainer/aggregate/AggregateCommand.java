@@ -17,13 +17,13 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code fedtune-trainer aggregate}: one round's aggregation per the trainer contract (trainer-image/CONTRACT.md).
- * The task comes from {@code FEDTUNE_TASK} or {@code --task}; locations are s3:// prefixes or local directories.
+ * The task comes from {@code --task}, the file {@code FEDTUNE_TASK_FILE} names, or {@code FEDTUNE_TASK}; locations are s3:// prefixes or local directories.
  */
 @Command(name = "aggregate", mixinStandardHelpOptions = true,
         description = "Verify the round's shard adapters, aggregate them into the next global adapter, write its manifest "
                 + "and the JSON termination message.")
 public final class AggregateCommand implements Callable<Integer> {
-    @Option(names = "--task", description = "AggregateTask JSON file (default: the FEDTUNE_TASK environment variable)")
+    @Option(names = "--task", description = "AggregateTask JSON file (default: the file in FEDTUNE_TASK_FILE, else the FEDTUNE_TASK environment variable)")
     Path taskFile;
 
     @Option(names = "--work-dir", description = "scratch directory (default: FEDTUNE_WORK_DIR or /scratch)")
@@ -71,11 +71,8 @@ public final class AggregateCommand implements Callable<Integer> {
         if (taskFile != null) {
             return Files.readString(taskFile, StandardCharsets.UTF_8);
         }
-        String json = System.getenv(TrainerEnv.TASK);
-        if (json == null || json.isBlank()) {
-            throw new IllegalArgumentException("no task: set " + TrainerEnv.TASK + " or pass --task");
-        }
-        return json;
+        return TrainerEnv.task(System::getenv).orElseThrow(() -> new IllegalArgumentException("no task: set "
+                + TrainerEnv.TASK_FILE + " or " + TrainerEnv.TASK + ", or pass --task"));
     }
 
     private static ObjectStore objectStore(AggregateTask task) {

@@ -31,7 +31,7 @@ import java.util.concurrent.Callable;
 
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = {"Train one round of LoRA for one shard and write adapter_config.json, adapter_model.safetensors and manifest.json.",
-                "With FEDTUNE_TASK set (the trainer contract, trainer-image/CONTRACT.md) the task comes from it; otherwise from the options."})
+                "With FEDTUNE_TASK_FILE or FEDTUNE_TASK set (the trainer contract, trainer-image/CONTRACT.md) the task comes from it; otherwise from the options."})
 final class TrainCommand implements Callable<Integer> {
     @Option(names = "--base", description = "base checkpoint directory or s3:// prefix") String base;
     @Option(names = "--base-sha256", description = "expected SHA-256 of model.safetensors") String baseSha;
@@ -76,8 +76,8 @@ final class TrainCommand implements Callable<Integer> {
                 : env.get(TrainerEnv.TERMINATION_LOG) != null ? Path.of(env.get(TrainerEnv.TERMINATION_LOG)) : null;
         TrainResult result;
         try {
-            result = env.get(TrainerEnv.TASK) != null ? runTask(ContractJson.read(env.get(TrainerEnv.TASK), TrainTask.class))
-                    : runOptions();
+            var task = TrainerEnv.task(env::get);
+            result = task.isPresent() ? runTask(ContractJson.read(task.get(), TrainTask.class)) : runOptions();
         } catch (Exception e) {
             Failure f = Failure.of(e);
             result = TrainResult.failed(f.reason(), f.message());
@@ -90,7 +90,8 @@ final class TrainCommand implements Callable<Integer> {
 
     private TrainResult runOptions() throws IOException {
         if (base == null || data == null || out == null) {
-            throw new IllegalArgumentException("train needs --base, --data and --out (or a task in " + TrainerEnv.TASK + ")");
+            throw new IllegalArgumentException("train needs --base, --data and --out (or a task in "
+                    + TrainerEnv.TASK + " or " + TrainerEnv.TASK_FILE + ")");
         }
         try (StorageSession storage = env.session()) {
             return execute(storage, new Request(base, baseSha, data, DataFormat.parse(format), eval, DataFormat.parse(format),

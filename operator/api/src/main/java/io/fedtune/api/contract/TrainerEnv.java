@@ -5,8 +5,17 @@ package io.fedtune.api.contract;
  * See trainer-image/CONTRACT.md.
  */
 public final class TrainerEnv {
-    /** The task as JSON: a {@link TrainTask} for role train, an {@link AggregateTask} for role aggregate. */
+    /** The task as JSON: a {@link TrainTask} for role train (trainer pods). */
     public static final String TASK = "FEDTUNE_TASK";
+    /**
+     * Path of a file holding the task as JSON, set instead of {@link #TASK}: the {@link AggregateTask} of an aggregation
+     * pod (one update per shard outgrows an environment variable: Linux refuses a single one over 128 KiB at exec). The
+     * file comes from a ConfigMap owned by the run, mounted read-only. Images read this file when it is set, else TASK.
+     */
+    public static final String TASK_FILE = "FEDTUNE_TASK_FILE";
+    /** Where the operator mounts the task ConfigMap, and the file (ConfigMap key) in it. */
+    public static final String DEFAULT_TASK_DIR = "/etc/fedtune/task";
+    public static final String TASK_FILE_NAME = "task.json";
     /** {@code train} or {@code aggregate}; also the container's first argument. */
     public static final String ROLE = "FEDTUNE_ROLE";
     /** Run's S3 credentials: base model, global adapters, outputs, global eval sets. From the run's Secret. */
@@ -26,5 +35,22 @@ public final class TrainerEnv {
     public static final int TERMINATION_MESSAGE_LIMIT = 4096;
 
     private TrainerEnv() {
+    }
+
+    /**
+     * The task JSON of the contract: the file {@link #TASK_FILE} names when it is set, else {@link #TASK}; empty when
+     * neither is set. {@code env} looks up an environment variable (System::getenv in an image).
+     */
+    public static java.util.Optional<String> task(java.util.function.Function<String, String> env) {
+        String file = env.apply(TASK_FILE);
+        if (file != null && !file.isBlank()) {
+            try {
+                return java.util.Optional.of(java.nio.file.Files.readString(java.nio.file.Path.of(file), java.nio.charset.StandardCharsets.UTF_8));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot read the task file " + file + " (" + TASK_FILE + ")", e);
+            }
+        }
+        String json = env.apply(TASK);
+        return json == null || json.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(json);
     }
 }

@@ -11,23 +11,41 @@ import java.util.Map;
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 public class RoundSummary {
 
+    /**
+     * Names kept per list (participants, refused, stragglers, failed): the counts say how many there were. A round of
+     * 1,000 shards would otherwise put 1,000 names per round into every status write, HISTORY_LIMIT rounds of them.
+     */
+    public static final int NAMES_LIMIT = 10;
+
     @JsonPropertyDescription("Round number, from 1.")
     public Integer round;
 
     @JsonPropertyDescription("Completed, RolledBack or Failed.")
     public RoundOutcome outcome;
 
-    @JsonPropertyDescription("Shards whose updates were aggregated.")
+    @JsonPropertyDescription("Shards whose updates were aggregated (the first " + NAMES_LIMIT + "; participantCount says how many).")
     public List<String> participants = new ArrayList<>();
 
-    @JsonPropertyDescription("Updates the aggregator refused, with reasons.")
+    @JsonPropertyDescription("Number of shards whose updates were aggregated.")
+    public Integer participantCount;
+
+    @JsonPropertyDescription("Updates the aggregator refused, with reasons (the first " + NAMES_LIMIT + ").")
     public List<RefusedUpdate> refused = new ArrayList<>();
 
-    @JsonPropertyDescription("Shards cut by the round timeout.")
+    @JsonPropertyDescription("Number of updates the aggregator refused.")
+    public Integer refusedCount;
+
+    @JsonPropertyDescription("Shards cut by the round timeout (the first " + NAMES_LIMIT + ").")
     public List<String> stragglers = new ArrayList<>();
 
-    @JsonPropertyDescription("Shards whose trainer failed after all retries.")
+    @JsonPropertyDescription("Number of shards cut by the round timeout.")
+    public Integer stragglerCount;
+
+    @JsonPropertyDescription("Shards whose trainer failed after all retries (the first " + NAMES_LIMIT + ").")
     public List<String> failed = new ArrayList<>();
+
+    @JsonPropertyDescription("Number of shards whose trainer failed after all retries.")
+    public Integer failedCount;
 
     @JsonPropertyDescription("Mean of the participants' final training losses.")
     public Double meanTrainLoss;

@@ -1,6 +1,8 @@
 package io.fedtune.operator.run;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fedtune.api.v1alpha1.FederatedRun;
 import io.fedtune.api.contract.AggregateTask;
 import io.fedtune.api.v1alpha1.Stage;
 import io.fedtune.operator.pods.AggregationPodBuilder;
@@ -12,6 +14,7 @@ import io.fedtune.operator.status.Situation;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The aggregation stage: waits for the round's aggregation pod, retries a failed one with the very same task after its
@@ -61,18 +64,31 @@ final class AggregateRound implements RoundStep {
     private void retry(RunSnapshot s, List<Pod> attempts, Attempts a, RoundCut cut) {
         Pod previous = attempts.get(attempts.size() - 1);
         actions.metrics().aggregationFinished(s.namespace(), "Failed", duration(previous));
-        AggregateTask first = AggregationPodBuilder.taskOf(attempts.get(0))
+        AggregateTask first = task(actions.pods(), attempts.get(0))
                 .orElseThrow(() -> new IllegalStateException("aggregation pod " + attempts.get(0).getMetadata().getName() + " has no task"));
         AggregateTask task = new AggregateTask(first.run(), first.namespace(), first.round(), a.attempt(), first.storage(),
                 first.baseModel(), first.baseModelSha256(), first.previousGlobal(), first.bestEvalLoss(), first.updates(),
                 first.lora(), first.aggregation(), first.optimizerState(), first.evalSets(), first.maxSequenceLength(),
                 first.seed(), first.participationRate(), first.output());
-        Pod pod = actions.aggregators().build(s.run, task);
-        RoundCut.annotate(pod, cut.failed(), cut.stragglers());
-        actions.pods().create(pod);
+        start(actions, s.run, task, cut);
         actions.events().warning(s.run, "AggregationFailed", "round " + task.round() + ": aggregation attempt "
                 + (a.attempt() - 1) + " failed (" + a.last().reason() + "): " + a.last().message() + "; starting attempt " + a.attempt());
         s.situation = Situation.running("Aggregating", "round " + task.round() + ": aggregation attempt " + a.attempt() + " started");
+    }
+
+    /** Creates an aggregation attempt: its task ConfigMap, then the pod (annotated with the round's cut) that mounts it. */
+    static void start(RoundActions actions, FederatedRun run, AggregateTask task, RoundCut cut) {
+        AggregationPodBuilder.AggregationPod attempt = actions.aggregators().build(run, task);
+        RoundCut.annotate(attempt.pod(), cut.failed(), cut.stragglers());
+        actions.pods().create(attempt.task());
+        actions.pods().create(attempt.pod());
+    }
+
+    /** The task an aggregation pod was started with, read back from its ConfigMap. */
+    static Optional<AggregateTask> task(RunPods pods, Pod pod) {
+        Optional<ConfigMap> configMap = AggregationPodBuilder.taskConfigMap(pod)
+                .flatMap(name -> pods.configMap(pod.getMetadata().getNamespace(), name));
+        return AggregationPodBuilder.taskOf(pod, configMap);
     }
 
     private void removeStragglers(RoundPods pods) {

@@ -14,8 +14,8 @@ import io.fedtune.api.v1alpha1.RefusedUpdate;
 import io.fedtune.api.v1alpha1.RoundOutcome;
 import io.fedtune.api.v1alpha1.RoundSummary;
 import io.fedtune.api.v1alpha1.Stage;
-import io.fedtune.operator.pods.AggregationPodBuilder;
 import io.fedtune.operator.pods.PodOutcome;
+import io.fedtune.operator.pods.TrainerPodBuilder;
 import io.fedtune.operator.round.Attempts;
 import io.fedtune.operator.round.RoundPods;
 import io.fedtune.operator.status.Situation;
@@ -48,7 +48,8 @@ final class RoundEnding {
     void completed(RunSnapshot s, RoundPods pods, Pod aggregation, RoundCut cut) {
         int round = s.status.currentRound;
         AggregateResult result = PodOutcome.of(aggregation).aggregateResult();
-        AggregateTask task = AggregationPodBuilder.taskOf(aggregation).orElseThrow();
+        // the task only fills gaps of a short result; without it (its ConfigMap deleted by hand) fall back to the pods
+        Optional<AggregateTask> task = AggregateRound.task(actions.pods(), aggregation);
         Map<String, TrainResult> trained = trainResults(pods, s.status.roundShards);
         Set<String> refusedShards = new HashSet<>();
         RoundSummary summary = summary(s, RoundOutcome.Completed, cut);
@@ -57,7 +58,8 @@ final class RoundEnding {
             refusedShards.add(r.shard());
         }
         summary.participants = result.accepted() != null ? new ArrayList<>(result.accepted())
-                : task.updates().stream().map(ShardUpdate::shard).filter(n -> !refusedShards.contains(n)).toList();
+                : task.map(t -> t.updates().stream().map(ShardUpdate::shard)).orElseGet(() -> trained.keySet().stream().sorted())
+                        .filter(n -> !refusedShards.contains(n)).toList();
         summary.meanTrainLoss = mean(summary.participants.stream().map(trained::get).filter(t -> t != null && t.trainLoss() != null)
                 .map(TrainResult::trainLoss).toList());
         Double loss = result.evalLoss() != null ? result.evalLoss()
@@ -71,7 +73,8 @@ final class RoundEnding {
         summary.trainingSeconds = seconds(s.status.roundStartedAt, aggregationStart(pods));
         summary.aggregationSeconds = result.seconds() != null ? result.seconds() : AggregateRound.duration(aggregation).toMillis() / 1000.0;
 
-        AdapterRef adapter = new AdapterRef(result.adapter() != null ? result.adapter() : task.output(), round, result.sha256(), loss);
+        AdapterRef adapter = new AdapterRef(result.adapter() != null ? result.adapter()
+                : task.map(AggregateTask::output).orElseGet(() -> TrainerPodBuilder.layout(s.run).globalAdapter(round)), round, result.sha256(), loss);
         applyEvaluation(s, summary, adapter, result);
         summary.message = summary.participants.size() + " update(s) aggregated" + (summary.refused.isEmpty() ? "" : ", "
                 + summary.refused.size() + " refused") + (summary.outcome == RoundOutcome.RolledBack ? "; regressed, rolled back" : "");
@@ -99,7 +102,7 @@ final class RoundEnding {
         RoundPods pods = new RoundPods(s.pods, round);
         String message = "round " + round + ": " + succeeded.size() + " of " + s.status.roundShards.size()
                 + " shard(s) trained successfully, spec.participation.minShards is " + s.run.getSpec().participation.minShards
-                + failureDetail(pods, failed) + (stragglers.isEmpty() ? "" : "; cut by the round timeout: " + stragglers);
+                + failureDetail(pods, failed) + (stragglers.isEmpty() ? "" : "; cut by the round timeout: " + names(stragglers));
         RoundSummary summary = summary(s, RoundOutcome.Failed, new RoundCut(failed, stragglers));
         summary.message = message;
         trainResults(pods, succeeded).forEach((shard, t) -> actions.shardStatus().trained(s.namespace(), shard, s.name(), round, t));
@@ -156,7 +159,7 @@ final class RoundEnding {
 
     private void finishRound(RunSnapshot s, RoundSummary summary) {
         FederatedRunStatus status = s.status;
-        status.history.add(summary);
+        status.history.add(bounded(summary));
         while (status.history.size() > FederatedRunStatus.HISTORY_LIMIT) {
             status.history.remove(0);
         }
@@ -169,6 +172,38 @@ final class RoundEnding {
         Duration took = Duration.between(Instant.parse(status.roundStartedAt), s.now);
         actions.metrics().roundFinished(s.namespace(), summary.outcome.name(), took.isNegative() ? Duration.ZERO : took);
         s.requeueAfter(Duration.ZERO);
+    }
+
+    /**
+     * Counts for every list, names for the first {@link RoundSummary#NAMES_LIMIT} of each: status stays small whatever
+     * the number of shards (each shard's own status keeps its part in the round).
+     */
+    static RoundSummary bounded(RoundSummary summary) {
+        summary.participantCount = summary.participants.size();
+        summary.refusedCount = summary.refused.size();
+        summary.failedCount = summary.failed.size();
+        summary.stragglerCount = summary.stragglers.size();
+        boolean cut = summary.participantCount > RoundSummary.NAMES_LIMIT || summary.refusedCount > RoundSummary.NAMES_LIMIT
+                || summary.failedCount > RoundSummary.NAMES_LIMIT || summary.stragglerCount > RoundSummary.NAMES_LIMIT;
+        summary.participants = first(summary.participants);
+        summary.refused = first(summary.refused);
+        summary.failed = first(summary.failed);
+        summary.stragglers = first(summary.stragglers);
+        if (cut) {
+            summary.message = (summary.message == null ? "" : summary.message + "; ") + "shard lists name the first "
+                    + RoundSummary.NAMES_LIMIT + " of each, the counts give the totals";
+        }
+        return summary;
+    }
+
+    private static <T> List<T> first(List<T> list) {
+        return list.size() <= RoundSummary.NAMES_LIMIT ? list : new ArrayList<>(list.subList(0, RoundSummary.NAMES_LIMIT));
+    }
+
+    /** Shard names for messages and events: the first {@link RoundSummary#NAMES_LIMIT}, then how many more. */
+    static String names(List<String> shards) {
+        return shards.size() <= RoundSummary.NAMES_LIMIT ? shards.toString()
+                : first(shards) + " and " + (shards.size() - RoundSummary.NAMES_LIMIT) + " more";
     }
 
     private void recordFailures(RunSnapshot s, RoundPods pods, List<String> failed, List<String> stragglers) {
@@ -200,12 +235,13 @@ final class RoundEnding {
             return "";
         }
         List<String> parts = new ArrayList<>();
-        for (String shard : failed) {
+        for (String shard : first(failed)) {
             List<Pod> attempts = pods.trainerAttempts(shard);
             String why = attempts.isEmpty() ? "no trainer pod" : Optional.ofNullable(PodOutcome.of(attempts.get(attempts.size() - 1)).reason()).orElse("Unknown");
             parts.add(shard + " (" + why + ")");
         }
-        return "; failed: " + String.join(", ", parts);
+        return "; failed: " + String.join(", ", parts)
+                + (failed.size() > parts.size() ? " and " + (failed.size() - parts.size()) + " more" : "");
     }
 
     private static Map<String, TrainResult> trainResults(RoundPods pods, List<String> shards) {

@@ -23,6 +23,7 @@ public final class RunSnapshot {
     final Instant now;
     Situation situation;
     private Duration requeue;
+    private java.util.Map<String, ClientShard> byName;
 
     RunSnapshot(FederatedRun run, FederatedRunStatus status, List<Pod> pods, List<ClientShard> shards, Instant now) {
         this.run = run;
@@ -49,7 +50,11 @@ public final class RunSnapshot {
     }
 
     Optional<ClientShard> shard(String name) {
-        return shards.stream().filter(s -> s.getMetadata().getName().equals(name)).findFirst();
+        if (byName == null) {
+            byName = new java.util.HashMap<>();
+            shards.forEach(s -> byName.put(s.getMetadata().getName(), s));
+        }
+        return Optional.ofNullable(byName.get(name));
     }
 
     /** Asks for another reconcile after {@code delay} (the earliest of all asks wins). */

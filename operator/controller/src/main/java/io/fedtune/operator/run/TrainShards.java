@@ -147,9 +147,7 @@ final class TrainShards implements RoundStep {
                 updates, spec.lora, spec.aggregation, layout.optimizerState(), spec.evaluation.datasets,
                 spec.training.maxSequenceLength, spec.training.seed,
                 (double) s.status.roundShards.size() / Math.max(1, eligible), layout.globalAdapter(round));
-        Pod pod = actions.aggregators().build(s.run, task);
-        RoundCut.annotate(pod, failed, stragglers);
-        actions.pods().create(pod);
+        AggregateRound.start(actions, s.run, task, new RoundCut(failed, stragglers));
         for (List<Pod> attempts : pods.allTrainerAttempts()) {
             Pod latest = attempts.get(attempts.size() - 1);
             if (!PodOutcome.of(latest).finished()) {
@@ -158,7 +156,7 @@ final class TrainShards implements RoundStep {
         }
         if (!stragglers.isEmpty()) {
             actions.events().warning(s.run, "ShardsCut", "round " + round + ": the round timeout ("
-                    + spec.participation.roundTimeout + ") cut " + stragglers);
+                    + spec.participation.roundTimeout + ") cut " + RoundEnding.names(stragglers));
         }
         s.status.stage = Stage.Aggregating;
         s.situation = Situation.running("Aggregating", "round " + round + ": aggregating " + updates.size() + " update(s)");

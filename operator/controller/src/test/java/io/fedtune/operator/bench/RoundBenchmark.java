@@ -48,7 +48,7 @@ class RoundBenchmark {
             run.getSpec().participation.roundTimeout = "10m";
             client.resource(run).create();
             try {
-                await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(200)).until(() -> {
+                await().atMost(Duration.ofSeconds(Long.getLong("fedtune.bench.timeout", 300))).pollInterval(Duration.ofMillis(200)).until(() -> {
                     FederatedRun r = Fixtures.get(client, group);
                     return r.getStatus() != null && r.getStatus().phase == Phase.Succeeded;
                 });
@@ -57,7 +57,8 @@ class RoundBenchmark {
                 if (status != null) {
                     status.roundShards = null;
                 }
-                throw new AssertionError("run " + group + " did not finish: " + io.fedtune.api.contract.ContractJson.write(status), e);
+                throw new AssertionError("run " + group + " did not finish: " + io.fedtune.api.contract.ContractJson.write(status)
+                        + "; " + podSummary(group), e);
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             double cpu = (reconcilerCpu(threads) - cpuBefore) / 1e9;
@@ -71,6 +72,22 @@ class RoundBenchmark {
         }
         System.out.println("fedtune operator benchmark (fake kubelet, in-process API server, "
                 + Runtime.getRuntime().availableProcessors() + " cores)" + table);
+    }
+
+    /** Pods of the run by role and phase, and the aggregation pods the fake kubelet saw: where a stuck run stands. */
+    private String podSummary(String run) {
+        var pods = Fixtures.pods(client, run);
+        var byRolePhase = new java.util.TreeMap<String, Integer>();
+        for (var pod : pods) {
+            String key = pod.getMetadata().getLabels().get(io.fedtune.operator.pods.PodLabels.ROLE) + "/"
+                    + (pod.getStatus() == null ? null : pod.getStatus().getPhase());
+            byRolePhase.merge(key, 1, Integer::sum);
+        }
+        var aggregators = pods.stream().filter(p -> p.getMetadata().getName().contains("-agg-")).map(p -> p.getMetadata().getName()
+                + "=" + (p.getStatus() == null ? null : p.getStatus().getPhase())).toList();
+        var kubeletSaw = Fixtures.kubelet(client).createdPods().stream().filter(n -> n.startsWith(run + "-") && n.contains("-agg-")).toList();
+        return "pods by role/phase " + byRolePhase + ", aggregation pods " + aggregators + ", aggregation pods the fake kubelet saw "
+                + kubeletSaw;
     }
 
     /**

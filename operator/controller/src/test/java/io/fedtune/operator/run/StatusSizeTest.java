@@ -1,0 +1,83 @@
+package io.fedtune.operator.run;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fedtune.api.contract.ContractJson;
+import io.fedtune.api.v1alpha1.FederatedRunStatus;
+import io.fedtune.api.v1alpha1.RefusedUpdate;
+import io.fedtune.api.v1alpha1.RoundOutcome;
+import io.fedtune.api.v1alpha1.RoundSummary;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+/** Run status stays bounded at 1,000 shards per round: history keeps counts and at most NAMES_LIMIT names per list. */
+class StatusSizeTest {
+
+    /** 1,000 shard names of the longest legal length (63). */
+    private static List<String> names(String prefix, int n) {
+        return IntStream.range(0, n).mapToObj(i -> (prefix + "-" + i + "-").repeat(20).substring(0, 60) + String.format("%03d", i)).toList();
+    }
+
+    @Test
+    void historyKeepsCountsAndTheFirstNames() {
+        RoundSummary summary = new RoundSummary();
+        summary.round = 1;
+        summary.outcome = RoundOutcome.Completed;
+        summary.participants = new ArrayList<>(names("p", 1000));
+        summary.failed = new ArrayList<>(names("f", 30));
+        summary.stragglers = new ArrayList<>(names("s", 5));
+        summary.refused = new ArrayList<>(names("r", 12).stream().map(n -> new RefusedUpdate(n, "NormOutlier", "far too big")).toList());
+        summary.message = "1000 update(s) aggregated";
+
+        RoundEnding.bounded(summary);
+
+        assertThat(summary.participantCount).isEqualTo(1000);
+        assertThat(summary.participants).hasSize(RoundSummary.NAMES_LIMIT).startsWith(names("p", 1).get(0));
+        assertThat(summary.failedCount).isEqualTo(30);
+        assertThat(summary.failed).hasSize(RoundSummary.NAMES_LIMIT);
+        assertThat(summary.stragglerCount).isEqualTo(5);
+        assertThat(summary.stragglers).hasSize(5);
+        assertThat(summary.refusedCount).isEqualTo(12);
+        assertThat(summary.refused).hasSize(RoundSummary.NAMES_LIMIT);
+        assertThat(summary.message).contains("first " + RoundSummary.NAMES_LIMIT);
+        assertThat(RoundEnding.names(names("x", 25))).endsWith(" and 15 more");
+    }
+
+    @Test
+    void aFullHistoryOfThousandShardRoundsStaysSmall() {
+        FederatedRunStatus status = new FederatedRunStatus();
+        status.roundShards = new ArrayList<>(names("current", 1000));
+        for (int round = 1; round <= FederatedRunStatus.HISTORY_LIMIT; round++) {
+            RoundSummary summary = new RoundSummary();
+            summary.round = round;
+            summary.outcome = RoundOutcome.Completed;
+            summary.participants = new ArrayList<>(names("p" + round, 1000));
+            summary.failed = new ArrayList<>(names("f" + round, 1000));
+            summary.stragglers = new ArrayList<>(names("s" + round, 1000));
+            summary.refused = new ArrayList<>(names("r" + round, 1000).stream().map(n -> new RefusedUpdate(n, "NormOutlier", "update norm far above the round's median")).toList());
+            summary.message = "worst case: every list full";
+            status.history.add(RoundEnding.bounded(summary));
+        }
+        int history = bytes(status) - bytes(withoutRoundShards(status));
+        int roundShards = bytes(status) - history;
+        // worst case (names of 63 characters, every list over the limit, 20 rounds): history well below 128 KiB where it
+        // was about 5.4 MB unbounded; the current round's 1,000 names (the restart-safe selection) about 65 KB
+        assertThat(bytes(withoutRoundShards(status))).isLessThan(128 * 1024);
+        assertThat(bytes(status)).isLessThan(256 * 1024);
+        System.out.printf("status bytes: history %d, with 1,000 roundShards of 63 characters %d%n", bytes(withoutRoundShards(status)), bytes(status));
+        assertThat(roundShards).isPositive();
+    }
+
+    private static FederatedRunStatus withoutRoundShards(FederatedRunStatus status) {
+        FederatedRunStatus copy = ContractJson.mapper().convertValue(status, FederatedRunStatus.class);
+        copy.roundShards = new ArrayList<>();
+        return copy;
+    }
+
+    private static int bytes(FederatedRunStatus status) {
+        return ContractJson.write(status).getBytes(StandardCharsets.UTF_8).length;
+    }
+}
