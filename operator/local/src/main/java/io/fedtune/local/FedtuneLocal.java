@@ -140,6 +140,7 @@ public final class FedtuneLocal {
     static {
         // Quiet third-party logs; the progress table is the output.
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        System.setProperty("org.slf4j.simpleLogger.log.io.fabric8.kubernetes.client.dsl.internal.VersionUsageUtils", "error");
     }
 
 }

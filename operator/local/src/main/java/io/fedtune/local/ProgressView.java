@@ -1,15 +1,13 @@
 package io.fedtune.local;
 
-import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fedtune.api.v1alpha1.FederatedRun;
 import io.fedtune.api.v1alpha1.FederatedRunStatus;
 import io.fedtune.api.v1alpha1.Phase;
-import io.fedtune.operator.pods.PodLabels;
+import io.fedtune.api.v1alpha1.ShardCounts;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
@@ -17,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Live progress of a run, in the spirit of `kubectl get -w`: a row whenever what it shows changes, with a bar for the
- * round's trainers. Driven by watch events on the run and its pods.
+ * round's trainers. Driven by watch events on the run.
  */
 public final class ProgressView {
     private static final String HEADER = String.format(Locale.ROOT, "%-8s %-22s %-10s %-7s %-12s %-10s %-10s %s",
@@ -50,8 +48,7 @@ public final class ProgressView {
                 }
             }
         };
-        try (var runs = client.resources(FederatedRun.class).inNamespace(namespace).withName(run).inform(new OnChange<>(refresh));
-             var pods = client.pods().inNamespace(namespace).withLabel(PodLabels.RUN, run).inform(new OnChange<>(refresh))) {
+        try (var runs = client.resources(FederatedRun.class).inNamespace(namespace).withName(run).inform(new OnChange<>(refresh))) {
             finished.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
         }
         return client.resources(FederatedRun.class).inNamespace(namespace).withName(run).get();
@@ -65,10 +62,10 @@ public final class ProgressView {
     private synchronized void render(FederatedRun r) {
         FederatedRunStatus s = r.getStatus() == null ? new FederatedRunStatus() : r.getStatus();
         String row = String.format(Locale.ROOT, "%-22s %-10s %-7s %-12s %-10s %-10s %s",
-                r.getMetadata().getName(), s.phase, s.progress, s.stage,
+                r.getMetadata().getName(), orDash(s.phase), orDash(s.progress), orDash(s.stage),
                 loss(s.latestAdapter == null ? null : s.latestAdapter.evalLoss),
                 loss(s.bestAdapter == null ? null : s.bestAdapter.evalLoss),
-                trainerBar(s.currentRound));
+                trainerBar(s));
         if (!Objects.equals(row, lastRow)) {
             lastRow = row;
             Duration elapsed = Duration.between(start, Instant.now());
@@ -76,19 +73,22 @@ public final class ProgressView {
         }
     }
 
-    private String trainerBar(Integer round) {
-        if (round == null) {
+    /** The round's trainers as the operator counts them in status.shards. */
+    private static String trainerBar(FederatedRunStatus s) {
+        ShardCounts c = s.shards;
+        if (c == null || c.selected == null || c.selected == 0) {
             return "";
         }
-        List<Pod> trainers = client.pods().inNamespace(namespace).withLabel(PodLabels.RUN, run)
-                .withLabel(PodLabels.ROUND, round.toString()).withLabel(PodLabels.ROLE, PodLabels.ROLE_TRAINER).list().getItems();
-        long done = trainers.stream().filter(p -> p.getStatus() != null && "Succeeded".equals(p.getStatus().getPhase())).count();
-        long runningNow = trainers.stream().filter(p -> p.getStatus() != null && "Running".equals(p.getStatus().getPhase())).count();
-        long failed = trainers.stream().filter(p -> p.getStatus() != null && "Failed".equals(p.getStatus().getPhase())).count();
+        int done = c.succeeded == null ? 0 : c.succeeded;
         int width = 12;
-        int filled = trainers.isEmpty() ? 0 : (int) (width * done / trainers.size());
-        return "[" + "#".repeat(filled) + ".".repeat(width - filled) + "] " + done + " done, " + runningNow + " running"
-                + (failed > 0 ? ", " + failed + " failed" : "");
+        int filled = width * done / c.selected;
+        return "[" + "#".repeat(filled) + ".".repeat(width - filled) + "] " + done + "/" + c.selected + " trained"
+                + (c.running != null && c.running > 0 ? ", " + c.running + " running" : "")
+                + (c.failed != null && c.failed > 0 ? ", " + c.failed + " failed" : "");
+    }
+
+    private static String orDash(Object v) {
+        return v == null ? "-" : v.toString();
     }
 
     private static String loss(Double v) {

@@ -140,7 +140,7 @@ public final class RunReport {
         }
         StringBuilder t = new StringBuilder("<table><tr><th>eval set</th><th>context length</th><th>loss</th><th>perplexity</th>"
                 + "<th>tokens</th></tr>");
-        sets.fields().forEachRemaining(set -> {
+        sets.properties().forEach(set -> {
             List<String> classes = new ArrayList<>(List.of("short", "medium", "long"));
             set.getValue().path("byLength").fieldNames().forEachRemaining(c -> {
                 if (!classes.contains(c)) {
