@@ -1,5 +1,7 @@
 package io.fedtune.trainer.aggregate;
 
+import io.fedtune.trainer.cli.S3ProxyServer;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fedtune.api.contract.AggregateResult;
@@ -29,7 +31,7 @@ class AggregationJobS3Test {
 
     @Test
     void twoRoundsThroughObjectStorageKeepTheOptimizerStateThere() throws Exception {
-        try (S3Sandbox s3 = S3Sandbox.start(Files.createDirectories(tmp.resolve("s3")))) {
+        try (S3ProxyServer s3 = S3ProxyServer.start(Files.createDirectories(tmp.resolve("s3")))) {
             s3.makeBucket("run");
             List<ShardUpdate> updates = upload(s3, 1);
             LoraSpec lora = new LoraSpec();
@@ -38,7 +40,7 @@ class AggregationJobS3Test {
             lora.targetModules = List.of(TargetModule.Q_PROJ, TargetModule.V_PROJ);
             AggregationSpec spec = new AggregationSpec();
             spec.serverOptimizer.type = ServerOptimizer.FedAdam;
-            ObjectStore store = new ObjectStore(s3.endpoint, null, S3Sandbox.ACCESS_KEY, S3Sandbox.SECRET_KEY);
+            ObjectStore store = new ObjectStore(s3.endpoint(), null, S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY);
 
             AggregateResult first = new AggregationJob(task(1, null, updates, lora, spec),
                     new RoundStorage(store, tmp.resolve("work1"))).run();
@@ -62,7 +64,7 @@ class AggregationJobS3Test {
     }
 
     /** Three shards' adapters for a round, uploaded where trainers put them. */
-    private List<ShardUpdate> upload(S3Sandbox s3, int round) throws Exception {
+    private List<ShardUpdate> upload(S3ProxyServer s3, int round) throws Exception {
         AdapterLayout layout = AdapterFixture.layout();
         List<ShardUpdate> updates = new ArrayList<>();
         for (int i = 0; i < 3; i++) {

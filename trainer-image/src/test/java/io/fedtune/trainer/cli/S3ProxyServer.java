@@ -15,9 +15,9 @@ import java.time.Duration;
 import java.time.Instant;
 
 /** A real S3 server for tests: the s3proxy jar as a child process over a temporary directory, checking signatures. */
-final class S3ProxyServer implements AutoCloseable {
-    static final String ACCESS_KEY = "fedtune-test";
-    static final String SECRET_KEY = "fedtune-test-secret";
+public final class S3ProxyServer implements AutoCloseable {
+    public static final String ACCESS_KEY = "fedtune-test";
+    public static final String SECRET_KEY = "fedtune-test-secret";
 
     private final Process process;
     private final String endpoint;
@@ -27,7 +27,7 @@ final class S3ProxyServer implements AutoCloseable {
         this.endpoint = endpoint;
     }
 
-    static S3ProxyServer start(Path dir) throws Exception {
+    public static S3ProxyServer start(Path dir) throws Exception {
         String jar = System.getProperty("fedtune.s3proxy.jar");
         if (jar == null || !Files.exists(Path.of(jar))) {
             throw new IllegalStateException("s3proxy jar not found at " + jar + " (the build copies it into target/s3proxy)");
@@ -76,15 +76,15 @@ final class S3ProxyServer implements AutoCloseable {
         throw new IllegalStateException("s3proxy did not start within 60 s");
     }
 
-    String endpoint() {
+    public String endpoint() {
         return endpoint;
     }
 
-    MinioClient client() {
+    public MinioClient client() {
         return MinioClient.builder().endpoint(endpoint).credentials(ACCESS_KEY, SECRET_KEY).build();
     }
 
-    void makeBucket(String name) throws Exception {
+    public void makeBucket(String name) throws Exception {
         client().makeBucket(MakeBucketArgs.builder().bucket(name).build());
     }
 
