@@ -54,13 +54,15 @@ final class KubectlDispatcher extends KubernetesCrudDispatcher {
                 return json(discovery);
             }
         }
-        MockResponse response = super.dispatch(request);
+        boolean eventSelection = bare.endsWith("/events") && query.containsKey("fieldSelector");
+        // The CRUD store knows no involvedObject.* field selectors; fetch all events and select them here.
+        MockResponse response = super.dispatch(eventSelection ? withoutQuery(request, bare) : request);
         if (!"GET".equals(request.getMethod()) || response.code() != 200 || "true".equals(query.get("watch"))) {
             return response;
         }
         try {
             JsonNode body = JSON.readTree(response.getBody().readUtf8());
-            if (bare.endsWith("/events") && query.containsKey("fieldSelector")) {
+            if (eventSelection) {
                 body = selectEvents(body, query.get("fieldSelector"));
             }
             String accept = request.getHeader("Accept");
@@ -171,6 +173,15 @@ final class KubectlDispatcher extends KubernetesCrudDispatcher {
                     new Column("Restarts", "integer", 0, o -> JSON.getNodeFactory().numberNode(o.at("/status/containerStatuses/0/restartCount").asInt())),
                     new Column("Age", "string", 0, o -> age(o.at("/metadata/creationTimestamp").asText(null))));
         }
+        if ("Event".equals(kind)) {
+            return List.of(
+                    new Column("Last Seen", "string", 0, o -> age(o.path("lastTimestamp").asText(o.path("eventTime").asText(null)))),
+                    new Column("Type", "string", 0, o -> o.path("type")),
+                    new Column("Reason", "string", 0, o -> o.path("reason")),
+                    new Column("Object", "string", 0, o -> JSON.getNodeFactory().textNode(
+                            o.at("/involvedObject/kind").asText().toLowerCase() + "/" + o.at("/involvedObject/name").asText())),
+                    new Column("Message", "string", 0, o -> o.path("message")));
+        }
         for (CustomResourceDefinition crd : crds) {
             if (crd.getSpec().getNames().getKind().equals(kind)) {
                 return crd.getSpec().getVersions().get(0).getAdditionalPrinterColumns().stream()
@@ -190,6 +201,9 @@ final class KubectlDispatcher extends KubernetesCrudDispatcher {
         String plural = path.substring(path.lastIndexOf('/') + 1);
         if ("pods".equals(plural)) {
             return "Pod";
+        }
+        if ("events".equals(plural)) {
+            return "Event";
         }
         return crds.stream().filter(c -> c.getSpec().getNames().getPlural().equals(plural))
                 .map(c -> c.getSpec().getNames().getKind()).findFirst().orElse("");
@@ -225,6 +239,10 @@ final class KubectlDispatcher extends KubernetesCrudDispatcher {
             }
         });
         return filtered;
+    }
+
+    private static RecordedRequest withoutQuery(RecordedRequest request, String path) {
+        return new RecordedRequest(request.getHttpVersion(), request.method(), path, request.getHeaders(), request.getBody());
     }
 
     private static Map<String, String> query(String path) {

@@ -79,6 +79,22 @@ class KubectlDispatcherTest {
     }
 
     @Test
+    void eventsAreSelectedByTheirInvolvedObject() throws Exception {
+        for (String name : List.of("demo", "other")) {
+            api.client().v1().events().inNamespace("team").resource(new io.fabric8.kubernetes.api.model.EventBuilder()
+                    .withNewMetadata().withName(name + ".1").withNamespace("team").endMetadata()
+                    .withNewInvolvedObject().withKind("FederatedRun").withName(name).withNamespace("team").endInvolvedObject()
+                    .withReason("RoundStarted").withType("Normal").withMessage("round 1 of " + name).build()).create();
+        }
+
+        JsonNode events = get("/api/v1/namespaces/team/events?fieldSelector="
+                + java.net.URLEncoder.encode("involvedObject.name=demo,involvedObject.kind=FederatedRun", "UTF-8"), "application/json");
+
+        assertThat(events.get("items")).hasSize(1);
+        assertThat(events.get("items").get(0).get("message").asText()).isEqualTo("round 1 of demo");
+    }
+
+    @Test
     void aRealKubectlGetsTheRun(@TempDir Path tmp) throws Exception {
         assumeTrue(onPath("kubectl"), "kubectl is not installed");
         Path kubeconfig = api.writeKubeconfig(tmp.resolve("kubeconfig"));
