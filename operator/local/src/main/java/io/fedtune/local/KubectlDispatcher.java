@@ -65,6 +65,10 @@ final class KubectlDispatcher extends KubernetesCrudDispatcher {
             if (eventSelection) {
                 body = selectEvents(body, query.get("fieldSelector"));
             }
+            if ("List".equals(body.path("kind").asText()) && !kindOfCollection(bare).isEmpty()) {
+                // Typed clients (kubectl describe reads events as an EventList) refuse a plain List.
+                body = ((ObjectNode) body.deepCopy()).put("kind", kindOfCollection(bare) + "List");
+            }
             String accept = request.getHeader("Accept");
             if (accept != null && accept.contains("as=Table")) {
                 JsonNode table = table(body, bare);

@@ -83,7 +83,7 @@ public final class ProgressView {
         int width = 12;
         int filled = width * done / c.selected;
         return "[" + "#".repeat(filled) + ".".repeat(width - filled) + "] " + done + "/" + c.selected + " trained"
-                + (c.running != null && c.running > 0 ? ", " + c.running + " running" : "")
+                + (c.running != null && c.running > 0 ? ", " + c.running + " in progress" : "")
                 + (c.failed != null && c.failed > 0 ? ", " + c.failed + " failed" : "");
     }
 

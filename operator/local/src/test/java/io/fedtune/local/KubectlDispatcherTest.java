@@ -90,6 +90,7 @@ class KubectlDispatcherTest {
         JsonNode events = get("/api/v1/namespaces/team/events?fieldSelector="
                 + java.net.URLEncoder.encode("involvedObject.name=demo,involvedObject.kind=FederatedRun", "UTF-8"), "application/json");
 
+        assertThat(events.get("kind").asText()).isEqualTo("EventList");
         assertThat(events.get("items")).hasSize(1);
         assertThat(events.get("items").get(0).get("message").asText()).isEqualTo("round 1 of demo");
     }
