@@ -141,7 +141,7 @@ final class TrainCommand implements Callable<Integer> {
         RoundInputs inputs = new RoundInputs(r.shard(), r.round(), checkpoint, trainFile, r.format(), evalFile,
                 r.evalFormat(), global, r.rank(), r.alpha(), r.dropout(), r.targets(), r.freezeA(), r.steps(), r.epochs(),
                 r.batchSize(), r.lr(), r.weightDecay(), r.maxSeqLen(), r.precision(), r.seed(), r.mu(), r.clip(),
-                r.evalFraction());
+                r.evalFraction(), r.base());
         Manifest manifest = new ShardRound(System.err).run(inputs, outDir);
         List<String> files = Arrays.asList(io.fedtune.trainer.adapter.AdapterConfig.FILE, Adapter.WEIGHTS_FILE, Manifest.FILE);
         storage.publish(outDir, r.out(), files);

@@ -38,8 +38,8 @@ public final class ShardRound {
     public Manifest run(RoundInputs in, Path out) throws IOException {
         long start = System.nanoTime();
         Checkpoint checkpoint = Checkpoint.open(in.checkpoint());
-        AdapterConfig adapterConfig = new AdapterConfig(in.rank(), in.alpha(), in.dropout(), in.targets(),
-                in.checkpoint().getFileName() == null ? "base" : in.checkpoint().getFileName().toString());
+        // PEFT loads the base from base_model_name_or_path: name the model as given (s3:// URI or path), not its cache folder.
+        AdapterConfig adapterConfig = new AdapterConfig(in.rank(), in.alpha(), in.dropout(), in.targets(), in.baseModel());
         LoraParameters params;
         if (in.globalAdapter() != null) {
             Adapter global = Adapter.read(in.globalAdapter());

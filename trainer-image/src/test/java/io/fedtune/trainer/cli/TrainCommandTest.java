@@ -159,6 +159,7 @@ class TrainCommandTest {
         JsonNode peft = new ObjectMapper().readTree(out.resolve("adapter_config.json").toFile());
         assertThat(peft.get("peft_type").asText()).isEqualTo("LORA");
         assertThat(peft.get("target_modules")).hasSize(7);
+        assertThat(peft.get("base_model_name_or_path").asText()).as("the base as given, not a cache folder").isEqualTo(base.toString());
 
         PrintStream original = System.out;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
