@@ -12,7 +12,6 @@ import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -67,7 +66,7 @@ final class OnePassMean implements Closeable {
         }
         boolean all = true;
         for (Future<Boolean> f : opened) {
-            all &= get(f);
+            all &= WorkerResult.await(f);
         }
         return all;
     }
@@ -110,9 +109,9 @@ final class OnePassMean implements Closeable {
     /** A tensor whose lane sums are being computed. */
     private record Pending(TensorSpec spec, List<Future<float[]>> sums) {
         void write(CoordinateOutput out, float scale) throws IOException {
-            float[] mean = get(sums.get(0));
+            float[] mean = WorkerResult.await(sums.get(0));
             for (int l = 1; l < sums.size(); l++) {
-                float[] s = get(sums.get(l));
+                float[] s = WorkerResult.await(sums.get(l));
                 if (s != null) {
                     for (int j = 0; j < mean.length; j++) {
                         mean[j] += s[j];
@@ -123,23 +122,6 @@ final class OnePassMean implements Closeable {
                 mean[j] *= scale;
             }
             out.write(spec.name(), mean, true);
-        }
-    }
-
-    private static <T> T get(Future<T> f) throws IOException {
-        try {
-            return f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw io;
-            }
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new IOException(e.getCause());
         }
     }
 

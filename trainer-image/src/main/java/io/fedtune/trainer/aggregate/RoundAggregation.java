@@ -36,7 +36,6 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -226,13 +225,8 @@ public final class RoundAggregation {
                 }));
             }
             for (Future<?> f : running) {
-                f.get();
+                WorkerResult.await(f);
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while verifying updates", e);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
         } finally {
             pool.shutdownNow();
         }
@@ -416,7 +410,7 @@ public final class RoundAggregation {
                 window.add(pool.submit(() -> ProductAggregation.aggregate(factors, c, in.lora().rank, targetScale, seed)));
                 windowModules.add(m);
                 if (window.size() >= threads) {
-                    RefactoredModule result = take(window.poll());
+                    RefactoredModule result = WorkerResult.await(window.poll());
                     AdapterLayout.Module done = windowModules.poll();
                     writer.write(done.aName(), result.factors().a());
                     writer.write(done.bName(), result.factors().b());
@@ -426,7 +420,7 @@ public final class RoundAggregation {
                 }
             }
             while (!window.isEmpty()) {
-                RefactoredModule result = take(window.poll());
+                RefactoredModule result = WorkerResult.await(window.poll());
                 AdapterLayout.Module done = windowModules.poll();
                 // A and B of a module are adjacent in name order
                 writer.write(done.aName(), result.factors().a());
@@ -440,20 +434,6 @@ public final class RoundAggregation {
             close(readers);
         }
         return new double[] {total == 0 ? 1.0 : kept / total, worst};
-    }
-
-    private static RefactoredModule take(Future<RefactoredModule> f) throws IOException {
-        try {
-            return f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new IOException(e.getCause());
-        }
     }
 
     private static List<SafetensorsReader> open(List<VerifiedUpdate> accepted) throws IOException {
