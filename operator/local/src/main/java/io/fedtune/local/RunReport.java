@@ -74,15 +74,18 @@ public final class RunReport {
             html.append("Best adapter: <code>").append(esc(run.getStatus().bestAdapter.uri)).append("</code> (round ")
                     .append(run.getStatus().bestAdapter.round).append(").");
         }
-        html.append("</p><h2>Global eval loss per round</h2><p>Round 0 is the base model before any federated round.</p>")
-                .append(chart(evalBySet, "eval loss"));
+        html.append("</p><h2>Global eval loss per round</h2><p>Round 0 is the base model before any federated round.</p>");
+        // One chart per set: in- and out-of-domain losses differ by more than the changes worth seeing.
+        evalBySet.forEach((set, losses) -> html.append("<h3>").append(esc(set)).append("</h3>")
+                .append(chart(Map.of(set, losses), "eval loss")));
         html.append("<h2>Shard train loss per round</h2>").append(chart(trainByShard, "train loss"));
         html.append("<h2>Rounds</h2><table><tr><th>round</th><th>outcome</th><th>participants</th><th>refused</th>"
                 + "<th>mean train loss</th><th>global eval loss</th></tr>");
         for (RoundSummary r : run.getStatus().history) {
             html.append("<tr><td>").append(r.round).append("</td><td>").append(r.outcome).append("</td><td>")
                     .append(esc(String.join(", ", r.participants))).append("</td><td>")
-                    .append(esc(r.refused.stream().map(x -> x.shard + ": " + x.reason).toList().toString())).append("</td><td>")
+                    .append(r.refused.isEmpty() ? "-" : esc(String.join(", ", r.refused.stream().map(x -> x.shard + ": " + x.reason).toList())))
+                    .append("</td><td>")
                     .append(fmt(r.meanTrainLoss)).append("</td><td>").append(fmt(r.globalEvalLoss)).append("</td></tr>");
         }
         html.append("</table>");
@@ -169,6 +172,7 @@ public final class RunReport {
         int w = 640;
         int h = 300;
         int pad = 50;
+        int top = 24;
         int maxRound = series.values().stream().flatMap(m -> m.keySet().stream()).max(Integer::compare).orElse(1);
         int minRound = series.values().stream().flatMap(m -> m.keySet().stream()).min(Integer::compare).orElse(1);
         double lo = series.values().stream().flatMap(m -> m.values().stream()).min(Double::compare).orElse(0.0);
@@ -181,10 +185,10 @@ public final class RunReport {
         StringBuilder svg = new StringBuilder(String.format(Locale.ROOT,
                 "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-size=\"11\">", w + 160, h));
         svg.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#000\"/>", pad, h - pad, w, h - pad));
-        svg.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"10\" x2=\"%d\" y2=\"%d\" stroke=\"#000\"/>", pad, pad, h - pad));
+        svg.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#000\"/>", pad, top, pad, h - pad));
         for (int i = 0; i <= 4; i++) {
             double v = yLo + (yHi - yLo) * i / 4;
-            double y = (h - pad) - (h - pad - 10) * i / 4.0;
+            double y = (h - pad) - (h - pad - top) * i / 4.0;
             svg.append(String.format(Locale.ROOT, "<text x=\"4\" y=\"%.1f\">%.3f</text>", y + 4, v));
         }
         for (int r = minRound; r <= maxRound; r++) {
@@ -199,7 +203,7 @@ public final class RunReport {
             StringBuilder points = new StringBuilder();
             for (var p : e.getValue().entrySet()) {
                 double px = x(p.getKey(), minRound, maxRound, pad, w);
-                double py = (h - pad) - (h - pad - 10) * (p.getValue() - yLo) / (yHi - yLo);
+                double py = (h - pad) - (h - pad - top) * (p.getValue() - yLo) / (yHi - yLo);
                 points.append(String.format(Locale.ROOT, "%.1f,%.1f ", px, py));
                 svg.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>", px, py, color));
             }
