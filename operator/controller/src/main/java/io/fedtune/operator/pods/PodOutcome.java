@@ -8,7 +8,10 @@ import io.fedtune.api.contract.ContractJson;
 import io.fedtune.api.contract.Outcome;
 import io.fedtune.api.contract.TrainResult;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -29,7 +32,39 @@ public record PodOutcome(State state, String reason, String message, String resu
         return state != State.RUNNING;
     }
 
+    /**
+     * Outcomes by pod uid and resourceVersion: a version's outcome never changes, and every reconcile of a round asks
+     * for the outcome of every pod of it, so without this the termination messages were parsed O(pods) times per
+     * round each. Only finished pods (the ones with a message to parse), at most 4,096 (termination messages are at most
+     * 4 KiB); pods without uid or resourceVersion (built by hand) are not cached.
+     */
+    private static final int CACHED = 4096;
+    private static final Map<String, PodOutcome> CACHE = Collections.synchronizedMap(new LinkedHashMap<>(256, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, PodOutcome> eldest) {
+            return size() > CACHED;
+        }
+    });
+
     public static PodOutcome of(Pod pod) {
+        String uid = pod.getMetadata() == null ? null : pod.getMetadata().getUid();
+        String version = pod.getMetadata() == null ? null : pod.getMetadata().getResourceVersion();
+        if (uid == null || version == null) {
+            return compute(pod);
+        }
+        String key = uid + "/" + version;
+        PodOutcome cached = CACHE.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        PodOutcome outcome = compute(pod);
+        if (outcome.finished()) {
+            CACHE.put(key, outcome);
+        }
+        return outcome;
+    }
+
+    private static PodOutcome compute(Pod pod) {
         String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
         Optional<ContainerStateTerminated> terminated = terminated(pod);
         if (!"Succeeded".equals(phase) && !"Failed".equals(phase)) {
