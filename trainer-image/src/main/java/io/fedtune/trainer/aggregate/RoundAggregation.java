@@ -380,9 +380,7 @@ public final class RoundAggregation {
         List<TensorSpec> specs = outputSpecs();
         double targetScale = in.lora().alpha / in.lora().rank;
         List<SafetensorsReader> readers = open(accepted);
-        double kept = 0;
-        double total = 0;
-        double worst = 1;
+        double[] energy = {0, 0, 1}; // kept, total, worst module's kept fraction
         int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         // modules are independent: a window of them is re-factored in parallel and written in order
@@ -410,30 +408,30 @@ public final class RoundAggregation {
                 window.add(pool.submit(() -> ProductAggregation.aggregate(factors, c, in.lora().rank, targetScale, seed)));
                 windowModules.add(m);
                 if (window.size() >= threads) {
-                    RefactoredModule result = WorkerResult.await(window.poll());
-                    AdapterLayout.Module done = windowModules.poll();
-                    writer.write(done.aName(), result.factors().a());
-                    writer.write(done.bName(), result.factors().b());
-                    kept += result.keptEnergy();
-                    total += result.totalEnergy();
-                    worst = Math.min(worst, result.keptFraction());
+                    writeOldest(window, windowModules, writer, energy);
                 }
             }
             while (!window.isEmpty()) {
-                RefactoredModule result = WorkerResult.await(window.poll());
-                AdapterLayout.Module done = windowModules.poll();
-                // A and B of a module are adjacent in name order
-                writer.write(done.aName(), result.factors().a());
-                writer.write(done.bName(), result.factors().b());
-                kept += result.keptEnergy();
-                total += result.totalEnergy();
-                worst = Math.min(worst, result.keptFraction());
+                writeOldest(window, windowModules, writer, energy);
             }
         } finally {
             pool.shutdownNow();
             close(readers);
         }
-        return new double[] {total == 0 ? 1.0 : kept / total, worst};
+        return new double[] {energy[1] == 0 ? 1.0 : energy[0] / energy[1], energy[2]};
+    }
+
+    /** Writes the oldest re-factored module of the window (A and B of a module are adjacent in name order). */
+    private static void writeOldest(java.util.ArrayDeque<Future<RefactoredModule>> window,
+                                    java.util.ArrayDeque<AdapterLayout.Module> modules, SafetensorsWriter writer,
+                                    double[] energy) throws IOException {
+        RefactoredModule result = WorkerResult.await(window.poll());
+        AdapterLayout.Module done = modules.poll();
+        writer.write(done.aName(), result.factors().a());
+        writer.write(done.bName(), result.factors().b());
+        energy[0] += result.keptEnergy();
+        energy[1] += result.totalEnergy();
+        energy[2] = Math.min(energy[2], result.keptFraction());
     }
 
     private static List<SafetensorsReader> open(List<VerifiedUpdate> accepted) throws IOException {
