@@ -52,6 +52,13 @@ public final class Fixtures {
         return run;
     }
 
+    /** Creates the named shards of a group (the label the run's selector matches). */
+    public static void shards(KubernetesClient client, String group, String... names) {
+        for (String n : names) {
+            client.resource(shard(n, group)).create();
+        }
+    }
+
     public static ClientShard shard(String name, String group) {
         ClientShard shard = new ClientShard();
         shard.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(NAMESPACE).withLabels(Map.of("group", group)).build());

@@ -38,15 +38,9 @@ class FederatedRunLifecycleTest {
         kubelet = Fixtures.kubelet(client);
     }
 
-    private void shards(String group, String... names) {
-        for (String n : names) {
-            client.resource(Fixtures.shard(n, group)).create();
-        }
-    }
-
     @Test
     void fullRunTrainsEveryRoundAndSucceeds() {
-        shards("full", "full-a", "full-b", "full-c");
+        Fixtures.shards(client, "full", "full-a", "full-b", "full-c");
         client.resource(Fixtures.run("full", "full", 3)).create();
 
         Fixtures.awaitCondition(client, "full", ConditionType.SUCCEEDED, "True", "RoundsCompleted");
@@ -81,14 +75,14 @@ class FederatedRunLifecycleTest {
 
     @Test
     void pausedShardIsLeftOutAndJoiningShardTakesPartFromTheNextRound() {
-        shards("pause", "pause-a");
+        Fixtures.shards(client, "pause", "pause-a");
         ClientShard paused = Fixtures.shard("pause-p", "pause");
         paused.getSpec().paused = true;
         client.resource(paused).create();
         kubelet.script("pause").hold(p -> "1".equals(p.getMetadata().getLabels().get(PodLabels.ROUND)));
         client.resource(Fixtures.run("pause", "pause", 2)).create();
         await().atMost(Duration.ofSeconds(30)).until(() -> kubelet.createdPods().contains("pause-r1-pause-a-a1"));
-        shards("pause", "pause-late");
+        Fixtures.shards(client, "pause", "pause-late");
         kubelet.release("pause");
 
         Fixtures.awaitCondition(client, "pause", ConditionType.SUCCEEDED, "True", null);
@@ -102,7 +96,7 @@ class FederatedRunLifecycleTest {
 
     @Test
     void failedTrainerIsRetriedWithBackoff() {
-        shards("retry", "retry-a", "retry-b");
+        Fixtures.shards(client, "retry", "retry-a", "retry-b");
         kubelet.script("retry").failTrainer("retry-a", 2);
         client.resource(Fixtures.run("retry", "retry", 1)).create();
 

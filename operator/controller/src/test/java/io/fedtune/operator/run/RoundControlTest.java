@@ -45,12 +45,6 @@ class RoundControlTest {
         kubelet = Fixtures.kubelet(client);
     }
 
-    private void shards(String group, String... names) {
-        for (String n : names) {
-            client.resource(Fixtures.shard(n, group)).create();
-        }
-    }
-
     /** A user's spec change, as kubectl patch --type merge sends it (the in-process API server would drop status on a PUT). */
     private void patchSpec(String run, String specJson) {
         client.resources(FederatedRun.class).inNamespace(NAMESPACE).withName(run)
@@ -59,7 +53,7 @@ class RoundControlTest {
 
     @Test
     void roundTimeoutCutsStragglers() {
-        shards("timeout", "timeout-a", "timeout-b", "timeout-c");
+        Fixtures.shards(client, "timeout", "timeout-a", "timeout-b", "timeout-c");
         kubelet.script("timeout").hangTrainer("timeout-c");
         FederatedRun run = Fixtures.run("timeout", "timeout", 1);
         run.getSpec().participation.roundTimeout = "2s";
@@ -78,7 +72,7 @@ class RoundControlTest {
 
     @Test
     void tooFewShardsFailsTheRunAndSaysWhy() {
-        shards("few", "few-a", "few-b");
+        Fixtures.shards(client, "few", "few-a", "few-b");
         kubelet.script("few").failTrainer("few-b", 10);
         FederatedRun run = Fixtures.run("few", "few", 3);
         run.getSpec().participation.minShards = 2;
@@ -103,7 +97,7 @@ class RoundControlTest {
 
     @Test
     void suspendPausesBetweenRoundsAndRaisingRoundsContinues() {
-        shards("susp", "susp-a", "susp-b");
+        Fixtures.shards(client, "susp", "susp-a", "susp-b");
         kubelet.script("susp").hold(p -> "2".equals(p.getMetadata().getLabels().get(PodLabels.ROUND)));
         client.resource(Fixtures.run("susp", "susp", 3)).create();
         await().atMost(WAIT).until(() -> kubelet.createdPods().contains("susp-r2-susp-b-a1"));
@@ -132,7 +126,7 @@ class RoundControlTest {
 
     @Test
     void regressionRollsBackToTheBestAdapter() {
-        shards("rb", "rb-a", "rb-b");
+        Fixtures.shards(client, "rb", "rb-a", "rb-b");
         kubelet.script("rb").evalLosses(2.0, 1.0, 1.5, 0.9);
         client.resource(Fixtures.run("rb", "rb", 4)).create();
 
@@ -148,7 +142,7 @@ class RoundControlTest {
 
     @Test
     void earlyStoppingEndsTheRunWhenLossStopsImproving() {
-        shards("early", "early-a");
+        Fixtures.shards(client, "early", "early-a");
         kubelet.script("early").evalLosses(1.0, 1.2, 1.3, 0.5, 0.4);
         FederatedRun run = Fixtures.run("early", "early", 10);
         run.getSpec().evaluation.rollbackOnRegression = false;
@@ -165,7 +159,7 @@ class RoundControlTest {
 
     @Test
     void refusedUpdateAndFailedAggregationAreRecorded() {
-        shards("agg", "agg-a", "agg-b");
+        Fixtures.shards(client, "agg", "agg-a", "agg-b");
         kubelet.script("agg").refuse("agg-b").failAggregator(1);
         client.resource(Fixtures.run("agg", "agg", 1)).create();
 
@@ -180,7 +174,7 @@ class RoundControlTest {
 
     @Test
     void shardFailingRoundsInARowSaysSoOnItsOwnStatus() {
-        shards("flaky", "flaky-ok", "flaky-bad");
+        Fixtures.shards(client, "flaky", "flaky-ok", "flaky-bad");
         kubelet.script("flaky").failTrainer("flaky-bad", 10).failTrainerWith("DataMalformed");
         client.resource(Fixtures.run("flaky", "flaky", 3)).create();
 
@@ -200,7 +194,7 @@ class RoundControlTest {
 
     @Test
     void invalidSpecIsRefusedAndNothingIsCreated() {
-        shards("bad", "bad-a");
+        Fixtures.shards(client, "bad", "bad-a");
         FederatedRun run = Fixtures.run("bad", "bad", 2);
         run.getSpec().lora.rank = 0;
         client.resource(run).create();
@@ -222,7 +216,7 @@ class RoundControlTest {
 
     @Test
     void changingAnImmutableFieldMidRunIsRefused() {
-        shards("imm", "imm-a");
+        Fixtures.shards(client, "imm", "imm-a");
         kubelet.script("imm").hold(p -> "2".equals(p.getMetadata().getLabels().get(PodLabels.ROUND)));
         client.resource(Fixtures.run("imm", "imm", 2)).create();
         await().atMost(WAIT).until(() -> kubelet.createdPods().contains("imm-r2-imm-a-a1"));
@@ -239,7 +233,7 @@ class RoundControlTest {
 
     @Test
     void deletingARunRemovesItsPods() {
-        shards("del", "del-a", "del-b");
+        Fixtures.shards(client, "del", "del-a", "del-b");
         kubelet.script("del").hold(p -> true);
         client.resource(Fixtures.run("del", "del", 2)).create();
         await().atMost(WAIT).until(() -> Fixtures.pods(client, "del").size() == 2);
