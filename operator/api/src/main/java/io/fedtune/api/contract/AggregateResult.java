@@ -37,6 +37,10 @@ public record AggregateResult(
         Double epsilon,
         Double seconds) {
 
+    public static AggregateResult failed(FailureReason reason, String message) {
+        return failed(reason.name(), message);
+    }
+
     public static AggregateResult failed(String reason, String message) {
         return new AggregateResult(Outcome.Failed, reason, message, null, null, null, null, null, null, null, null, null,
                 null, null);

@@ -46,4 +46,11 @@ public record AggregateTask(
         long seed,
         double participationRate,
         String output) {
+
+    /** The same task as another attempt: a retried aggregation repeats the first attempt's work exactly. */
+    public AggregateTask withAttempt(int attempt) {
+        return new AggregateTask(run, namespace, round, attempt, storage, baseModel, baseModelSha256, previousGlobal,
+                bestEvalLoss, updates, lora, aggregation, optimizerState, evalSets, maxSequenceLength, seed,
+                participationRate, output);
+    }
 }

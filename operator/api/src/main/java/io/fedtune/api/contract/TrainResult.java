@@ -38,6 +38,10 @@ public record TrainResult(
         Double seconds,
         Double tokensPerSecond) {
 
+    public static TrainResult failed(FailureReason reason, String message) {
+        return failed(reason.name(), message);
+    }
+
     public static TrainResult failed(String reason, String message) {
         return new TrainResult(Outcome.Failed, reason, message, null, null, null, null, null, null, null, null, null, null,
                 null, null, null);

@@ -1,0 +1,45 @@
+package io.fedtune.api.contract;
+
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * Why a trainer or aggregation container failed: the {@code reason} of its termination message (CONTRACT.md), and the
+ * operator's own reason for a container that ended without one. {@link #permanent()} is the retry rule: a permanent
+ * failure would fail the same way again, so it is never retried.
+ */
+public enum FailureReason {
+    InvalidTask(true),
+    CheckpointInvalid(true),
+    TokenizerMismatch(true),
+    DataEmpty(true),
+    DataMalformed(true),
+    AccessDenied(true),
+    AdapterMismatch(true),
+    StorageUnreachable(false),
+    TrainingDiverged(false),
+    NoValidUpdates(false),
+    Internal(false),
+    /** The container ended without a termination message (OOM kill, node loss, a crash before it could write one). */
+    ContainerFailed(false);
+
+    private final boolean permanent;
+
+    FailureReason(boolean permanent) {
+        this.permanent = permanent;
+    }
+
+    public boolean permanent() {
+        return permanent;
+    }
+
+    /** The reason a termination message names; empty for a name this version does not know (a user's own image). */
+    public static Optional<FailureReason> of(String name) {
+        return Arrays.stream(values()).filter(r -> r.name().equals(name)).findFirst();
+    }
+
+    /** Unknown reasons are retried: only a reason known to be permanent stops the retries. */
+    public static boolean isPermanent(String name) {
+        return of(name).map(FailureReason::permanent).orElse(false);
+    }
+}
