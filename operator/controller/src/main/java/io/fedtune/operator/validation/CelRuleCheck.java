@@ -33,14 +33,24 @@ final class CelRuleCheck {
     CelRuleCheck(String kind, JSONSchemaProps root) {
         this.root = root;
         SchemaCelTypes types = new SchemaCelTypes();
-        Cel base = CelFactory.standardCelBuilder()
+        compileAll(environment(types), types, root, kind, FieldPath.root());
+    }
+
+    /** The CEL environment rules are compiled in: standard macros, the strings extension, types from the schema. */
+    static Cel environment(SchemaCelTypes types) {
+        return CelFactory.standardCelBuilder()
                 .setOptions(CelOptions.current().enableHeterogeneousNumericComparisons(true).build())
                 .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
                 .addCompilerLibraries(CelExtensions.strings())
                 .addRuntimeLibraries(CelExtensions.strings())
                 .setTypeProvider(types)
                 .build();
-        compileAll(base, types, root, kind, FieldPath.root());
+    }
+
+    /** The environment of the rules on one schema node: {@code self} and {@code oldSelf} typed as that node. */
+    static Cel ruleEnvironment(Cel base, SchemaCelTypes types, JSONSchemaProps schema, String typeName) {
+        CelType selfType = types.typeOf(schema, typeName);
+        return base.toCelBuilder().addVar("self", selfType).addVar("oldSelf", selfType).build();
     }
 
     /** Rules found in the schema, for tests and diagnostics. */
@@ -54,8 +64,7 @@ final class CelRuleCheck {
         }
         List<ValidationRule> declared = schema.getXKubernetesValidations();
         if (declared != null && !declared.isEmpty()) {
-            CelType selfType = types.typeOf(schema, typeName);
-            Cel cel = base.toCelBuilder().addVar("self", selfType).addVar("oldSelf", selfType).build();
+            Cel cel = ruleEnvironment(base, types, schema, typeName);
             List<CelRule> compiled = new ArrayList<>();
             for (ValidationRule rule : declared) {
                 compiled.add(compile(cel, rule, path));
@@ -90,7 +99,7 @@ final class CelRuleCheck {
         }
     }
 
-    private static CelAbstractSyntaxTree checked(Cel cel, String expression, FieldPath path) {
+    static CelAbstractSyntaxTree checked(Cel cel, String expression, FieldPath path) {
         CelValidationResult result = cel.compile(expression);
         try {
             return result.getAst();
