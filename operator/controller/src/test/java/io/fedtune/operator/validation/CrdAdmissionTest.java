@@ -55,6 +55,26 @@ class CrdAdmissionTest {
     }
 
     @Test
+    void theChartStatesTheOldestKubernetesTheCheckModels() throws IOException {
+        Path chart = generatedCrds().get(0).getParent().getParent().resolve("charts/fedtune-operator/Chart.yaml");
+        assertThat(Files.readString(chart)).containsPattern("(?m)^kubeVersion: \">=1\\.29\\.0-0\"$");
+    }
+
+    @Test
+    void beforeKubernetes129TheTargetModulesRuleWouldBeOverItsLimit() throws IOException {
+        // 1.25-1.28 size an enum string like any unbounded one; the rule reads no other field whose costing differs there
+        CustomResourceDefinition crd = CrdAdmission.read(generatedCrds().stream()
+                .filter(f -> f.getFileName().toString().startsWith("federatedruns")).findFirst().orElseThrow());
+        crd.getSpec().getVersions().get(0).getSchema().getOpenAPIV3Schema().getProperties().get("spec").getProperties().get("lora")
+                .getProperties().get("targetModules").getItems().getSchema().setEnum(null);
+        RuleCost rule = CrdAdmission.check(crd).rules().stream().filter(r -> r.path().equals("spec.lora.targetModules"))
+                .findFirst().orElseThrow();
+        // 7 x 7 comparisons of request-sized strings
+        assertThat(rule.cost()).isEqualTo(15_414_317L);
+        assertThat(rule.overRuleLimit()).isTrue();
+    }
+
+    @Test
     void refusesAnUnboundedStringComparedInsideExistsOneOfAnUnboundedList() {
         CustomResourceDefinition crd = crd("""
                 items:
