@@ -1,0 +1,18 @@
+package io.fedtune.operator.run;
+
+import io.fedtune.api.v1alpha1.Phase;
+import io.fedtune.operator.status.Situation;
+
+/** {@link RoundState.Failed}: the run stays failed with the reason it failed for; nothing starts again. */
+final class StayFailed implements RoundStep<RoundState.Failed> {
+
+    @Override
+    public Class<RoundState.Failed> handles() {
+        return RoundState.Failed.class;
+    }
+
+    @Override
+    public void apply(RunSnapshot s, RoundState.Failed state) {
+        s.situation = Situation.of(Phase.Failed, state.reason(), state.message());
+    }
+}
