@@ -75,8 +75,6 @@ public class FederatedRunReconciler implements Reconciler<FederatedRun>, Cleaner
         FederatedRunStatus status = copy(before);
         RunSnapshot snapshot = new RunSnapshot(run, status, pods(run, context), shards(run, context), clock.instant());
         steps.reconcile(snapshot);
-        status.stage = snapshot.stage();
-        RunStatusAggregator.apply(run, status, snapshot.situation, snapshot.now);
         actions.metrics().runState(run.getMetadata().getNamespace(), run.getMetadata().getName(),
                 status.phase == Phase.Running, status.currentRound == null ? 0 : status.currentRound);
         write(run, before, status, context);

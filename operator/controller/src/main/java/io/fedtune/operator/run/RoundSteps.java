@@ -2,6 +2,7 @@ package io.fedtune.operator.run;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fedtune.operator.pods.PodLabels;
+import io.fedtune.operator.status.RunStatusAggregator;
 
 /**
  * The round state machine: one step per {@link RoundState}, chosen by one switch on the state. Before it, pods that
@@ -28,7 +29,10 @@ final class RoundSteps {
         this.aggregateRound = new AggregateRound(actions, ending);
     }
 
-    /** Derives the run's state, runs its step, and leaves what it concluded on the snapshot. */
+    /**
+     * Derives the run's state, runs its step, and writes into the snapshot's status what it concluded: the stage (the
+     * one place it is written), then phase and conditions through the status aggregator.
+     */
     RoundState reconcile(RunSnapshot s) {
         RoundState state = RunPosition.of(s, actions.validator().validate(s.run, null));
         s.startsIn(state);
@@ -36,6 +40,8 @@ final class RoundSteps {
             removePodsOfOtherRounds(s, state);
         }
         step(state).applyTo(s, state);
+        s.status.stage = s.stage();
+        RunStatusAggregator.apply(s.run, s.status, s.situation, s.now);
         return state;
     }
 
