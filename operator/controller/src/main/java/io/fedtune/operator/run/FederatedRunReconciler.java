@@ -28,7 +28,6 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import jakarta.inject.Inject;
-import java.net.HttpURLConnection;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -100,7 +99,7 @@ public class FederatedRunReconciler implements Reconciler<FederatedRun>, Cleaner
     @Override
     public ErrorStatusUpdateControl<FederatedRun> updateErrorStatus(FederatedRun received, Context<FederatedRun> context, Exception e) {
         actions.metrics().reconcileError(NAME);
-        if (e instanceof KubernetesClientException k && k.getCode() == HttpURLConnection.HTTP_CONFLICT) {
+        if (ReconcileError.isConflict(e)) {
             return ErrorStatusUpdateControl.defaultErrorProcessing();
         }
         FederatedRun run = written.latest(received);

@@ -1,6 +1,8 @@
 package io.fedtune.operator.status;
 
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.net.HttpURLConnection;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -22,14 +24,32 @@ public final class ReconcileError {
         return redact(describe(error));
     }
 
+    /** A resourceVersion conflict (JOSDK wraps what a reconcile throws): a stale view, not a failure to show. */
+    public static boolean isConflict(Throwable error) {
+        return apiError(error).map(k -> k.getCode() == HttpURLConnection.HTTP_CONFLICT).orElse(false);
+    }
+
+    private static Optional<KubernetesClientException> apiError(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof KubernetesClientException k && k.getCode() > 0) {
+                return Optional.of(k);
+            }
+        }
+        return Optional.empty();
+    }
+
     private static String describe(Throwable error) {
-        if (error instanceof KubernetesClientException k && k.getCode() > 0) {
+        Optional<KubernetesClientException> api = apiError(error);
+        if (api.isPresent()) {
+            KubernetesClientException k = api.get();
             String server = k.getStatus() != null && k.getStatus().getMessage() != null ? k.getStatus().getMessage() : null;
             String reason = k.getStatus() != null && k.getStatus().getReason() != null ? " " + k.getStatus().getReason() : "";
             return "the API server refused a request (" + k.getCode() + reason + "): " + (server != null ? server : k.getMessage());
         }
+        // wrappers (JOSDK's OperatorException) repeat their cause: say the cause
         Throwable cause = error;
-        while (cause.getCause() != null && cause.getCause() != cause && cause.getMessage() == null) {
+        while (cause.getCause() != null && cause.getCause() != cause
+                && (cause.getMessage() == null || cause.getMessage().equals(cause.getCause().toString()))) {
             cause = cause.getCause();
         }
         return cause.getClass().getSimpleName() + (cause.getMessage() != null ? ": " + cause.getMessage() : "");

@@ -10,6 +10,7 @@ import io.fedtune.api.v1alpha1.FederatedRun;
 import io.fedtune.api.v1alpha1.FederatedRunStatus;
 import io.fedtune.api.v1alpha1.Phase;
 import io.fedtune.operator.Fixtures;
+import io.javaoperatorsdk.operator.OperatorException;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
@@ -22,8 +23,14 @@ class ReconcileErrorTest {
                 .withMessage("pods \"r-r1-a-a1\" is forbidden: exceeded quota: gpu, requested: nvidia.com/gpu=1").build());
         assertThat(ReconcileError.message(refused)).isEqualTo("the API server refused a request (403 Forbidden): pods "
                 + "\"r-r1-a-a1\" is forbidden: exceeded quota: gpu, requested: nvidia.com/gpu=1");
-        assertThat(ReconcileError.message(new IllegalStateException("aggregation pod x has no task")))
-                .isEqualTo("IllegalStateException: aggregation pod x has no task");
+        assertThat(ReconcileError.isConflict(new OperatorException(new KubernetesClientException(new StatusBuilder().withCode(409)
+                .build())))).isTrue();
+        assertThat(ReconcileError.isConflict(new OperatorException(refused))).isFalse();
+        // as JOSDK hands it over: wrapped
+        assertThat(ReconcileError.message(new OperatorException(refused))).startsWith("the API server refused a request (403 Forbidden)");
+        var internal = new IllegalStateException("aggregation pod x has no task");
+        assertThat(ReconcileError.message(internal)).isEqualTo("IllegalStateException: aggregation pod x has no task");
+        assertThat(ReconcileError.message(new OperatorException(internal))).isEqualTo("IllegalStateException: aggregation pod x has no task");
     }
 
     @Test
