@@ -20,22 +20,15 @@ import java.util.Optional;
  * {@link RoundState.Aggregating}: waits for the round's aggregation pod, retries a failed one with the very same task
  * after its backoff, and hands the result to the round's record. Never creates a pod whose attempt already exists.
  */
-final class AggregateRound implements RoundStep<RoundState.Aggregating> {
-    private final RoundActions actions;
-    private final RoundEnding ending;
+final class AggregateRound extends RoundStep<RoundState.Aggregating> {
+    private final RoundEnding ending = new RoundEnding(actions);
 
-    AggregateRound(RoundActions actions, RoundEnding ending) {
-        this.actions = actions;
-        this.ending = ending;
+    AggregateRound(RoundActions actions) {
+        super(RoundState.Aggregating.class, actions);
     }
 
     @Override
-    public Class<RoundState.Aggregating> handles() {
-        return RoundState.Aggregating.class;
-    }
-
-    @Override
-    public void apply(RunSnapshot s, RoundState.Aggregating state) {
+    void apply(RunSnapshot s, RoundState.Aggregating state) {
         int round = state.round();
         List<Pod> attempts = state.pods().aggregatorAttempts();
         Pod latest = attempts.get(attempts.size() - 1);

@@ -10,20 +10,14 @@ import io.fedtune.operator.status.Situation;
  * {@link RoundState.InvalidSpec}: what the API server should have refused (an old CRD, or a cluster without CEL, lets a
  * bad spec in), or a change of a field a started run cannot change. Says so once (an Event), creates nothing.
  */
-final class RefuseSpec implements RoundStep<RoundState.InvalidSpec> {
-    private final RoundActions actions;
+final class RefuseSpec extends RoundStep<RoundState.InvalidSpec> {
 
     RefuseSpec(RoundActions actions) {
-        this.actions = actions;
+        super(RoundState.InvalidSpec.class, actions);
     }
 
     @Override
-    public Class<RoundState.InvalidSpec> handles() {
-        return RoundState.InvalidSpec.class;
-    }
-
-    @Override
-    public void apply(RunSnapshot s, RoundState.InvalidSpec state) {
+    void apply(RunSnapshot s, RoundState.InvalidSpec state) {
         if (!Conditions.says(s.status.conditions, ConditionType.READY, state.reason(), state.message())) {
             actions.events().record(s.run, state.reason() == ConditionReason.InvalidSpec ? EventReason.InvalidSpec
                     : EventReason.ImmutableFieldChanged, state.message());

@@ -1,18 +1,32 @@
 package io.fedtune.operator.run;
 
+import io.fedtune.api.v1alpha1.Phase;
+import io.fedtune.operator.events.EventReason;
+
 /**
  * The step of one {@link RoundState}: it acts (creates or deletes pods, records a round) and says what it concluded
  * on the snapshot (situation, requeue, the state it leaves the run in). One step runs per reconcile.
  */
-sealed interface RoundStep<S extends RoundState>
+abstract sealed class RoundStep<S extends RoundState>
         permits RefuseSpec, StayFailed, FinishRun, StaySuspended, StartRound, TrainShards, AggregateRound {
+    private final Class<S> handles;
+    final RoundActions actions;
 
-    /** The state this step handles. */
-    Class<S> handles();
+    RoundStep(Class<S> handles, RoundActions actions) {
+        this.handles = handles;
+        this.actions = actions;
+    }
 
-    void apply(RunSnapshot s, S state);
+    abstract void apply(RunSnapshot s, S state);
 
-    default void applyTo(RunSnapshot s, RoundState state) {
-        apply(s, handles().cast(state));
+    /** Records the Event on entering {@code phase} only, not on each reconcile that finds the run there. */
+    final void recordOnEntering(RunSnapshot s, Phase phase, EventReason reason, String message) {
+        if (s.status.phase != phase) {
+            actions.events().record(s.run, reason, message);
+        }
+    }
+
+    final void applyTo(RunSnapshot s, RoundState state) {
+        apply(s, handles.cast(state));
     }
 }

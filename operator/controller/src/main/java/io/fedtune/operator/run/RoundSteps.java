@@ -11,7 +11,7 @@ import io.fedtune.operator.status.RunStatusAggregator;
 final class RoundSteps {
     private final RoundActions actions;
     private final RefuseSpec refuseSpec;
-    private final StayFailed stayFailed = new StayFailed();
+    private final StayFailed stayFailed;
     private final FinishRun finishRun;
     private final StaySuspended staySuspended;
     private final StartRound startRound;
@@ -20,13 +20,13 @@ final class RoundSteps {
 
     RoundSteps(RoundActions actions) {
         this.actions = actions;
-        RoundEnding ending = new RoundEnding(actions);
         this.refuseSpec = new RefuseSpec(actions);
+        this.stayFailed = new StayFailed(actions);
         this.finishRun = new FinishRun(actions);
         this.staySuspended = new StaySuspended(actions);
         this.startRound = new StartRound(actions);
-        this.trainShards = new TrainShards(actions, ending);
-        this.aggregateRound = new AggregateRound(actions, ending);
+        this.trainShards = new TrainShards(actions);
+        this.aggregateRound = new AggregateRound(actions);
     }
 
     /**

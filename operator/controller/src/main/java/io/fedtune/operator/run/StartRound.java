@@ -18,22 +18,16 @@ import java.util.List;
  * {@link RoundState.BetweenRounds}: waits for enough eligible shards, or starts the next round. A new round is written to
  * status (shards, start time) before any pod exists, so a restarted operator trains exactly the shards this one chose.
  */
-final class StartRound implements RoundStep<RoundState.BetweenRounds> {
-    private final RoundActions actions;
+final class StartRound extends RoundStep<RoundState.BetweenRounds> {
 
     StartRound(RoundActions actions) {
-        this.actions = actions;
+        super(RoundState.BetweenRounds.class, actions);
     }
 
     @Override
-    public Class<RoundState.BetweenRounds> handles() {
-        return RoundState.BetweenRounds.class;
-    }
-
-    @Override
-    public void apply(RunSnapshot s, RoundState.BetweenRounds state) {
-        FederatedRunSpec spec = s.run.getSpec();
+    void apply(RunSnapshot s, RoundState.BetweenRounds state) {
         var eligibility = ShardSelection.eligible(s.run, s.shards);
+        FederatedRunSpec spec = s.run.getSpec();
         List<String> eligible = eligibility.eligible().stream().map(c -> c.getMetadata().getName()).toList();
         ShardCounts counts = new ShardCounts();
         counts.eligible = eligible.size();

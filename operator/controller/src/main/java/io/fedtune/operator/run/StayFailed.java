@@ -4,15 +4,14 @@ import io.fedtune.api.v1alpha1.Phase;
 import io.fedtune.operator.status.Situation;
 
 /** {@link RoundState.Failed}: the run stays failed with the reason it failed for; nothing starts again. */
-final class StayFailed implements RoundStep<RoundState.Failed> {
+final class StayFailed extends RoundStep<RoundState.Failed> {
 
-    @Override
-    public Class<RoundState.Failed> handles() {
-        return RoundState.Failed.class;
+    StayFailed(RoundActions actions) {
+        super(RoundState.Failed.class, actions);
     }
 
     @Override
-    public void apply(RunSnapshot s, RoundState.Failed state) {
+    void apply(RunSnapshot s, RoundState.Failed state) {
         s.situation = Situation.of(Phase.Failed, state.reason(), state.message());
     }
 }

@@ -28,25 +28,16 @@ import java.util.List;
  * aggregation pod. The aggregation pod's existence is what ends training: it carries the cut (failed and straggler
  * shards) in its annotations, so the decision survives a restart.
  */
-final class TrainShards implements RoundStep<RoundState.Training> {
-    private final RoundActions actions;
-    private final RoundEnding ending;
-
-    TrainShards(RoundActions actions, RoundEnding ending) {
-        this.actions = actions;
-        this.ending = ending;
+final class TrainShards extends RoundStep<RoundState.Training> {
+    TrainShards(RoundActions actions) {
+        super(RoundState.Training.class, actions);
     }
 
     @Override
-    public Class<RoundState.Training> handles() {
-        return RoundState.Training.class;
-    }
-
-    @Override
-    public void apply(RunSnapshot s, RoundState.Training state) {
+    void apply(RunSnapshot s, RoundState.Training state) {
+        FederatedRunSpec spec = s.run.getSpec();
         int round = state.round();
         RoundPods pods = state.pods();
-        FederatedRunSpec spec = s.run.getSpec();
         Duration backoff = Durations.parse(spec.participation.retryBackoff);
         Instant deadline = Instant.parse(s.status.roundStartedAt).plus(Durations.parse(spec.participation.roundTimeout));
         boolean timedOut = !s.now.isBefore(deadline);
@@ -99,7 +90,7 @@ final class TrainShards implements RoundStep<RoundState.Training> {
                     + counts.selected + " shard(s) trained, " + waiting + " training or waiting to retry");
             s.requeueAfter(Duration.between(s.now, wake));
         } else if (succeeded.size() < spec.participation.minShards) {
-            ending.tooFewShards(s, pods, succeeded, new RoundCut(failed, stragglers));
+            new RoundEnding(actions).tooFewShards(s, pods, succeeded, new RoundCut(failed, stragglers));
         } else {
             startAggregation(s, pods, succeeded, new RoundCut(failed, stragglers));
         }
