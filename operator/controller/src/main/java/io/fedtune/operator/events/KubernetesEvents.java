@@ -22,16 +22,7 @@ public final class KubernetesEvents implements RunEvents {
     }
 
     @Override
-    public void normal(HasMetadata about, String reason, String message) {
-        record(about, "Normal", reason, message);
-    }
-
-    @Override
-    public void warning(HasMetadata about, String reason, String message) {
-        record(about, "Warning", reason, message);
-    }
-
-    private void record(HasMetadata about, String type, String reason, String message) {
+    public void record(HasMetadata about, EventReason reason, String message) {
         String now = Instant.now().toString();
         String name = about.getMetadata().getName() + "." + Long.toHexString(System.nanoTime())
                 + Long.toHexString(sequence.incrementAndGet()).toLowerCase(Locale.ROOT);
@@ -42,7 +33,7 @@ public final class KubernetesEvents implements RunEvents {
                             .withApiVersion(about.getApiVersion()).withKind(about.getKind())
                             .withName(about.getMetadata().getName()).withNamespace(about.getMetadata().getNamespace())
                             .withUid(about.getMetadata().getUid()).build())
-                    .withType(type).withReason(reason)
+                    .withType(reason.type().name()).withReason(reason.name())
                     .withMessage(message.length() > MESSAGE_LIMIT ? message.substring(0, MESSAGE_LIMIT) : message)
                     .withFirstTimestamp(now).withLastTimestamp(now).withCount(1)
                     .withNewSource().withComponent("fedtune-operator").endSource()

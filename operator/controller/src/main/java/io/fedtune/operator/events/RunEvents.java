@@ -4,7 +4,6 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 
 /** Kubernetes Events about fedtune resources, for kubectl describe and alerting. Messages never carry secrets. */
 public interface RunEvents {
-    void normal(HasMetadata about, String reason, String message);
-
-    void warning(HasMetadata about, String reason, String message);
+    /** Records an Event of the reason's type (Normal or Warning). */
+    void record(HasMetadata about, EventReason reason, String message);
 }

@@ -1,6 +1,14 @@
 package io.fedtune.operator.pods;
 
-/** Labels on every pod the operator creates; the round life cycle is read back from them. */
+import io.fabric8.kubernetes.api.model.Pod;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The labels and annotations on every pod the operator creates, and the one place they are read back: the round life
+ * cycle is derived from them (with status), so a restarted operator sees what the last one did.
+ */
 public final class PodLabels {
     public static final String RUN = "fedtune.io/run";
     public static final String ROUND = "fedtune.io/round";
@@ -13,6 +21,69 @@ public final class PodLabels {
     public static final String ROLE_TRAINER = "trainer";
     public static final String ROLE_AGGREGATOR = "aggregator";
 
+    /** On aggregation pods: the round's selected shards that did not deliver (failed for good, or cut as stragglers). */
+    public static final String FAILED_SHARDS = "fedtune.io/failed-shards";
+    public static final String STRAGGLER_SHARDS = "fedtune.io/straggler-shards";
+
     private PodLabels() {
+    }
+
+    /** The pod's round, or null on a pod without one. */
+    public static Integer round(Pod pod) {
+        try {
+            String round = label(pod, ROUND);
+            return round == null ? null : Integer.valueOf(round);
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    /** The pod's attempt; 1 when unlabelled. */
+    public static int attempt(Pod pod) {
+        try {
+            String attempt = label(pod, ATTEMPT);
+            return attempt == null ? 1 : Integer.parseInt(attempt);
+        } catch (NumberFormatException e) {
+            return 1;
+        }
+    }
+
+    /** The shard a trainer pod trains, or null. */
+    public static String shard(Pod pod) {
+        return label(pod, SHARD);
+    }
+
+    public static boolean isAggregator(Pod pod) {
+        return ROLE_AGGREGATOR.equals(label(pod, ROLE));
+    }
+
+    /** Writes the round's cut on an aggregation pod (replacing its annotations). */
+    public static void annotateCut(Pod pod, List<String> failed, List<String> stragglers) {
+        Map<String, String> annotations = new HashMap<>();
+        annotations.put(FAILED_SHARDS, String.join(",", failed));
+        annotations.put(STRAGGLER_SHARDS, String.join(",", stragglers));
+        pod.getMetadata().setAnnotations(annotations);
+    }
+
+    public static List<String> failedShards(Pod pod) {
+        return split(annotation(pod, FAILED_SHARDS));
+    }
+
+    public static List<String> stragglerShards(Pod pod) {
+        return split(annotation(pod, STRAGGLER_SHARDS));
+    }
+
+    private static String label(Pod pod, String key) {
+        Map<String, String> labels = pod.getMetadata().getLabels();
+        return labels == null ? null : labels.get(key);
+    }
+
+    private static String annotation(Pod pod, String key) {
+        Map<String, String> annotations = pod.getMetadata().getAnnotations();
+        return annotations == null ? null : annotations.get(key);
+    }
+
+    private static List<String> split(String value) {
+        return value == null || value.isBlank() ? List.of() : List.of(value.split(","));
     }
 }

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fedtune.api.contract.AggregateResult;
 import io.fedtune.api.contract.ContractJson;
+import io.fedtune.api.contract.FailureReason;
 import io.fedtune.api.contract.Outcome;
 import io.fedtune.api.contract.TrainResult;
 import java.time.Instant;
@@ -19,8 +20,6 @@ import java.util.Optional;
  * A container that died without a valid message counts as failed with reason ContainerFailed (contract).
  */
 public record PodOutcome(State state, String reason, String message, String resultJson, Instant finishedAt) {
-
-    public static final String CONTAINER_FAILED = "ContainerFailed";
 
     public enum State {
         RUNNING,
@@ -83,7 +82,7 @@ public record PodOutcome(State state, String reason, String message, String resu
         String why = "Succeeded".equals(phase) ? "the container exited 0 without a Succeeded result in its termination message"
                 : "the container failed without a result in its termination message"
                         + terminated.map(t -> " (exit code " + t.getExitCode() + (t.getReason() != null ? ", " + t.getReason() : "") + ")").orElse("");
-        return new PodOutcome(State.FAILED, CONTAINER_FAILED, why, null, finishedAt);
+        return new PodOutcome(State.FAILED, FailureReason.ContainerFailed.name(), why, null, finishedAt);
     }
 
     public TrainResult trainResult() {

@@ -1,11 +1,12 @@
 package io.fedtune.operator.round;
 
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fedtune.api.contract.FailureReason;
+import io.fedtune.operator.pods.PodLabels;
 import io.fedtune.operator.pods.PodOutcome;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Where a sequence of attempts (a shard's trainer pods, or a round's aggregation pods) stands, and when the next retry
@@ -21,20 +22,16 @@ public record Attempts(Kind kind, int attempt, PodOutcome last, Instant retryAt)
         SUCCEEDED,
         /** The last attempt failed; the next one is due at retryAt. */
         BACKOFF,
-        /** Failed with no retries left, or with a reason that another attempt cannot fix. */
+        /** Failed with no retries left, or with a reason another attempt cannot fix ({@link FailureReason#permanent()}). */
         FAILED
     }
-
-    /** Failures a retry cannot fix: the same task would fail the same way. */
-    private static final Set<String> PERMANENT = Set.of("InvalidTask", "CheckpointInvalid", "TokenizerMismatch", "DataEmpty",
-            "DataMalformed", "AccessDenied", "AdapterMismatch");
 
     public static Attempts of(List<Pod> pods, int maxRetries, Duration backoff, Instant now) {
         if (pods.isEmpty()) {
             return new Attempts(Kind.CREATE, 1, null, null);
         }
         Pod latest = pods.get(pods.size() - 1);
-        int attempt = RoundPods.attempt(latest);
+        int attempt = PodLabels.attempt(latest);
         PodOutcome outcome = PodOutcome.of(latest);
         switch (outcome.state()) {
             case RUNNING:
@@ -42,7 +39,7 @@ public record Attempts(Kind kind, int attempt, PodOutcome last, Instant retryAt)
             case SUCCEEDED:
                 return new Attempts(Kind.SUCCEEDED, attempt, outcome, null);
             default:
-                if (attempt > maxRetries || PERMANENT.contains(outcome.reason())) {
+                if (attempt > maxRetries || FailureReason.isPermanent(outcome.reason())) {
                     return new Attempts(Kind.FAILED, attempt, outcome, null);
                 }
                 Instant due = outcome.finishedAt().plus(backoff.multipliedBy(1L << Math.min(attempt - 1, 20)));

@@ -2,6 +2,7 @@ package io.fedtune.operator.round;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fedtune.operator.pods.PodLabels;
+import io.fedtune.operator.pods.PodOutcome;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -11,20 +12,20 @@ import java.util.Map;
 
 /** The pods of one round of a run, grouped by shard and role, attempts in order. Pods are the truth of in-flight work. */
 public final class RoundPods {
+    private static final Comparator<Pod> BY_ATTEMPT = Comparator.comparingInt(PodLabels::attempt);
     private final Map<String, List<Pod>> trainers = new HashMap<>();
     private final List<Pod> aggregators = new ArrayList<>();
 
     public RoundPods(Collection<Pod> runPods, int round) {
-        String roundLabel = Integer.toString(round);
         for (Pod pod : runPods) {
-            Map<String, String> labels = pod.getMetadata().getLabels();
-            if (labels == null || !roundLabel.equals(labels.get(PodLabels.ROUND)) || pod.getMetadata().getDeletionTimestamp() != null) {
+            Integer podRound = PodLabels.round(pod);
+            if (podRound == null || podRound != round || pod.getMetadata().getDeletionTimestamp() != null) {
                 continue;
             }
-            if (PodLabels.ROLE_AGGREGATOR.equals(labels.get(PodLabels.ROLE))) {
+            if (PodLabels.isAggregator(pod)) {
                 aggregators.add(pod);
-            } else if (labels.get(PodLabels.SHARD) != null) {
-                trainers.computeIfAbsent(labels.get(PodLabels.SHARD), s -> new ArrayList<>()).add(pod);
+            } else if (PodLabels.shard(pod) != null) {
+                trainers.computeIfAbsent(PodLabels.shard(pod), s -> new ArrayList<>()).add(pod);
             }
         }
         trainers.values().forEach(l -> l.sort(BY_ATTEMPT));
@@ -43,23 +44,20 @@ public final class RoundPods {
         return aggregators;
     }
 
-    public static int attempt(Pod pod) {
-        String a = pod.getMetadata().getLabels().get(PodLabels.ATTEMPT);
-        try {
-            return a == null ? 1 : Integer.parseInt(a);
-        } catch (NumberFormatException e) {
-            return 1;
+    /** The latest attempt of each shard's trainer that has not finished. */
+    public List<Pod> unfinishedTrainers() {
+        List<Pod> unfinished = new ArrayList<>();
+        for (List<Pod> attempts : trainers.values()) {
+            Pod latest = attempts.get(attempts.size() - 1);
+            if (!PodOutcome.of(latest).finished()) {
+                unfinished.add(latest);
+            }
         }
+        return unfinished;
     }
 
-    public static Integer round(Pod pod) {
-        Map<String, String> labels = pod.getMetadata().getLabels();
-        try {
-            return labels == null ? null : Integer.valueOf(labels.get(PodLabels.ROUND));
-        } catch (NumberFormatException e) {
-            return null;
-        }
+    /** The latest attempt of every shard's trainer. */
+    public List<Pod> latestTrainers() {
+        return trainers.values().stream().map(l -> l.get(l.size() - 1)).toList();
     }
-
-    private static final Comparator<Pod> BY_ATTEMPT = Comparator.comparingInt(RoundPods::attempt);
 }

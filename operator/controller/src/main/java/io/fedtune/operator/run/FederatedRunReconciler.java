@@ -1,12 +1,18 @@
 package io.fedtune.operator.run;
 
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fedtune.api.contract.ContractJson;
 import io.fedtune.api.v1alpha1.ClientShard;
+import io.fedtune.api.v1alpha1.ConditionReason;
+import io.fedtune.api.v1alpha1.ConditionType;
 import io.fedtune.api.v1alpha1.FederatedRun;
 import io.fedtune.api.v1alpha1.FederatedRunStatus;
 import io.fedtune.api.v1alpha1.Phase;
+import io.fedtune.operator.events.EventReason;
 import io.fedtune.operator.pods.PodLabels;
+import io.fedtune.operator.status.Conditions;
+import io.fedtune.operator.status.ReconcileError;
 import io.fedtune.operator.status.RunStatusAggregator;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
@@ -27,10 +33,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.stream.Collectors;
+import org.jboss.logging.Logger;
 
 /**
- * Reconciles a FederatedRun into rounds of trainer pods and an aggregation pod. It only orchestrates: the steps of the
- * round state machine act, the status aggregator derives phase and conditions, and status is patched (and cached for
+ * Reconciles a FederatedRun into rounds of trainer pods and an aggregation pod. It only orchestrates: the step of the
+ * run's round state acts, the status aggregator derives phase and conditions, and status is patched (and cached for
  * the next reconcile) only when it changed.
  * Woken by the run, its pods and the namespace's ClientShards; timers only for backoff and the round timeout.
  */
@@ -42,9 +49,11 @@ public class FederatedRunReconciler implements Reconciler<FederatedRun>, Cleaner
     private static final String RUN_KIND = io.fabric8.kubernetes.api.model.HasMetadata.getKind(FederatedRun.class);
     private static final String RUN_API_VERSION = io.fabric8.kubernetes.api.model.HasMetadata.getApiVersion(FederatedRun.class);
 
+    private static final Logger LOG = Logger.getLogger(FederatedRunReconciler.class);
+
     private final RoundActions actions;
     private final Clock clock;
-    private final List<RoundStep> steps;
+    private final RoundSteps steps;
     private final WrittenStatus written = new WrittenStatus();
 
     @Inject
@@ -55,36 +64,19 @@ public class FederatedRunReconciler implements Reconciler<FederatedRun>, Cleaner
     public FederatedRunReconciler(RoundActions actions, Clock clock) {
         this.actions = actions;
         this.clock = clock;
-        RoundEnding ending = new RoundEnding(actions);
-        this.steps = List.of(new CheckSpec(actions), new StartRound(actions), new TrainShards(actions, ending),
-                new AggregateRound(actions, ending));
+        this.steps = new RoundSteps(actions);
     }
 
     @Override
     public UpdateControl<FederatedRun> reconcile(FederatedRun received, Context<FederatedRun> context) {
         FederatedRun run = written.latest(received);
         FederatedRunStatus before = WrittenStatus.statusOf(run);
-        FederatedRunStatus status = ContractJson.mapper().convertValue(before, FederatedRunStatus.class);
-        List<Pod> pods = pods(run, context);
-        RunSnapshot snapshot = new RunSnapshot(run, status, pods, shards(run, context), clock.instant());
-        for (RoundStep step : steps) {
-            if (step.apply(snapshot) == RoundStep.Next.STOP) {
-                break;
-            }
-        }
-        RunStatusAggregator.apply(run, status, snapshot.situation, snapshot.now);
+        FederatedRunStatus status = copy(before);
+        RunSnapshot snapshot = new RunSnapshot(run, status, pods(run, context), shards(run, context), clock.instant());
+        steps.reconcile(snapshot);
         actions.metrics().runState(run.getMetadata().getNamespace(), run.getMetadata().getName(),
                 status.phase == Phase.Running, status.currentRound == null ? 0 : status.currentRound);
-
-        if (!Objects.equals(ContractJson.mapper().valueToTree(before), ContractJson.mapper().valueToTree(status))) {
-            String patchedFrom = run.getMetadata().getResourceVersion();
-            run.setStatus(status);
-            // A write of the status subresource alone, guarded by resourceVersion: a conflict (a spec edit meanwhile, or a
-            // stale view) fails and JOSDK reconciles again from the latest version. Not a merge patch: merge patches
-            // replace lists, and the in-process API server of tests and local mode gets that wrong.
-            FederatedRun result = context.getClient().resource(run).updateStatus();
-            written.remember(patchedFrom, result);
-        }
+        write(run, before, status, context);
         UpdateControl<FederatedRun> control = UpdateControl.noUpdate();
         snapshot.requeue().ifPresent(control::rescheduleAfter);
         return control;
@@ -98,10 +90,56 @@ public class FederatedRunReconciler implements Reconciler<FederatedRun>, Cleaner
         return DeleteControl.defaultDelete();
     }
 
+    /**
+     * A reconcile that threw (a 403, a quota or admission refusal, an internal error) is written into the run's Ready
+     * condition through the status aggregator, with the same guarded status PUT as every other status write, so
+     * kubectl shows it instead of a frozen stage. JOSDK then retries with backoff as usual; a conflict is only a stale
+     * view, which the retry reads past, so it is not shown.
+     */
     @Override
-    public ErrorStatusUpdateControl<FederatedRun> updateErrorStatus(FederatedRun run, Context<FederatedRun> context, Exception e) {
+    public ErrorStatusUpdateControl<FederatedRun> updateErrorStatus(FederatedRun received, Context<FederatedRun> context, Exception e) {
         actions.metrics().reconcileError(NAME);
-        return ErrorStatusUpdateControl.defaultErrorProcessing();
+        if (ReconcileError.isConflict(e)) {
+            return ErrorStatusUpdateControl.defaultErrorProcessing();
+        }
+        FederatedRun run = written.latest(received);
+        FederatedRunStatus before = WrittenStatus.statusOf(run);
+        FederatedRunStatus status = copy(before);
+        String message = ReconcileError.message(e);
+        RunStatusAggregator.reconcileError(run, status, message, clock.instant());
+        if (!Conditions.says(before.conditions, ConditionType.READY, ConditionReason.ReconcileError, message)) {
+            actions.events().record(run, EventReason.ReconcileError, message);
+        }
+        try {
+            write(run, before, status, context);
+        } catch (KubernetesClientException writeError) {
+            LOG.warnf("could not write the reconcile error of FederatedRun %s/%s to its status: %s",
+                    run.getMetadata().getNamespace(), run.getMetadata().getName(), writeError.getMessage());
+        }
+        return ErrorStatusUpdateControl.noStatusUpdate();
+    }
+
+    /**
+     * Writes the status subresource alone when it changed, guarded by resourceVersion: a conflict (a spec edit
+     * meanwhile, or a stale view) fails and JOSDK reconciles again from the latest version. Not a merge patch: merge
+     * patches replace lists, and the in-process API server of tests and local mode gets that wrong. The object sent is
+     * a new one, so neither the informer's copy nor the remembered last write is edited.
+     */
+    private void write(FederatedRun run, FederatedRunStatus before, FederatedRunStatus status, Context<FederatedRun> context) {
+        if (Objects.equals(ContractJson.mapper().valueToTree(before), ContractJson.mapper().valueToTree(status))) {
+            return;
+        }
+        String writtenFrom = run.getMetadata().getResourceVersion();
+        FederatedRun next = new FederatedRun();
+        next.setMetadata(run.getMetadata());
+        next.setSpec(run.getSpec());
+        next.setStatus(status);
+        FederatedRun result = context.getClient().resource(next).updateStatus();
+        written.remember(writtenFrom, result);
+    }
+
+    private static FederatedRunStatus copy(FederatedRunStatus status) {
+        return ContractJson.mapper().convertValue(status, FederatedRunStatus.class);
     }
 
     @Override

@@ -19,19 +19,18 @@ public final class KubernetesRunPods implements RunPods {
 
     @Override
     public void create(Pod pod) {
-        try {
-            client.pods().inNamespace(pod.getMetadata().getNamespace()).resource(pod).create();
-        } catch (KubernetesClientException e) {
-            if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
-                throw e;
-            }
-        }
+        unlessItExists(() -> client.pods().inNamespace(pod.getMetadata().getNamespace()).resource(pod).create());
     }
 
     @Override
     public void create(ConfigMap configMap) {
+        unlessItExists(() -> client.configMaps().inNamespace(configMap.getMetadata().getNamespace()).resource(configMap).create());
+    }
+
+    /** AlreadyExists is success: the name is the idempotency key. Any other refusal goes up to the reconcile. */
+    private static void unlessItExists(Runnable create) {
         try {
-            client.configMaps().inNamespace(configMap.getMetadata().getNamespace()).resource(configMap).create();
+            create.run();
         } catch (KubernetesClientException e) {
             if (e.getCode() != HttpURLConnection.HTTP_CONFLICT) {
                 throw e;

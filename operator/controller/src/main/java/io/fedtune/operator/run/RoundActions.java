@@ -4,7 +4,7 @@ import io.fedtune.operator.events.RunEvents;
 import io.fedtune.operator.metrics.RunMetrics;
 import io.fedtune.operator.pods.AggregationPodBuilder;
 import io.fedtune.operator.pods.TrainerPodBuilder;
-import io.fedtune.operator.shard.ShardStatusWriter;
+import io.fedtune.operator.shard.ShardParticipation;
 import io.fedtune.operator.validation.ResourceValidator;
 
 /** What the round steps act through: the outside systems behind small interfaces, and the pod builders. */
@@ -14,6 +14,6 @@ public record RoundActions(
         RunMetrics metrics,
         TrainerPodBuilder trainers,
         AggregationPodBuilder aggregators,
-        ShardStatusWriter shardStatus,
+        ShardParticipation shardStatus,
         ResourceValidator validator) {
 }

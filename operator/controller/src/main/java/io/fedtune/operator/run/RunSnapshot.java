@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fedtune.api.v1alpha1.ClientShard;
 import io.fedtune.api.v1alpha1.FederatedRun;
 import io.fedtune.api.v1alpha1.FederatedRunStatus;
+import io.fedtune.api.v1alpha1.Stage;
 import io.fedtune.operator.status.RunStatusAggregator;
 import io.fedtune.operator.status.Situation;
 import java.time.Duration;
@@ -13,7 +14,7 @@ import java.util.Optional;
 
 /**
  * One reconcile's view of a run: the run, a working copy of its status that the steps edit, its pods and the
- * namespace's shards (from the informer caches), and what the steps concluded.
+ * namespace's shards (from the informer caches), and what the step concluded.
  */
 public final class RunSnapshot {
     final FederatedRun run;
@@ -22,6 +23,7 @@ public final class RunSnapshot {
     final List<ClientShard> shards;
     final Instant now;
     Situation situation;
+    private Stage stage;
     private Duration requeue;
     private java.util.Map<String, ClientShard> byName;
 
@@ -45,16 +47,25 @@ public final class RunSnapshot {
         return RunStatusAggregator.completed(status);
     }
 
-    boolean inRound() {
-        return status.currentRound != null && status.currentRound > completed();
-    }
-
     Optional<ClientShard> shard(String name) {
         if (byName == null) {
             byName = new java.util.HashMap<>();
             shards.forEach(s -> byName.put(s.getMetadata().getName(), s));
         }
         return Optional.ofNullable(byName.get(name));
+    }
+
+    /** The stage the step leaves the run in: that of the state it was in, unless the step moved it on. */
+    Stage stage() {
+        return stage;
+    }
+
+    void movedTo(RoundState.Kind state) {
+        stage = state.stage();
+    }
+
+    void startsIn(RoundState state) {
+        stage = state.stage();
     }
 
     /** Asks for another reconcile after {@code delay} (the earliest of all asks wins). */

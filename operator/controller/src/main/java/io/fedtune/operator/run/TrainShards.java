@@ -6,9 +6,11 @@ import io.fedtune.api.contract.ShardUpdate;
 import io.fedtune.api.contract.StorageRef;
 import io.fedtune.api.contract.TrainResult;
 import io.fedtune.api.v1alpha1.ClientShard;
+import io.fedtune.api.v1alpha1.ConditionReason;
 import io.fedtune.api.v1alpha1.FederatedRunSpec;
 import io.fedtune.api.v1alpha1.ShardCounts;
-import io.fedtune.api.v1alpha1.Stage;
+import io.fedtune.operator.events.EventReason;
+import io.fedtune.operator.pods.PodLabels;
 import io.fedtune.operator.pods.PodOutcome;
 import io.fedtune.operator.pods.TrainerPodBuilder;
 import io.fedtune.operator.round.Attempts;
@@ -21,28 +23,21 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The training stage: keeps one trainer pod per selected shard going, retries failed ones after their backoff, and
- * when every shard is done (or the round timeout cuts the stragglers) hands the successful updates to one aggregation
- * pod. The aggregation pod's existence is what ends training: it carries the cut (failed and straggler shards) in its
- * annotations, so the decision survives a restart.
+ * {@link RoundState.Training}: keeps one trainer pod per selected shard going, retries failed ones after their backoff,
+ * and when every shard is done (or the round timeout cuts the stragglers) hands the successful updates to one
+ * aggregation pod. The aggregation pod's existence is what ends training: it carries the cut (failed and straggler
+ * shards) in its annotations, so the decision survives a restart.
  */
-final class TrainShards implements RoundStep {
-    private final RoundActions actions;
-    private final RoundEnding ending;
-
-    TrainShards(RoundActions actions, RoundEnding ending) {
-        this.actions = actions;
-        this.ending = ending;
+final class TrainShards extends RoundStep<RoundState.Training> {
+    TrainShards(RoundActions actions) {
+        super(RoundState.Training.class, actions);
     }
 
     @Override
-    public Next apply(RunSnapshot s) {
-        int round = s.status.currentRound;
-        RoundPods pods = new RoundPods(s.pods, round);
-        if (!pods.aggregatorAttempts().isEmpty()) {
-            return Next.CONTINUE;
-        }
+    void apply(RunSnapshot s, RoundState.Training state) {
         FederatedRunSpec spec = s.run.getSpec();
+        int round = state.round();
+        RoundPods pods = state.pods();
         Duration backoff = Durations.parse(spec.participation.retryBackoff);
         Instant deadline = Instant.parse(s.status.roundStartedAt).plus(Durations.parse(spec.participation.roundTimeout));
         boolean timedOut = !s.now.isBefore(deadline);
@@ -89,20 +84,16 @@ final class TrainShards implements RoundStep {
         counts.succeeded = succeeded.size();
         counts.failed = failed.size() + stragglers.size();
         s.status.shards = counts;
-        s.status.stage = Stage.Training;
 
         if (waiting > 0 && !timedOut) {
-            s.situation = Situation.running("Training", "round " + round + ": " + succeeded.size() + " of "
+            s.situation = Situation.running(ConditionReason.Training, "round " + round + ": " + succeeded.size() + " of "
                     + counts.selected + " shard(s) trained, " + waiting + " training or waiting to retry");
             s.requeueAfter(Duration.between(s.now, wake));
-            return Next.STOP;
+        } else if (succeeded.size() < spec.participation.minShards) {
+            new RoundEnding(actions).tooFewShards(s, pods, succeeded, new RoundCut(failed, stragglers));
+        } else {
+            startAggregation(s, pods, succeeded, new RoundCut(failed, stragglers));
         }
-        if (succeeded.size() < spec.participation.minShards) {
-            ending.tooFewShards(s, succeeded, failed, stragglers);
-            return Next.STOP;
-        }
-        startAggregation(s, pods, succeeded, failed, stragglers);
-        return Next.STOP;
     }
 
     private boolean startAttempt(RunSnapshot s, String shardName, Attempts a) {
@@ -112,7 +103,7 @@ final class TrainShards implements RoundStep {
         }
         if (a.last() != null) {
             actions.metrics().shardOutcome(s.namespace(), "Retried");
-            actions.events().warning(s.run, "ShardFailed", "round " + s.status.currentRound + ": shard " + shardName
+            actions.events().record(s.run, EventReason.ShardFailed, "round " + s.status.currentRound + ": shard " + shardName
                     + " attempt " + (a.attempt() - 1) + " failed (" + a.last().reason() + "): " + a.last().message()
                     + "; starting attempt " + a.attempt());
         }
@@ -121,20 +112,20 @@ final class TrainShards implements RoundStep {
         return true;
     }
 
-    private void startAggregation(RunSnapshot s, RoundPods pods, List<String> succeeded, List<String> failed,
-            List<String> stragglers) {
+    private void startAggregation(RunSnapshot s, RoundPods pods, List<String> succeeded, RoundCut cut) {
         FederatedRunSpec spec = s.run.getSpec();
         int round = s.status.currentRound;
         List<ShardUpdate> updates = new ArrayList<>();
         for (String shardName : succeeded) {
             List<Pod> attempts = pods.trainerAttempts(shardName);
-            TrainResult result = PodOutcome.of(attempts.get(attempts.size() - 1)).trainResult();
+            Pod latest = attempts.get(attempts.size() - 1);
+            TrainResult result = PodOutcome.of(latest).trainResult();
             ClientShard shard = s.shard(shardName).orElse(null);
             double weight = shard != null ? shard.getSpec().weight : 1.0;
             int rank = result.rank() != null ? result.rank()
                     : TrainerPodBuilder.rankFor(spec.lora, shard != null ? shard.getSpec().loraRank : null);
             String adapter = result.adapter() != null ? result.adapter()
-                    : TrainerPodBuilder.layout(s.run).shardAdapter(round, shardName, RoundPods.attempt(attempts.get(attempts.size() - 1)));
+                    : TrainerPodBuilder.layout(s.run).shardAdapter(round, shardName, PodLabels.attempt(latest));
             updates.add(new ShardUpdate(shardName, adapter, result.sha256(), result.samples() == null ? 0 : result.samples(), weight, rank));
         }
         var layout = TrainerPodBuilder.layout(s.run);
@@ -147,18 +138,13 @@ final class TrainShards implements RoundStep {
                 updates, spec.lora, spec.aggregation, layout.optimizerState(), spec.evaluation.datasets,
                 spec.training.maxSequenceLength, spec.training.seed,
                 (double) s.status.roundShards.size() / Math.max(1, eligible), layout.globalAdapter(round));
-        AggregateRound.start(actions, s.run, task, new RoundCut(failed, stragglers));
-        for (List<Pod> attempts : pods.allTrainerAttempts()) {
-            Pod latest = attempts.get(attempts.size() - 1);
-            if (!PodOutcome.of(latest).finished()) {
-                actions.pods().delete(latest);
-            }
+        AggregateRound.start(actions, s.run, task, cut);
+        pods.unfinishedTrainers().forEach(actions.pods()::delete);
+        if (!cut.stragglers().isEmpty()) {
+            actions.events().record(s.run, EventReason.ShardsCut, "round " + round + ": the round timeout ("
+                    + spec.participation.roundTimeout + ") cut " + RoundHistory.names(cut.stragglers()));
         }
-        if (!stragglers.isEmpty()) {
-            actions.events().warning(s.run, "ShardsCut", "round " + round + ": the round timeout ("
-                    + spec.participation.roundTimeout + ") cut " + RoundEnding.names(stragglers));
-        }
-        s.status.stage = Stage.Aggregating;
-        s.situation = Situation.running("Aggregating", "round " + round + ": aggregating " + updates.size() + " update(s)");
+        s.movedTo(RoundState.Kind.Aggregating);
+        s.situation = Situation.running(ConditionReason.Aggregating, "round " + round + ": aggregating " + updates.size() + " update(s)");
     }
 }

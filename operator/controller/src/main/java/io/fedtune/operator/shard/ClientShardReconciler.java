@@ -5,7 +5,9 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fedtune.api.contract.ContractJson;
 import io.fedtune.api.v1alpha1.ClientShard;
 import io.fedtune.api.v1alpha1.ClientShardStatus;
+import io.fedtune.api.v1alpha1.ConditionReason;
 import io.fedtune.api.v1alpha1.ConditionType;
+import io.fedtune.operator.events.EventReason;
 import io.fedtune.operator.events.RunEvents;
 import io.fedtune.operator.metrics.RunMetrics;
 import io.fedtune.operator.status.Conditions;
@@ -65,23 +67,21 @@ public class ClientShardReconciler implements Reconciler<ClientShard> {
         List<Violation> violations = validator.validate(shard, null);
         if (!violations.isEmpty()) {
             String message = String.join("; ", violations.stream().map(Violation::message).toList());
-            boolean alreadySaid = Conditions.find(conditions, ConditionType.READY)
-                    .map(x -> "InvalidSpec".equals(x.getReason()) && message.equals(x.getMessage())).orElse(false);
-            if (!alreadySaid) {
-                events.warning(shard, "InvalidSpec", message);
+            if (!Conditions.says(conditions, ConditionType.READY, ConditionReason.InvalidSpec, message)) {
+                events.record(shard, EventReason.InvalidSpec, message);
             }
-            c.set(ConditionType.READY, false, "InvalidSpec", message);
+            c.set(ConditionType.READY, false, ConditionReason.InvalidSpec, message);
         } else if (Boolean.TRUE.equals(shard.getSpec().paused)) {
-            c.set(ConditionType.READY, true, "Paused", "spec.paused is true: left out of new rounds");
+            c.set(ConditionType.READY, true, ConditionReason.Paused, "spec.paused is true: left out of new rounds");
         } else {
-            c.set(ConditionType.READY, true, "Valid", "takes part in the rounds of runs whose selector matches it");
+            c.set(ConditionType.READY, true, ConditionReason.Valid, "takes part in the rounds of runs whose selector matches it");
         }
         int failures = current.consecutiveFailures == null ? 0 : current.consecutiveFailures;
         if (failures >= degradedAfter) {
-            c.set(ConditionType.DEGRADED, true, "RepeatedFailures", "its trainer failed or was cut in " + failures
+            c.set(ConditionType.DEGRADED, true, ConditionReason.RepeatedFailures, "its trainer failed or was cut in " + failures
                     + " rounds in a row (last: round " + current.lastSelectedRound + " of run " + current.lastRun + ")");
         } else {
-            c.set(ConditionType.DEGRADED, false, "Healthy", failures == 0 ? "" : failures + " failed round(s) in a row");
+            c.set(ConditionType.DEGRADED, false, ConditionReason.Healthy, failures == 0 ? "" : failures + " failed round(s) in a row");
         }
 
         Long generation = shard.getMetadata().getGeneration();

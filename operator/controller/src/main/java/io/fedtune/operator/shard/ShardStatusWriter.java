@@ -14,7 +14,7 @@ import org.jboss.logging.Logger;
  * owns observedGeneration and conditions. editStatus patches only the fields that changed, so the two owners never
  * overwrite each other. lastSelectedRound makes a repeated write after an operator restart a no-op.
  */
-public class ShardStatusWriter {
+public class ShardStatusWriter implements ShardParticipation {
     private static final Logger LOG = Logger.getLogger(ShardStatusWriter.class);
     private static final int ATTEMPTS = 3;
     private final KubernetesClient client;
@@ -23,6 +23,7 @@ public class ShardStatusWriter {
         this.client = client;
     }
 
+    @Override
     public void trained(String namespace, String shard, String run, int round, TrainResult result) {
         write(namespace, shard, run, round, s -> {
             s.lastRound = round;
@@ -35,7 +36,7 @@ public class ShardStatusWriter {
         });
     }
 
-    /** The shard's trainer failed for good or was cut by the round timeout. */
+    @Override
     public void failed(String namespace, String shard, String run, int round) {
         write(namespace, shard, run, round,
                 s -> s.consecutiveFailures = (s.consecutiveFailures == null ? 0 : s.consecutiveFailures) + 1);

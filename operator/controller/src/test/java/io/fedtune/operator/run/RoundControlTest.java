@@ -23,7 +23,10 @@ import io.fedtune.operator.argocd.ArgoHealth;
 import io.fedtune.operator.Fixtures;
 import io.fedtune.operator.pods.PodLabels;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.kubernetes.client.KubernetesTestServer;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import io.fabric8.kubernetes.api.model.StatusBuilder;
+import io.quarkus.test.kubernetes.client.KubernetesServer;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -38,6 +41,8 @@ class RoundControlTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
     @Inject
     KubernetesClient client;
+    @KubernetesTestServer
+    KubernetesServer server;
     FakeKubelet kubelet;
 
     @BeforeEach
@@ -229,6 +234,37 @@ class RoundControlTest {
         patchSpec("imm", "{\"lora\":{\"rank\":8}}");
         kubelet.release("imm");
         Fixtures.awaitCondition(client, "imm", ConditionType.SUCCEEDED, "True", null);
+    }
+
+    /** A refused request (here a quota) reaches Ready instead of freezing the stage; the retry that gets through clears it. */
+    @Test
+    void aRefusedPodCreateShowsInReadyUntilARetryGetsThrough() {
+        String ns = "fedtune-refused";
+        server.expect().post().withPath("/api/v1/namespaces/" + ns + "/pods").andReturn(403, new StatusBuilder().withCode(403)
+                .withReason("Forbidden").withMessage("pods \"refused-r1-refused-a-a1\" is forbidden: exceeded quota: gpu").build()).once();
+        ClientShard shard = Fixtures.shard("refused-a", "refused");
+        shard.getMetadata().setNamespace(ns);
+        client.resource(shard).create();
+        FederatedRun run = Fixtures.run("refused", "refused", 1);
+        run.getMetadata().setNamespace(ns);
+        client.resource(run).create();
+        var runs = client.resources(FederatedRun.class).inNamespace(ns).withName("refused");
+
+        await().atMost(WAIT).until(() -> Fixtures.condition(runs.get(), ConditionType.READY)
+                .filter(c -> "False".equals(c.getStatus()) && "ReconcileError".equals(c.getReason())).isPresent());
+        FederatedRun refused = runs.get();
+        assertThat(condition(refused, ConditionType.READY).orElseThrow().getMessage())
+                .isEqualTo("the API server refused a request (403 Forbidden): pods \"refused-r1-refused-a-a1\" is forbidden: exceeded quota: gpu");
+        assertThat(refused.getStatus().stage).isEqualTo(Stage.Training);
+        assertThat(ArgoHealth.of(refused).status()).isEqualTo("Degraded");
+        assertThat(client.v1().events().inNamespace(ns).list().getItems()).anySatisfy(e -> {
+            assertThat(e.getReason()).isEqualTo("ReconcileError");
+            assertThat(e.getType()).isEqualTo("Warning");
+        });
+
+        await().atMost(WAIT).until(() -> Fixtures.condition(runs.get(), ConditionType.SUCCEEDED)
+                .filter(c -> "True".equals(c.getStatus())).isPresent());
+        assertThat(condition(runs.get(), ConditionType.READY).orElseThrow().getStatus()).isEqualTo("True");
     }
 
     @Test

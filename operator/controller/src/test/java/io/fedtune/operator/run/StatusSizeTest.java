@@ -32,7 +32,7 @@ class StatusSizeTest {
         summary.refused = new ArrayList<>(names("r", 12).stream().map(n -> new RefusedUpdate(n, "NormOutlier", "far too big")).toList());
         summary.message = "1000 update(s) aggregated";
 
-        RoundEnding.bounded(summary);
+        RoundHistory.bounded(summary);
 
         assertThat(summary.participantCount).isEqualTo(1000);
         assertThat(summary.participants).hasSize(RoundSummary.NAMES_LIMIT).startsWith(names("p", 1).get(0));
@@ -43,7 +43,7 @@ class StatusSizeTest {
         assertThat(summary.refusedCount).isEqualTo(12);
         assertThat(summary.refused).hasSize(RoundSummary.NAMES_LIMIT);
         assertThat(summary.message).contains("first " + RoundSummary.NAMES_LIMIT);
-        assertThat(RoundEnding.names(names("x", 25))).endsWith(" and 15 more");
+        assertThat(RoundHistory.names(names("x", 25))).endsWith(" and 15 more");
     }
 
     @Test
@@ -59,7 +59,7 @@ class StatusSizeTest {
             summary.stragglers = new ArrayList<>(names("s" + round, 1000));
             summary.refused = new ArrayList<>(names("r" + round, 1000).stream().map(n -> new RefusedUpdate(n, "NormOutlier", "update norm far above the round's median")).toList());
             summary.message = "worst case: every list full";
-            status.history.add(RoundEnding.bounded(summary));
+            status.history.add(RoundHistory.bounded(summary));
         }
         int history = bytes(status) - bytes(withoutRoundShards(status));
         int roundShards = bytes(status) - history;

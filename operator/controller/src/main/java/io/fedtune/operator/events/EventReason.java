@@ -1,0 +1,35 @@
+package io.fedtune.operator.events;
+
+/** Every reason of a Kubernetes Event the operator records, with the Event's type. */
+public enum EventReason {
+    RoundStarted(Type.Normal),
+    RoundFinished(Type.Normal),
+    RunSucceeded(Type.Normal),
+    Suspended(Type.Normal),
+    ShardFailed(Type.Warning),
+    ShardsCut(Type.Warning),
+    UpdateRefused(Type.Warning),
+    AggregationFailed(Type.Warning),
+    RolledBack(Type.Warning),
+    RoundFailed(Type.Warning),
+    RunFailed(Type.Warning),
+    InvalidSpec(Type.Warning),
+    ImmutableFieldChanged(Type.Warning),
+    /** A reconcile threw; recorded once per distinct message, not on every retry. */
+    ReconcileError(Type.Warning);
+
+    public enum Type {
+        Normal,
+        Warning
+    }
+
+    private final Type type;
+
+    EventReason(Type type) {
+        this.type = type;
+    }
+
+    public Type type() {
+        return type;
+    }
+}

@@ -1,0 +1,111 @@
+package io.fedtune.operator.run;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fedtune.api.v1alpha1.FederatedRunStatus;
+import io.fedtune.api.v1alpha1.RoundOutcome;
+import io.fedtune.api.v1alpha1.RoundSummary;
+import io.fedtune.operator.metrics.RunMetrics;
+import io.fedtune.operator.pods.PodOutcome;
+import io.fedtune.operator.round.RoundPods;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A round's entry in the bounded history (20 rounds; counts for every list, names for the first 10 of each), and the
+ * status a recorded round leaves behind: the run is between rounds again.
+ */
+final class RoundHistory {
+    private RoundHistory() {
+    }
+
+    /** The entry of the round in flight, before its results are filled in. */
+    static RoundSummary entry(RunSnapshot s, RoundOutcome outcome, RoundCut cut) {
+        RoundSummary summary = new RoundSummary();
+        summary.round = s.status.currentRound;
+        summary.outcome = outcome;
+        summary.failed = new ArrayList<>(cut.failed());
+        summary.stragglers = new ArrayList<>(cut.stragglers());
+        summary.startedAt = s.status.roundStartedAt;
+        return summary;
+    }
+
+    /** Adds the entry and ends the round: the next reconcile finds the run between rounds. */
+    static void record(RunSnapshot s, RoundSummary summary, RunMetrics metrics) {
+        FederatedRunStatus status = s.status;
+        status.history.add(bounded(summary));
+        while (status.history.size() > FederatedRunStatus.HISTORY_LIMIT) {
+            status.history.remove(0);
+        }
+        status.completedRounds = status.currentRound;
+        status.roundShards = new ArrayList<>();
+        if (status.shards != null) {
+            status.shards.running = 0;
+        }
+        s.movedTo(RoundState.Kind.BetweenRounds);
+        Duration took = Duration.between(Instant.parse(status.roundStartedAt), s.now);
+        metrics.roundFinished(s.namespace(), summary.outcome.name(), took.isNegative() ? Duration.ZERO : took);
+        s.requeueAfter(Duration.ZERO);
+    }
+
+    /**
+     * Counts for every list, names for the first {@link RoundSummary#NAMES_LIMIT} of each: status stays small whatever
+     * the number of shards (each shard's own status keeps its part in the round).
+     */
+    static RoundSummary bounded(RoundSummary summary) {
+        summary.participantCount = summary.participants.size();
+        summary.refusedCount = summary.refused.size();
+        summary.failedCount = summary.failed.size();
+        summary.stragglerCount = summary.stragglers.size();
+        boolean cut = summary.participantCount > RoundSummary.NAMES_LIMIT || summary.refusedCount > RoundSummary.NAMES_LIMIT
+                || summary.failedCount > RoundSummary.NAMES_LIMIT || summary.stragglerCount > RoundSummary.NAMES_LIMIT;
+        summary.participants = first(summary.participants);
+        summary.refused = first(summary.refused);
+        summary.failed = first(summary.failed);
+        summary.stragglers = first(summary.stragglers);
+        if (cut) {
+            summary.message = (summary.message == null ? "" : summary.message + "; ") + "shard lists name the first "
+                    + RoundSummary.NAMES_LIMIT + " of each, the counts give the totals";
+        }
+        return summary;
+    }
+
+    /** Shard names for messages and events: the first {@link RoundSummary#NAMES_LIMIT}, then how many more. */
+    static String names(List<String> shards) {
+        return shards.size() <= RoundSummary.NAMES_LIMIT ? shards.toString()
+                : first(shards) + " and " + (shards.size() - RoundSummary.NAMES_LIMIT) + " more";
+    }
+
+    /** "; failed: a (Reason), b (Reason) and n more", from each shard's last trainer attempt; empty for none. */
+    static String failureDetail(RoundPods pods, List<String> failed) {
+        if (failed.isEmpty()) {
+            return "";
+        }
+        List<String> parts = new ArrayList<>();
+        for (String shard : first(failed)) {
+            List<Pod> attempts = pods.trainerAttempts(shard);
+            String why = attempts.isEmpty() ? "no trainer pod"
+                    : Optional.ofNullable(PodOutcome.of(attempts.get(attempts.size() - 1)).reason()).orElse("Unknown");
+            parts.add(shard + " (" + why + ")");
+        }
+        return "; failed: " + String.join(", ", parts)
+                + (failed.size() > parts.size() ? " and " + (failed.size() - parts.size()) + " more" : "");
+    }
+
+    static Double seconds(String from, Instant to) {
+        if (from == null || to == null) {
+            return null;
+        }
+        return Math.max(0, Duration.between(Instant.parse(from), to).toMillis() / 1000.0);
+    }
+
+    static Double mean(List<Double> values) {
+        return values.isEmpty() ? null : values.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+    }
+
+    private static <T> List<T> first(List<T> list) {
+        return list.size() <= RoundSummary.NAMES_LIMIT ? list : new ArrayList<>(list.subList(0, RoundSummary.NAMES_LIMIT));
+    }
+}

@@ -1,0 +1,72 @@
+package io.fedtune.operator.run;
+
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fedtune.operator.pods.PodLabels;
+import io.fedtune.operator.status.RunStatusAggregator;
+
+/**
+ * The round state machine: one step per {@link RoundState}, chosen by one switch on the state. Before it, pods that
+ * belong to no round in flight (recorded rounds, an aborted one) are removed, unless the spec is refused.
+ */
+final class RoundSteps {
+    private final RoundActions actions;
+    private final RefuseSpec refuseSpec;
+    private final StayFailed stayFailed;
+    private final FinishRun finishRun;
+    private final StaySuspended staySuspended;
+    private final StartRound startRound;
+    private final TrainShards trainShards;
+    private final AggregateRound aggregateRound;
+
+    RoundSteps(RoundActions actions) {
+        this.actions = actions;
+        this.refuseSpec = new RefuseSpec(actions);
+        this.stayFailed = new StayFailed(actions);
+        this.finishRun = new FinishRun(actions);
+        this.staySuspended = new StaySuspended(actions);
+        this.startRound = new StartRound(actions);
+        this.trainShards = new TrainShards(actions);
+        this.aggregateRound = new AggregateRound(actions);
+    }
+
+    /**
+     * Derives the run's state, runs its step, and writes into the snapshot's status what it concluded: the stage (the
+     * one place it is written), then phase and conditions through the status aggregator.
+     */
+    RoundState reconcile(RunSnapshot s) {
+        RoundState state = RunPosition.of(s, actions.validator().validate(s.run, null));
+        s.startsIn(state);
+        if (state.kind() != RoundState.Kind.InvalidSpec) {
+            removePodsOfOtherRounds(s, state);
+        }
+        step(state).applyTo(s, state);
+        s.status.stage = s.stage();
+        RunStatusAggregator.apply(s.run, s.status, s.situation, s.now);
+        return state;
+    }
+
+    RoundStep<?> step(RoundState state) {
+        return switch (state.kind()) {
+            case InvalidSpec -> refuseSpec;
+            case Failed -> stayFailed;
+            case Finished -> finishRun;
+            case Suspended -> staySuspended;
+            case BetweenRounds -> startRound;
+            case Training -> trainShards;
+            case Aggregating -> aggregateRound;
+        };
+    }
+
+    /** Recorded rounds live on in status; their pods (and those of an aborted round) are no longer needed. */
+    private void removePodsOfOtherRounds(RunSnapshot s, RoundState state) {
+        Integer current = state instanceof RoundState.Training t ? Integer.valueOf(t.round())
+                : state instanceof RoundState.Aggregating a ? Integer.valueOf(a.round()) : null;
+        for (Pod pod : s.pods) {
+            Integer round = PodLabels.round(pod);
+            boolean inFlight = current != null && current.equals(round);
+            if (!inFlight && pod.getMetadata().getDeletionTimestamp() == null) {
+                actions.pods().delete(pod);
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package io.fedtune.operator.run;
+
+import io.fedtune.api.contract.ContractJson;
+import io.fedtune.api.v1alpha1.ConditionReason;
+import io.fedtune.api.v1alpha1.ConditionType;
+import io.fedtune.api.v1alpha1.FederatedRunSpec;
+import io.fedtune.api.v1alpha1.FederatedRunStatus;
+import io.fedtune.api.v1alpha1.Phase;
+import io.fedtune.operator.round.RoundPods;
+import io.fedtune.operator.status.Conditions;
+import io.fedtune.operator.validation.Violation;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/** Derives a run's {@link RoundState} from its spec, status and pods: the only place where a run's state is worked out. */
+final class RunPosition {
+    private RunPosition() {
+    }
+
+    /** @param violations what the CRD schema and CEL rules say about the spec */
+    static RoundState of(RunSnapshot s, List<Violation> violations) {
+        RoundState round = ofRound(s);
+        if (!violations.isEmpty()) {
+            return new RoundState.InvalidSpec(ConditionReason.InvalidSpec,
+                    String.join("; ", violations.stream().map(Violation::message).toList()), round.stage());
+        }
+        List<String> changed = changedImmutableFields(s);
+        if (!changed.isEmpty()) {
+            return new RoundState.InvalidSpec(ConditionReason.ImmutableFieldChanged, String.join(", ", changed)
+                    + " changed after the run started; set it back, or create a new FederatedRun for a different "
+                    + (changed.size() > 1 ? "base model or adapter shape"
+                            : changed.get(0).equals("spec.baseModel") ? "base model" : "adapter shape"), round.stage());
+        }
+        return round;
+    }
+
+    private static RoundState ofRound(RunSnapshot s) {
+        FederatedRunStatus status = s.status;
+        FederatedRunSpec spec = s.run.getSpec();
+        int completed = s.completed();
+        if (status.currentRound != null && status.currentRound > completed) {
+            int round = status.currentRound;
+            RoundPods pods = new RoundPods(s.pods, round);
+            return pods.aggregatorAttempts().isEmpty() ? new RoundState.Training(round, pods)
+                    : new RoundState.Aggregating(round, pods, RoundCut.of(pods.aggregatorAttempts().get(0)));
+        }
+        if (status.phase == Phase.Failed) {
+            var failed = Conditions.find(status.conditions, ConditionType.FAILED);
+            return new RoundState.Failed(failed.flatMap(c -> ConditionReason.of(c.getReason())).orElse(ConditionReason.RoundFailed),
+                    failed.map(c -> c.getMessage()).orElse(""));
+        }
+        var early = spec.evaluation.earlyStopping;
+        Integer bestRound = status.bestAdapter != null ? status.bestAdapter.round : null;
+        if (early != null && status.roundsWithoutImprovement != null && status.roundsWithoutImprovement >= early.patience) {
+            return new RoundState.Finished(ConditionReason.EarlyStopped, "the primary eval loss did not improve by more than "
+                    + early.minDelta + " for " + status.roundsWithoutImprovement + " rounds; the best adapter is from round " + bestRound);
+        }
+        if (completed >= spec.rounds) {
+            return new RoundState.Finished(ConditionReason.RoundsCompleted, "all " + spec.rounds
+                    + " rounds completed; the best adapter is from round " + bestRound);
+        }
+        if (Boolean.TRUE.equals(spec.suspend)) {
+            return new RoundState.Suspended(completed);
+        }
+        return new RoundState.BetweenRounds(completed + 1);
+    }
+
+    private static List<String> changedImmutableFields(RunSnapshot s) {
+        List<String> changed = new ArrayList<>();
+        if (s.status.startedWith == null) {
+            return changed;
+        }
+        var mapper = ContractJson.mapper();
+        if (!Objects.equals(mapper.valueToTree(s.status.startedWith.baseModel), mapper.valueToTree(s.run.getSpec().baseModel))) {
+            changed.add("spec.baseModel");
+        }
+        if (!Objects.equals(mapper.valueToTree(s.status.startedWith.lora), mapper.valueToTree(s.run.getSpec().lora))) {
+            changed.add("spec.lora");
+        }
+        return changed;
+    }
+}

@@ -1,0 +1,245 @@
+package io.fedtune.operator.run;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodStatus;
+import io.fedtune.api.contract.AggregateResult;
+import io.fedtune.api.contract.AggregateTask;
+import io.fedtune.api.contract.ContractJson;
+import io.fedtune.api.contract.Outcome;
+import io.fedtune.api.contract.TrainResult;
+import io.fedtune.api.contract.TrainerEnv;
+import io.fedtune.api.v1alpha1.ClientShard;
+import io.fedtune.api.v1alpha1.FederatedRun;
+import io.fedtune.api.v1alpha1.FederatedRunStatus;
+import io.fedtune.operator.Fixtures;
+import io.fedtune.operator.events.EventReason;
+import io.fedtune.operator.events.RunEvents;
+import io.fedtune.operator.metrics.RunMetrics;
+import io.fedtune.operator.pods.AggregationPodBuilder;
+import io.fedtune.operator.pods.PodLabels;
+import io.fedtune.operator.pods.PodNames;
+import io.fedtune.operator.pods.TrainerPodBuilder;
+import io.fedtune.operator.shard.ShardParticipation;
+import io.fedtune.operator.validation.Violation;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * A run's world in memory, for the round steps tested alone (no Quarkus, no API server): pods and task ConfigMaps in a
+ * map, Events and shard status writes in lists, metrics in a SimpleMeterRegistry, and a clock the test moves. Each
+ * {@link #reconcile()} runs the production path ({@link RoundSteps#reconcile}) on a fresh snapshot of status and pods,
+ * and keeps the status it leaves as the run's status, as the status write would.
+ */
+final class RoundWorld {
+    static final Instant T0 = Instant.parse("2026-12-01T10:00:00Z");
+
+    final MutableClock clock = new MutableClock(T0);
+    final FakePods pods = new FakePods();
+    final List<Event> events = new ArrayList<>();
+    final List<String> shardWrites = new ArrayList<>();
+    final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    final List<ClientShard> shards = new ArrayList<>();
+    List<Violation> violations = List.of();
+    final RoundActions actions;
+    RoundSteps steps;
+    FederatedRun run;
+    FederatedRunStatus status = new FederatedRunStatus();
+    RoundState state;
+
+    record Event(EventReason reason, String message) {
+    }
+
+    RoundWorld(String runName, int rounds, String... shardNames) {
+        run = Fixtures.run(runName, runName, rounds);
+        run.getMetadata().setGeneration(1L);
+        run.getMetadata().setUid("uid-" + runName);
+        for (String n : shardNames) {
+            shards.add(Fixtures.shard(n, runName));
+        }
+        RunEvents recorder = (about, reason, message) -> events.add(new Event(reason, message));
+        ShardParticipation participation = new ShardParticipation() {
+            @Override
+            public void trained(String namespace, String shard, String run, int round, TrainResult result) {
+                shardWrites.add(shard + " trained r" + round);
+            }
+
+            @Override
+            public void failed(String namespace, String shard, String run, int round) {
+                shardWrites.add(shard + " failed r" + round);
+            }
+        };
+        actions = new RoundActions(pods, recorder, new RunMetrics(registry), new TrainerPodBuilder("trainer:test"),
+                new AggregationPodBuilder("trainer:test"), participation, (resource, old) -> violations);
+        steps = new RoundSteps(actions);
+    }
+
+    /** One reconcile, as the reconciler runs it; returns what the step concluded. */
+    RunSnapshot reconcile() {
+        FederatedRunStatus copy = ContractJson.mapper().convertValue(status, FederatedRunStatus.class);
+        RunSnapshot s = new RunSnapshot(run, copy, new ArrayList<>(pods.pods.values()), shards, clock.instant());
+        state = steps.reconcile(s);
+        status = s.status;
+        return s;
+    }
+
+    /** A new operator instance: new steps, no memory, the same cluster (status and pods). */
+    void restart() {
+        steps = new RoundSteps(actions);
+    }
+
+    List<EventReason> eventReasons() {
+        return events.stream().map(Event::reason).toList();
+    }
+
+    double counter(String name, String outcome) {
+        var c = registry.find(name).tag("outcome", outcome).counter();
+        return c == null ? 0 : c.count();
+    }
+
+    String trainer(int round, String shard, int attempt) {
+        return PodNames.trainer(run.getMetadata().getName(), round, shard, attempt);
+    }
+
+    String aggregator(int round, int attempt) {
+        return PodNames.aggregator(run.getMetadata().getName(), round, attempt);
+    }
+
+    void succeedTrainer(int round, String shard, int attempt) {
+        finish(trainer(round, shard, attempt), true, new TrainResult(Outcome.Succeeded, null, null, shard, round,
+                "s3://bucket/" + shard + "/r" + round, "sha-" + shard, 8, 100L, 12800L, 2.0, 2.5, 2.1, 0, 1.0, 1000.0));
+    }
+
+    void failTrainer(int round, String shard, int attempt, String reason) {
+        finish(trainer(round, shard, attempt), false, TrainResult.failed(reason, "scripted"));
+    }
+
+    void succeedAggregation(int round, int attempt, double loss, Boolean regressed) {
+        AggregateTask task = task(aggregator(round, attempt));
+        List<String> accepted = task.updates().stream().map(u -> u.shard()).toList();
+        finish(aggregator(round, attempt), true, new AggregateResult(Outcome.Succeeded, null, null, round, task.output(),
+                "sha-global-" + round, accepted, List.of(), loss, Map.of("in-domain", loss), regressed, null, null, 1.0));
+    }
+
+    void failAggregation(int round, int attempt, String reason) {
+        finish(aggregator(round, attempt), false, AggregateResult.failed(reason, "scripted"));
+    }
+
+    AggregateTask task(String aggregationPod) {
+        return ContractJson.read(pods.configMaps.get(aggregationPod).getData().get(TrainerEnv.TASK_FILE_NAME), AggregateTask.class);
+    }
+
+    /** Runs a whole round the happy way from BetweenRounds: every selected shard trains, the aggregation succeeds. */
+    void runRound(double loss) {
+        reconcile();
+        int round = status.currentRound;
+        reconcile();
+        status.roundShards.forEach(shard -> succeedTrainer(round, shard, 1));
+        reconcile();
+        succeedAggregation(round, 1, loss, null);
+        reconcile();
+    }
+
+    private void finish(String podName, boolean ok, Object result) {
+        Pod pod = pods.pods.get(podName);
+        if (pod == null) {
+            throw new AssertionError("no pod " + podName + "; pods: " + pods.pods.keySet());
+        }
+        PodStatus status = new PodStatus();
+        status.setPhase(ok ? "Succeeded" : "Failed");
+        status.setContainerStatuses(List.of(new ContainerStatusBuilder().withName("c").withState(new ContainerStateBuilder()
+                .withNewTerminated().withExitCode(ok ? 0 : 1).withMessage(ContractJson.write(result))
+                .withFinishedAt(clock.instant().toString()).endTerminated().build()).build()));
+        pod.setStatus(status);
+    }
+
+    /** A clock the test moves. */
+    static final class MutableClock extends Clock {
+        private Instant now;
+
+        MutableClock(Instant now) {
+            this.now = now;
+        }
+
+        void advance(Duration d) {
+            now = now.plus(d);
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+    }
+
+    /** RunPods in memory: idempotent creates and deletes, as the API server makes them; a create can be refused. */
+    final class FakePods implements RunPods {
+        final Map<String, Pod> pods = new LinkedHashMap<>();
+        final Map<String, ConfigMap> configMaps = new LinkedHashMap<>();
+        final List<String> created = new ArrayList<>();
+        final List<String> deleted = new ArrayList<>();
+        Supplier<RuntimeException> refuseCreate;
+
+        @Override
+        public void create(Pod pod) {
+            if (refuseCreate != null) {
+                throw refuseCreate.get();
+            }
+            if (pods.putIfAbsent(pod.getMetadata().getName(), stamped(pod)) == null) {
+                created.add(pod.getMetadata().getName());
+            }
+        }
+
+        @Override
+        public void create(ConfigMap configMap) {
+            if (refuseCreate != null) {
+                throw refuseCreate.get();
+            }
+            configMaps.putIfAbsent(configMap.getMetadata().getName(), stamped(configMap));
+        }
+
+        @Override
+        public java.util.Optional<ConfigMap> configMap(String namespace, String name) {
+            return java.util.Optional.ofNullable(configMaps.get(name));
+        }
+
+        @Override
+        public void delete(Pod pod) {
+            AggregationPodBuilder.taskConfigMap(pod).ifPresent(configMaps::remove);
+            if (pods.remove(pod.getMetadata().getName()) != null) {
+                deleted.add(pod.getMetadata().getName());
+            }
+        }
+
+        @Override
+        public void deleteAllOf(String namespace, String runName) {
+            List.copyOf(pods.values()).stream().filter(p -> runName.equals(p.getMetadata().getLabels().get(PodLabels.RUN)))
+                    .forEach(this::delete);
+        }
+
+        private <T extends HasMetadata> T stamped(T object) {
+            object.getMetadata().setCreationTimestamp(clock.instant().toString());
+            return object;
+        }
+    }
+}

@@ -1,0 +1,139 @@
+package io.fedtune.operator.run;
+
+import static io.fedtune.operator.run.RoundWorld.T0;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fedtune.api.v1alpha1.ConditionReason;
+import io.fedtune.api.v1alpha1.Phase;
+import io.fedtune.api.v1alpha1.RoundOutcome;
+import io.fedtune.api.v1alpha1.Stage;
+import io.fedtune.operator.events.EventReason;
+import io.fedtune.operator.pods.PodLabels;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** The training step alone, on an in-memory world with a clock the test moves: backoff, permanent failures, timeout. */
+class TrainShardsTest {
+
+    private static RoundWorld training(String... shards) {
+        RoundWorld w = new RoundWorld("t", 2, shards);
+        w.run.getSpec().participation.retryBackoff = "10s";
+        w.run.getSpec().participation.roundTimeout = "5m";
+        w.reconcile(); // BetweenRounds: round 1 starts
+        assertThat(w.state.kind()).isEqualTo(RoundState.Kind.BetweenRounds);
+        assertThat(w.status.stage).isEqualTo(Stage.Training);
+        assertThat(w.pods.created).isEmpty();
+        w.reconcile(); // Training: one trainer per shard
+        return w;
+    }
+
+    @Test
+    void aFailedTrainerIsRetriedAfterItsBackoffDoubledPerAttemptCountedFromWhenItFinished() {
+        RoundWorld w = training("a", "b");
+        assertThat(w.pods.created).containsExactly(w.trainer(1, "a", 1), w.trainer(1, "b", 1));
+
+        w.clock.advance(Duration.ofSeconds(3));
+        w.failTrainer(1, "a", 1, "StorageUnreachable"); // finished at T0+3s: attempt 2 is due at T0+13s
+        w.clock.advance(Duration.ofSeconds(5));
+        RunSnapshot s = w.reconcile();
+        assertThat(s.requeue()).contains(Duration.ofSeconds(5));
+        assertThat(w.pods.created).hasSize(2);
+        assertThat(w.status.shards.running).isEqualTo(2);
+
+        w.clock.advance(Duration.ofMillis(4999));
+        w.reconcile();
+        assertThat(w.pods.created).hasSize(2);
+        w.clock.advance(Duration.ofMillis(1));
+        w.reconcile();
+        assertThat(w.pods.created).last().isEqualTo(w.trainer(1, "a", 2));
+        assertThat(w.eventReasons()).containsOnlyOnce(EventReason.ShardFailed);
+        assertThat(w.counter("fedtune.shard.outcomes", "Retried")).isEqualTo(1);
+
+        w.failTrainer(1, "a", 2, "StorageUnreachable"); // the second backoff is 20s
+        w.clock.advance(Duration.ofSeconds(19));
+        assertThat(w.reconcile().requeue()).contains(Duration.ofSeconds(1));
+        w.clock.advance(Duration.ofSeconds(1));
+        w.reconcile();
+        assertThat(w.pods.created).last().isEqualTo(w.trainer(1, "a", 3));
+    }
+
+    @Test
+    void aPermanentFailureIsNotRetriedAndRetriesStopAtMaxRetries() {
+        RoundWorld w = training("a", "b");
+        w.failTrainer(1, "a", 1, "DataMalformed");
+        w.clock.advance(Duration.ofSeconds(30)); // past its backoff, inside the round timeout
+        w.reconcile();
+        assertThat(w.pods.created).doesNotContain(w.trainer(1, "a", 2));
+
+        RoundWorld r = training("a", "b");
+        r.run.getSpec().participation.maxRetries = 1;
+        r.failTrainer(1, "a", 1, "ContainerFailed");
+        r.clock.advance(Duration.ofSeconds(10));
+        r.reconcile();
+        r.failTrainer(1, "a", 2, "ContainerFailed");
+        r.clock.advance(Duration.ofSeconds(60));
+        r.succeedTrainer(1, "b", 1);
+        r.reconcile();
+        assertThat(r.pods.created).doesNotContain(r.trainer(1, "a", 3)).contains(r.aggregator(1, 1));
+        assertThat(PodLabels.failedShards(r.pods.pods.get(r.aggregator(1, 1)))).containsExactly("a");
+        assertThat(r.status.stage).isEqualTo(Stage.Aggregating);
+    }
+
+    @Test
+    void theRoundTimeoutCutsStragglersExactlyAtTheDeadline() {
+        RoundWorld w = training("a", "b", "c");
+        w.succeedTrainer(1, "a", 1);
+        w.succeedTrainer(1, "b", 1);
+        w.clock.advance(Duration.ofMinutes(4));
+        RunSnapshot s = w.reconcile();
+        assertThat(s.requeue()).contains(Duration.ofMinutes(1)); // woken at the deadline, not before
+        assertThat(w.pods.pods).doesNotContainKey(w.aggregator(1, 1));
+
+        w.clock.advance(Duration.ofMinutes(1).minusMillis(1));
+        w.reconcile();
+        assertThat(w.pods.pods).doesNotContainKey(w.aggregator(1, 1));
+        w.clock.advance(Duration.ofMillis(1));
+        w.reconcile();
+        var aggregation = w.pods.pods.get(w.aggregator(1, 1));
+        assertThat(PodLabels.stragglerShards(aggregation)).containsExactly("c");
+        assertThat(w.task(w.aggregator(1, 1)).updates()).extracting(u -> u.shard()).containsExactlyInAnyOrder("a", "b");
+        assertThat(w.pods.deleted).containsExactly(w.trainer(1, "c", 1));
+        assertThat(w.eventReasons()).contains(EventReason.ShardsCut);
+        assertThat(w.status.shards.failed).isEqualTo(1);
+    }
+
+    @Test
+    void fewerThanMinShardsFailsTheRunAndNamesEachShardsReason() {
+        RoundWorld w = training("a", "b");
+        w.run.getSpec().participation.minShards = 2;
+        w.succeedTrainer(1, "a", 1);
+        w.failTrainer(1, "b", 1, "AccessDenied");
+        w.reconcile();
+        assertThat(w.status.phase).isEqualTo(Phase.Failed);
+        assertThat(w.status.history).singleElement().satisfies(h -> assertThat(h.outcome).isEqualTo(RoundOutcome.Failed));
+        assertThat(w.status.conditions).anySatisfy(c -> {
+            assertThat(c.getType()).isEqualTo("Failed");
+            assertThat(c.getReason()).isEqualTo(ConditionReason.TooFewShards.name());
+            assertThat(c.getMessage()).contains("1 of 2", "b (AccessDenied)");
+        });
+        assertThat(w.shardWrites).containsExactlyInAnyOrder("a trained r1", "b failed r1");
+        assertThat(w.eventReasons()).contains(EventReason.ShardFailed, EventReason.RoundFailed, EventReason.RunFailed);
+        assertThat(w.status.stage).isEqualTo(Stage.Idle);
+
+        w.reconcile(); // and it stays failed, starting nothing
+        assertThat(w.state.kind()).isEqualTo(RoundState.Kind.Failed);
+        assertThat(w.status.phase).isEqualTo(Phase.Failed);
+        assertThat(w.pods.pods).isEmpty();
+    }
+
+    @Test
+    void aShardDeletedMidRoundCountsAsFailed() {
+        RoundWorld w = training("a", "b");
+        w.failTrainer(1, "b", 1, "StorageUnreachable");
+        w.shards.removeIf(s -> s.getMetadata().getName().equals("b"));
+        w.succeedTrainer(1, "a", 1);
+        w.clock.advance(Duration.ofSeconds(10));
+        w.reconcile();
+        assertThat(PodLabels.failedShards(w.pods.pods.get(w.aggregator(1, 1)))).containsExactly("b");
+    }
+}
