@@ -56,7 +56,7 @@ class ContractReasonsTest {
         Set<String> known = enumNames(FailureReason.values());
         assertThat(trainerReasons(text)).isNotEmpty().isSubsetOf(known);
         assertThat(aggregatorReasons(text)).isNotEmpty().isSubsetOf(known);
-        assertThat(names(text, "A container that dies without a message", "\n")).containsExactly("ContainerFailed");
+        assertThat(names(text, "A container that dies without a message", "retried")).containsExactly("ContainerFailed");
     }
 
     @Test
