@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fedtune.api.contract.AggregateResult;
 import io.fedtune.api.contract.AggregateTask;
 import io.fedtune.api.contract.ContractJson;
+import io.fedtune.api.contract.FailureReason;
 import io.fedtune.api.contract.Outcome;
 import io.fedtune.api.contract.Refusal;
 import io.fedtune.api.contract.ShardUpdate;
@@ -191,7 +192,7 @@ public final class FakeKubelet implements AutoCloseable {
         if (isTrainer(pod)) {
             TrainTask t = ContractJson.read(task, TrainTask.class);
             if (attempt <= script.failTrainerAttempts.getOrDefault(t.shard(), 0)) {
-                result = TrainResult.failed(script.trainerFailureReason, "scripted failure of attempt " + attempt);
+                result = TrainResult.failed(FailureReason.valueOf(script.trainerFailureReason), "scripted failure of attempt " + attempt);
             } else {
                 long samples = 100 + Math.abs(t.shard().hashCode() % 50);
                 result = new TrainResult(Outcome.Succeeded, null, null, t.shard(), t.round(), t.output(),
@@ -201,7 +202,7 @@ public final class FakeKubelet implements AutoCloseable {
         } else {
             AggregateTask t = ContractJson.read(task, AggregateTask.class);
             if (attempt <= script.failAggregatorAttempts) {
-                result = AggregateResult.failed("StorageUnreachable", "scripted aggregation failure " + attempt);
+                result = AggregateResult.failed(FailureReason.StorageUnreachable, "scripted aggregation failure " + attempt);
             } else {
                 List<String> accepted = t.updates().stream().map(ShardUpdate::shard).filter(s -> !script.refuse.contains(s)).toList();
                 List<Refusal> refused = t.updates().stream().map(ShardUpdate::shard).filter(script.refuse::contains)

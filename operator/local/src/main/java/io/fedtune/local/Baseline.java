@@ -2,6 +2,7 @@ package io.fedtune.local;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fedtune.api.contract.S3Uri;
 import io.fedtune.api.v1alpha1.EvalDataset;
 import io.fedtune.api.v1alpha1.FederatedRun;
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package io.fedtune.local;
 
+import io.fedtune.api.contract.S3Uri;
 import io.minio.BucketExistsArgs;
 import io.minio.MakeBucketArgs;
 import io.minio.MinioClient;

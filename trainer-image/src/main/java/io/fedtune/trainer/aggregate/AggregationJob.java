@@ -3,6 +3,7 @@ package io.fedtune.trainer.aggregate;
 import io.fedtune.api.contract.AggregateResult;
 import io.fedtune.api.contract.AggregateTask;
 import io.fedtune.api.contract.ContractJson;
+import io.fedtune.api.contract.FailureReason;
 import io.fedtune.api.contract.Outcome;
 import io.fedtune.api.contract.ShardUpdate;
 import io.fedtune.api.v1alpha1.EvalDataset;
@@ -34,9 +35,9 @@ public final class AggregationJob {
     static final List<String> ADAPTER_FILES = List.of(AdapterConfig.FILE, Adapter.WEIGHTS_FILE, GlobalManifest.FILE);
 
     private final AggregateTask task;
-    private final RoundStorage storage;
+    private final StorageSession storage;
 
-    public AggregationJob(AggregateTask task, RoundStorage storage) {
+    public AggregationJob(AggregateTask task, StorageSession storage) {
         this.task = task;
         this.storage = storage;
     }
@@ -44,29 +45,30 @@ public final class AggregationJob {
     public AggregateResult run() throws RoundFailed, IOException {
         long start = System.nanoTime();
         if (task.updates() == null || task.lora() == null || task.aggregation() == null || task.output() == null) {
-            throw new RoundFailed("InvalidTask", "the task needs updates, lora, aggregation and output");
+            throw new RoundFailed(FailureReason.InvalidTask, "the task needs updates, lora, aggregation and output");
         }
         List<OfferedUpdate> offered = new ArrayList<>();
         for (ShardUpdate u : task.updates()) {
-            Path dir = storage.fetch(u.adapter(), "shards/" + u.shard(), ADAPTER_FILES);
+            Path dir = storage.fetchDirectory(u.adapter(), ADAPTER_FILES);
             offered.add(new OfferedUpdate(u.shard(), dir, u.sha256(), u.samples(), u.weight(), u.rank()));
         }
+        Path previousDir = null;
         GlobalAdapter previous = null;
         if (task.previousGlobal() != null) {
-            Path dir = storage.fetch(task.previousGlobal(), "previous", ADAPTER_FILES);
-            checkPreviousGlobal(dir);
-            previous = GlobalAdapter.read(dir);
+            previousDir = storage.fetchDirectory(task.previousGlobal(), ADAPTER_FILES);
+            checkPreviousGlobal(previousDir);
+            previous = GlobalAdapter.read(previousDir);
         }
-        AdapterLayout layout = layout(previous, offered);
+        AdapterLayout layout = layout(previousDir, offered);
         String stateLocation = task.optimizerState();
-        Path stateDir = stateLocation == null ? Files.createTempDirectory("optimizer-state")
-                : storage.fetch(stateLocation, "state", List.of(OptimizerState.fileName(task.round() - 1),
+        Path stateDir = stateLocation == null ? storage.scratchDirectory("optimizer-state")
+                : storage.fetchDirectory(stateLocation, List.of(OptimizerState.fileName(task.round() - 1),
                         PrivacyLedger.fileName(task.round() - 1)));
-        Path out = storage.outputDir(task.output(), "global");
+        Path out = storage.outputDirectory(task.output());
 
         // privacy noise must be unpredictable: a seed from the run spec would let anyone who reads it subtract the noise
         SplittableRandom noise = new SplittableRandom(new SecureRandom().nextLong());
-        RoundReport report = new RoundAggregation(new RoundInputs(task.round(), offered, layout, previous, task.lora(),
+        RoundReport report = new RoundAggregation(new AggregationInputs(task.round(), offered, layout, previous, task.lora(),
                 task.aggregation(), task.participationRate(), task.seed(), stateDir, noise, out)).run();
 
         RoundEvaluation evaluation = evaluate(out);
@@ -95,14 +97,12 @@ public final class AggregationJob {
         if (task.evalSets() == null || task.evalSets().isEmpty() || task.baseModel() == null) {
             return null;
         }
-        try (StorageSession session = storage.session()) {
-            Path checkpoint = session.checkpoint(task.baseModel(), task.baseModelSha256());
-            List<GlobalEvaluation.EvalSet> sets = new ArrayList<>();
-            for (EvalDataset d : task.evalSets()) {
-                sets.add(new GlobalEvaluation.EvalSet(d.name, session.fetch(d.uri), d.format.name()));
-            }
-            return GlobalEvaluation.run(checkpoint, adapterDir, sets, task.maxSequenceLength(), task.bestEvalLoss());
+        Path checkpoint = storage.checkpoint(task.baseModel(), task.baseModelSha256());
+        List<GlobalEvaluation.EvalSet> sets = new ArrayList<>();
+        for (EvalDataset d : task.evalSets()) {
+            sets.add(new GlobalEvaluation.EvalSet(d.name, storage.fetch(d.uri), d.format.name()));
         }
+        return GlobalEvaluation.run(checkpoint, adapterDir, sets, task.maxSequenceLength(), task.bestEvalLoss());
     }
 
     private static Map<String, Double> lossesBySet(RoundEvaluation evaluation) {
@@ -123,32 +123,31 @@ public final class AggregationJob {
         Path manifest = dir.resolve(GlobalManifest.FILE);
         Path weights = dir.resolve(Adapter.WEIGHTS_FILE);
         if (!Files.isRegularFile(weights)) {
-            throw new RoundFailed("InvalidTask", "the previous global adapter has no " + Adapter.WEIGHTS_FILE);
+            throw new RoundFailed(FailureReason.InvalidTask, "the previous global adapter has no " + Adapter.WEIGHTS_FILE);
         }
         if (Files.isRegularFile(manifest)) {
             String listed = ContractJson.mapper().readTree(Files.readString(manifest)).path("files")
                     .path(Adapter.WEIGHTS_FILE).asText(null);
             if (listed != null && !listed.equalsIgnoreCase(Sha256.of(weights))) {
-                throw new RoundFailed("InvalidTask", "the previous global adapter's SHA-256 differs from its manifest");
+                throw new RoundFailed(FailureReason.InvalidTask, "the previous global adapter's SHA-256 differs from its manifest");
             }
         }
     }
 
     /** The base model's config where it can be read; else the previous global adapter; else what most updates carry. */
-    private AdapterLayout layout(GlobalAdapter previous, List<OfferedUpdate> offered) throws IOException, RoundFailed {
+    private AdapterLayout layout(Path previousDir, List<OfferedUpdate> offered) throws IOException, RoundFailed {
         List<LoraTarget> targets = new ArrayList<>();
         for (TargetModule t : task.lora().targetModules) {
             targets.add(LoraTarget.fromModuleName(t.moduleName()));
         }
         if (task.baseModel() != null) {
-            Path dir = storage.fetch(task.baseModel(), "base-config", List.of(ModelConfig.FILE));
+            Path dir = storage.fetchDirectory(task.baseModel(), List.of(ModelConfig.FILE));
             if (Files.isRegularFile(dir.resolve(ModelConfig.FILE))) {
                 return AdapterLayout.of(ModelConfig.read(dir), targets);
             }
         }
-        if (previous != null) {
-            Path dir = storage.fetch(task.previousGlobal(), "previous", List.of());
-            try (SafetensorsReader r = SafetensorsReader.open(dir.resolve(Adapter.WEIGHTS_FILE))) {
+        if (previousDir != null) {
+            try (SafetensorsReader r = SafetensorsReader.open(previousDir.resolve(Adapter.WEIGHTS_FILE))) {
                 return AdapterLayout.of(r);
             }
         }
@@ -164,6 +163,6 @@ public final class AggregationJob {
             }
         }
         return votes.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey)
-                .orElseThrow(() -> new RoundFailed("NoValidUpdates", "no readable update to take the adapter layout from"));
+                .orElseThrow(() -> new RoundFailed(FailureReason.NoValidUpdates, "no readable update to take the adapter layout from"));
     }
 }

@@ -1,15 +1,13 @@
 package io.fedtune.trainer.aggregate;
 
-import ai.djl.Device;
-import ai.djl.ndarray.types.DataType;
 import io.fedtune.trainer.adapter.Adapter;
 import io.fedtune.trainer.data.Chunker;
 import io.fedtune.trainer.data.DataFormat;
 import io.fedtune.trainer.data.Dataset;
-import io.fedtune.trainer.data.TextTokenizer;
 import io.fedtune.trainer.data.TokenSequence;
-import io.fedtune.trainer.model.Checkpoint;
+import io.fedtune.trainer.model.BaseModel;
 import io.fedtune.trainer.model.LlamaModel;
+import io.fedtune.trainer.model.Placement;
 import io.fedtune.trainer.train.Evaluation;
 import io.fedtune.trainer.train.LoraParameters;
 import java.io.IOException;
@@ -34,23 +32,20 @@ public final class GlobalEvaluation {
     private GlobalEvaluation() {
     }
 
+    /** On the same device and in the same precision as training under Auto (see {@link Placement}). */
     public static RoundEvaluation run(Path checkpointDir, Path adapterDir, List<EvalSet> sets, int maxSequenceLength,
             Double bestEvalLoss) throws IOException {
-        Checkpoint checkpoint = Checkpoint.open(checkpointDir);
-        LoraParameters adapter = LoraParameters.from(Adapter.read(adapterDir), checkpoint.config());
-        Map<String, List<TokenSequence>> sequencesBySet = new LinkedHashMap<>();
-        try (TextTokenizer tokenizer = TextTokenizer.load(checkpoint.tokenizerFile(), checkpoint.config().vocabSize())) {
-            Chunker chunker = new Chunker(tokenizer, maxSequenceLength, checkpoint.config().bosTokenId(),
-                    checkpoint.config().eosTokenId());
+        Map<String, RoundEvaluation.SetResult> results = new LinkedHashMap<>();
+        try (BaseModel base = BaseModel.open(checkpointDir, "Auto")) {
+            LoraParameters adapter = LoraParameters.from(Adapter.read(adapterDir), base.config());
+            Chunker chunker = base.chunker(maxSequenceLength);
+            Map<String, List<TokenSequence>> sequencesBySet = new LinkedHashMap<>();
             for (EvalSet set : sets) {
                 sequencesBySet.put(set.name(), chunker.sequences(
                         Dataset.read(set.file(), DataFormat.parse(set.format())).records()));
             }
-        }
-        Map<String, RoundEvaluation.SetResult> results = new LinkedHashMap<>();
-        try (LlamaModel model = LlamaModel.load(checkpoint, Device.cpu(), DataType.FLOAT32)) {
             for (Map.Entry<String, List<TokenSequence>> e : sequencesBySet.entrySet()) {
-                results.put(e.getKey(), evaluate(model, adapter, e.getValue(), maxSequenceLength));
+                results.put(e.getKey(), evaluate(base.model(), adapter, e.getValue(), maxSequenceLength));
             }
         }
         Double primary = results.isEmpty() ? null : results.values().iterator().next().loss();

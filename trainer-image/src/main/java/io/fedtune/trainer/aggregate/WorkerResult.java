@@ -5,12 +5,12 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 
 /** The result of work done on another thread, with its failure rethrown as it was thrown there. */
-final class WorkerResult {
+public final class WorkerResult {
 
     private WorkerResult() {
     }
 
-    static <T> T await(Future<T> f) throws IOException {
+    public static <T> T await(Future<T> f) throws IOException {
         try {
             return f.get();
         } catch (InterruptedException e) {

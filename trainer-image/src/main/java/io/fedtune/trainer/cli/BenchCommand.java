@@ -1,7 +1,5 @@
 package io.fedtune.trainer.cli;
 
-import ai.djl.Device;
-import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fedtune.trainer.adapter.AdapterConfig;
@@ -9,6 +7,7 @@ import io.fedtune.trainer.adapter.LoraTarget;
 import io.fedtune.trainer.model.Checkpoint;
 import io.fedtune.trainer.model.LlamaModel;
 import io.fedtune.trainer.model.ModelConfig;
+import io.fedtune.trainer.model.Placement;
 import io.fedtune.trainer.model.RandomCheckpoint;
 import io.fedtune.trainer.train.Throughput;
 import picocli.CommandLine.Command;
@@ -47,18 +46,16 @@ final class BenchCommand implements Callable<Integer> {
         }
         try {
             Checkpoint cp = Checkpoint.open(dir);
-            Device device = Throughput.device();
-            DataType type = "BF16".equalsIgnoreCase(precision) || (device.isGpu() && "Auto".equalsIgnoreCase(precision))
-                    ? DataType.BFLOAT16 : DataType.FLOAT32;
+            Placement placement = Placement.of(precision);
             AdapterConfig lora = new AdapterConfig(rank, 2.0 * rank, 0.0, List.of(LoraTarget.values()), "bench");
             Throughput.Result r;
-            try (LlamaModel model = LlamaModel.load(cp, device, type)) {
+            try (LlamaModel model = LlamaModel.load(cp, placement.device(), placement.dataType())) {
                 r = Throughput.measure(model, lora, batch, seqLen, steps, 0);
             }
             ObjectNode out = new ObjectMapper().valueToTree(r);
             out.put("model", base != null ? base.toString() : "random-" + random);
-            out.put("device", device.toString());
-            out.put("dtype", type.toString());
+            out.put("device", placement.device().toString());
+            out.put("dtype", placement.dataType().toString());
             out.put("threads", System.getProperty("ai.djl.pytorch.num_threads"));
             out.put("batch", batch);
             out.put("seqLen", seqLen);

@@ -49,6 +49,14 @@ final class Environment {
                 workDir());
     }
 
+    /** Storage for the aggregator: the run's store alone, from the task's endpoint; it reads no shard data. */
+    StorageSession runSession(String endpoint, String region, Path workDir) {
+        return new StorageSession(() -> store(endpoint, region, TrainerEnv.STORAGE_ACCESS_KEY, TrainerEnv.STORAGE_SECRET_KEY),
+                () -> {
+                    throw new IllegalStateException("the aggregator reads no shard data");
+                }, workDir);
+    }
+
     private ObjectStore store(String endpoint, String region, String keyVar, String secretVar) {
         if (endpoint == null || endpoint.isBlank()) {
             throw new IllegalArgumentException("an s3:// location needs an endpoint (" + STORAGE_ENDPOINT + " or the task's storage)");

@@ -1,18 +1,12 @@
 package io.fedtune.trainer.cli;
 
-import ai.djl.Device;
-import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fedtune.trainer.adapter.Adapter;
-import io.fedtune.trainer.data.Chunker;
 import io.fedtune.trainer.data.DataFormat;
 import io.fedtune.trainer.data.Dataset;
-import io.fedtune.trainer.data.TextTokenizer;
 import io.fedtune.trainer.data.TokenSequence;
-import io.fedtune.trainer.model.Checkpoint;
-import io.fedtune.trainer.model.LlamaModel;
-import io.fedtune.trainer.round.Failure;
+import io.fedtune.trainer.model.BaseModel;
 import io.fedtune.trainer.storage.StorageSession;
 import io.fedtune.trainer.train.Evaluation;
 import io.fedtune.trainer.train.LoraParameters;
@@ -32,23 +26,18 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--format", defaultValue = "Text", description = "Text, PromptCompletion or Chat") String format;
     @Option(names = "--max-seq-len", defaultValue = "256") int maxSeqLen;
     @Option(names = "--batch-size", defaultValue = "8") int batchSize;
+    @Option(names = "--precision", defaultValue = "Auto", description = "Auto (bf16 on GPU, fp32 on CPU), FP32 or BF16") String precision;
 
     @Override
     public Integer call() {
         ObjectMapper json = new ObjectMapper();
-        try (StorageSession storage = Environment.system().session()) {
-            Checkpoint checkpoint = Checkpoint.open(storage.checkpoint(base, null));
+        try (StorageSession storage = Environment.system().session();
+             BaseModel model = BaseModel.open(storage.checkpoint(base, null), precision)) {
             LoraParameters params = adapter == null ? null
-                    : LoraParameters.from(Adapter.read(storage.fetchDirectory(adapter)), checkpoint.config());
-            List<TokenSequence> sequences;
-            try (TextTokenizer tokenizer = TextTokenizer.load(checkpoint.tokenizerFile(), checkpoint.config().vocabSize())) {
-                sequences = new Chunker(tokenizer, maxSeqLen, checkpoint.config().bosTokenId(), checkpoint.config().eosTokenId())
-                        .sequences(Dataset.read(storage.fetch(data), DataFormat.parse(format)).records());
-            }
-            Evaluation.Result r;
-            try (LlamaModel model = LlamaModel.load(checkpoint, Device.cpu(), DataType.FLOAT32)) {
-                r = Evaluation.run(model, params, sequences, batchSize);
-            }
+                    : LoraParameters.from(Adapter.read(storage.fetchDirectory(adapter)), model.config());
+            List<TokenSequence> sequences = model.chunker(maxSeqLen)
+                    .sequences(Dataset.read(storage.fetch(data), DataFormat.parse(format)).records());
+            Evaluation.Result r = Evaluation.run(model.model(), params, sequences, batchSize);
             ObjectNode out = json.createObjectNode();
             out.put("meanLoss", r.meanLoss());
             out.put("perplexity", r.perplexity());
@@ -60,7 +49,7 @@ final class EvaluateCommand implements Callable<Integer> {
             Failure f = Failure.of(e);
             ObjectNode out = json.createObjectNode();
             out.put("outcome", "Failed");
-            out.put("reason", f.reason());
+            out.put("reason", f.reason().name());
             out.put("message", f.message());
             System.out.println(out);
             System.err.println("evaluate failed: " + f.reason() + ": " + f.message());

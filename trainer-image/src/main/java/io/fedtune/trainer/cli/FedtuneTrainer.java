@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
                 PretrainCommand.class,
                 PartitionCommand.class,
                 BenchCommand.class,
-                io.fedtune.trainer.aggregate.AggregateCommand.class,
+                AggregateCommand.class,
         })
 public final class FedtuneTrainer implements Runnable {
 

@@ -1,6 +1,8 @@
 package io.fedtune.trainer.cli;
 
+import io.fedtune.api.contract.AggregateResult;
 import io.fedtune.api.contract.ContractJson;
+import io.fedtune.api.contract.Refusal;
 import io.fedtune.api.contract.TrainResult;
 import io.fedtune.api.contract.TrainerEnv;
 
@@ -8,34 +10,84 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
-/** Writes the JSON termination message, kept under Kubernetes' 4 KB limit by shortening the message for people. */
+/**
+ * The JSON termination message of every role, kept under Kubernetes' 4 KB by shortening what is for people first
+ * (messages, then refusal details); the manifest keeps the full text.
+ */
 final class TerminationMessage {
     private TerminationMessage() {
     }
 
-    static String json(TrainResult result) {
+    static String of(TrainResult result) {
         String json = ContractJson.write(result);
         int limit = TrainerEnv.TERMINATION_MESSAGE_LIMIT - 96;
-        if (json.getBytes(StandardCharsets.UTF_8).length <= limit || result.message() == null) {
+        if (bytes(json) <= limit || result.message() == null) {
             return json;
         }
         String msg = result.message();
-        int cut = Math.max(0, msg.length() - (json.getBytes(StandardCharsets.UTF_8).length - limit) - 16);
+        int cut = Math.max(0, msg.length() - (bytes(json) - limit) - 16);
         return ContractJson.write(new TrainResult(result.outcome(), result.reason(), msg.substring(0, cut) + " [truncated]",
                 result.shard(), result.round(), result.adapter(), result.sha256(), result.rank(), result.samples(),
                 result.tokens(), result.trainLoss(), result.evalLossBefore(), result.evalLossAfter(), result.skippedSteps(),
                 result.seconds(), result.tokensPerSecond()));
     }
 
-    static void write(Path file, TrainResult result) {
-        if (file == null) {
-            return;
+    static String of(AggregateResult result) {
+        String json = ContractJson.write(result);
+        if (fits(json)) {
+            return json;
         }
-        try {
-            Files.writeString(file, json(result));
-        } catch (IOException e) {
-            System.err.println("cannot write the termination message to " + file + ": " + e.getMessage());
+        // first shorten refusal messages, then drop them (reasons stay), then the accepted list
+        for (int limit : new int[] {120, 40, 0}) {
+            json = ContractJson.write(withRefusals(result, shorten(result.refused(), limit), result.accepted()));
+            if (fits(json)) {
+                return json;
+            }
         }
+        json = ContractJson.write(withRefusals(result, shorten(result.refused(), 0), null));
+        if (fits(json)) {
+            return json;
+        }
+        String message = result.message() == null ? "" : result.message();
+        return ContractJson.write(new AggregateResult(result.outcome(), result.reason(),
+                message.substring(0, Math.min(message.length(), 1000)), result.round(), result.adapter(), result.sha256(),
+                null, null, result.evalLoss(), null, result.regressed(), result.truncationEnergy(), result.epsilon(),
+                result.seconds()));
+    }
+
+    /** Writes the message where the pod's terminationMessagePath is, and echoes it on stdout; null writes no file. */
+    static void write(Path file, String json) {
+        if (file != null) {
+            try {
+                Files.writeString(file, json, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                System.err.println("cannot write the termination message to " + file + ": " + e.getMessage());
+            }
+        }
+        System.out.println(json);
+    }
+
+    private static int bytes(String json) {
+        return json.getBytes(StandardCharsets.UTF_8).length;
+    }
+
+    private static boolean fits(String json) {
+        return bytes(json) <= TrainerEnv.TERMINATION_MESSAGE_LIMIT;
+    }
+
+    private static List<Refusal> shorten(List<Refusal> refused, int limit) {
+        if (refused == null) {
+            return null;
+        }
+        return refused.stream().map(r -> new Refusal(r.shard(), r.reason(), limit == 0 ? null
+                : r.message() == null || r.message().length() <= limit ? r.message() : r.message().substring(0, limit) + "…"))
+                .toList();
+    }
+
+    private static AggregateResult withRefusals(AggregateResult r, List<Refusal> refused, List<String> accepted) {
+        return new AggregateResult(r.outcome(), r.reason(), r.message(), r.round(), r.adapter(), r.sha256(), accepted,
+                refused, r.evalLoss(), r.evalLosses(), r.regressed(), r.truncationEnergy(), r.epsilon(), r.seconds());
     }
 }

@@ -9,23 +9,17 @@ import io.fedtune.api.v1alpha1.LocalTrainingSpec;
 import io.fedtune.api.v1alpha1.LoraSpec;
 import io.fedtune.api.v1alpha1.TargetModule;
 import io.fedtune.trainer.adapter.Adapter;
-import io.fedtune.trainer.adapter.AdapterMismatchException;
 import io.fedtune.trainer.adapter.LoraTarget;
-import io.fedtune.trainer.data.DataException;
 import io.fedtune.trainer.data.DataFormat;
-import io.fedtune.trainer.model.CheckpointInvalidException;
-import io.fedtune.trainer.round.Failure;
-import io.fedtune.trainer.round.Manifest;
-import io.fedtune.trainer.round.RoundInputs;
-import io.fedtune.trainer.round.ShardRound;
-import io.fedtune.trainer.storage.StorageException;
+import io.fedtune.trainer.shard.ShardManifest;
+import io.fedtune.trainer.shard.ShardTraining;
+import io.fedtune.trainer.shard.TrainingPlan;
 import io.fedtune.trainer.storage.StorageSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -83,8 +77,7 @@ final class TrainCommand implements Callable<Integer> {
             result = TrainResult.failed(f.reason(), f.message());
             System.err.println("train failed: " + f.reason() + ": " + f.message());
         }
-        TerminationMessage.write(termination, result);
-        System.out.println(TerminationMessage.json(result));
+        TerminationMessage.write(termination, TerminationMessage.of(result));
         return result.outcome() == Outcome.Succeeded ? 0 : 1;
     }
 
@@ -94,10 +87,11 @@ final class TrainCommand implements Callable<Integer> {
                     + TrainerEnv.TASK + " or " + TrainerEnv.TASK_FILE + ")");
         }
         try (StorageSession storage = env.session()) {
-            return execute(storage, new Request(base, baseSha, data, DataFormat.parse(format), eval, DataFormat.parse(format),
-                    globalAdapter, out, shard, round, rank, alpha, dropout,
-                    targets.stream().map(LoraTarget::fromModuleName).toList(), freezeA, steps == null && epochs == null ? Integer.valueOf(LocalTrainingSpec.DEFAULT_STEPS) : steps,
-                    epochs, batchSize, lr, weightDecay, maxSeqLen, precision, seed, mu, clip, evalFraction));
+            return train(storage, new TrainingPlan(shard, round, base, baseSha, data, DataFormat.parse(format), eval,
+                    DataFormat.parse(format), globalAdapter, out, rank, alpha, dropout,
+                    targets.stream().map(LoraTarget::fromModuleName).toList(), freezeA,
+                    steps == null && epochs == null ? Integer.valueOf(LocalTrainingSpec.DEFAULT_STEPS) : steps, epochs,
+                    batchSize, lr, weightDecay, maxSeqLen, precision, seed, mu, clip, evalFraction));
         }
     }
 
@@ -111,63 +105,21 @@ final class TrainCommand implements Callable<Integer> {
         try (StorageSession storage = env.session(task.storage().endpoint(), task.storage().region(),
                 dataStorage.endpoint(), dataStorage.region())) {
             Integer taskSteps = t.steps == null && t.epochs == null ? Integer.valueOf(LocalTrainingSpec.DEFAULT_STEPS) : t.steps;
-            return execute(storage, new Request(task.baseModel(), task.baseModelSha256(), task.train().uri,
-                    DataFormat.parse(task.train().format.name()), task.eval() == null ? null : task.eval().uri,
+            return train(storage, new TrainingPlan(task.shard(), task.round(), task.baseModel(), task.baseModelSha256(),
+                    task.train().uri, DataFormat.parse(task.train().format.name()),
+                    task.eval() == null ? null : task.eval().uri,
                     task.eval() == null ? null : DataFormat.parse(task.eval().format.name()), task.globalAdapter(),
-                    task.output(), task.shard(), task.round(), lora.rank, lora.alpha, lora.dropout,
+                    task.output(), lora.rank, lora.alpha, lora.dropout,
                     lora.targetModules.stream().map(TargetModule::moduleName).map(LoraTarget::fromModuleName).toList(),
                     Boolean.TRUE.equals(lora.freezeA), taskSteps, t.epochs, t.batchSize, t.learningRate, t.weightDecay,
                     t.maxSequenceLength, t.precision.name(), t.seed, t.proximalMu, t.gradientClipNorm, t.evalFraction));
         }
     }
 
-    private record Request(String base, String baseSha, String data, DataFormat format, String eval, DataFormat evalFormat,
-                           String globalAdapter, String out, String shard, int round, int rank, double alpha, double dropout,
-                           List<LoraTarget> targets, boolean freezeA, Integer steps, Integer epochs, int batchSize, double lr,
-                           double weightDecay, int maxSeqLen, String precision, long seed, double mu, double clip,
-                           double evalFraction) {
-    }
-
-    private TrainResult execute(StorageSession storage, Request r) throws IOException {
-        Path checkpoint = fetching(() -> storage.checkpoint(r.base(), r.baseSha()),
-                e -> new CheckpointInvalidException("base model " + r.base() + ": " + e.getMessage(), e));
-        Path trainFile = fetching(() -> storage.fetchData(r.data()),
-                e -> DataException.empty("training data " + r.data() + " does not exist"));
-        Path evalFile = r.eval() == null ? null : fetching(() -> storage.fetchData(r.eval()),
-                e -> DataException.empty("eval data " + r.eval() + " does not exist"));
-        Path global = r.globalAdapter() == null ? null : fetching(() -> storage.fetchDirectory(r.globalAdapter()),
-                e -> new AdapterMismatchException("global adapter " + r.globalAdapter() + " does not exist"));
-        Path outDir = storage.outputDirectory(r.out());
-        RoundInputs inputs = new RoundInputs(r.shard(), r.round(), checkpoint, trainFile, r.format(), evalFile,
-                r.evalFormat(), global, r.rank(), r.alpha(), r.dropout(), r.targets(), r.freezeA(), r.steps(), r.epochs(),
-                r.batchSize(), r.lr(), r.weightDecay(), r.maxSeqLen(), r.precision(), r.seed(), r.mu(), r.clip(),
-                r.evalFraction(), r.base());
-        Manifest manifest = new ShardRound(System.err).run(inputs, outDir);
-        List<String> files = Arrays.asList(io.fedtune.trainer.adapter.AdapterConfig.FILE, Adapter.WEIGHTS_FILE, Manifest.FILE);
-        storage.publish(outDir, r.out(), files);
-        return new TrainResult(Outcome.Succeeded, null, null, r.shard(), r.round(), r.out(),
-                manifest.files().get(Adapter.WEIGHTS_FILE), r.rank(), manifest.samples(), manifest.tokens(),
-                manifest.trainLoss(), manifest.evalLossBefore(), manifest.evalLossAfter(), manifest.skippedSteps(),
-                manifest.seconds(), manifest.tokensPerSecond());
-    }
-
-    private interface Fetch {
-        Path get() throws IOException;
-    }
-
-    private interface Missing {
-        IOException describe(StorageException e);
-    }
-
-    /** A missing object becomes the failure of what it was meant to be (checkpoint, data, adapter). */
-    private static Path fetching(Fetch fetch, Missing missing) throws IOException {
-        try {
-            return fetch.get();
-        } catch (StorageException e) {
-            if (e.kind() == StorageException.Kind.NOT_FOUND) {
-                throw missing.describe(e);
-            }
-            throw e;
-        }
+    private static TrainResult train(StorageSession storage, TrainingPlan plan) throws IOException {
+        ShardManifest m = new ShardTraining(System.err).run(plan, storage);
+        return new TrainResult(Outcome.Succeeded, null, null, plan.shard(), plan.round(), plan.output(),
+                m.files().get(Adapter.WEIGHTS_FILE), plan.rank(), m.samples(), m.tokens(), m.trainLoss(),
+                m.evalLossBefore(), m.evalLossAfter(), m.skippedSteps(), m.seconds(), m.tokensPerSecond());
     }
 }

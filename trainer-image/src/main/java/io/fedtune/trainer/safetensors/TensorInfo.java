@@ -1,7 +1,5 @@
 package io.fedtune.trainer.safetensors;
 
-import java.util.Arrays;
-
 /**
  * One tensor's header entry. Offsets are relative to the start of the data section.
  */
@@ -23,19 +21,23 @@ public record TensorInfo(String name, Dtype dtype, long[] shape, long begin, lon
         return n;
     }
 
+    /** Name, dtype and shape, without the offsets. */
+    public TensorSpec spec() {
+        return new TensorSpec(name, dtype, shape);
+    }
+
     @Override
     public boolean equals(Object o) {
-        return o instanceof TensorInfo t && name.equals(t.name) && dtype == t.dtype && Arrays.equals(shape, t.shape)
-                && begin == t.begin && end == t.end;
+        return o instanceof TensorInfo t && spec().equals(t.spec()) && begin == t.begin && end == t.end;
     }
 
     @Override
     public int hashCode() {
-        return name.hashCode() * 31 + Arrays.hashCode(shape);
+        return spec().hashCode();
     }
 
     @Override
     public String toString() {
-        return name + " " + dtype + Arrays.toString(shape);
+        return spec().toString();
     }
 }

@@ -1,5 +1,6 @@
 package io.fedtune.trainer.storage;
 
+import io.fedtune.api.contract.S3Uri;
 import io.fedtune.trainer.model.CheckpointInvalidException;
 
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package io.fedtune.trainer.storage;
 
+import io.fedtune.api.contract.S3Uri;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,9 +11,11 @@ import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 /**
- * Where a command's inputs and outputs live: every location is a local path or an s3:// URI.
- * Run objects (base model, adapters, outputs) use the run's store; shard data uses the data store,
- * built from the shard's own credentials. Stores are created on first use, so local runs need no credentials.
+ * Where a command's inputs and outputs live: every location is a local path ({@code file://} or none) or an
+ * {@code s3://} URI, and both behave alike: a file that must exist and does not is a {@link StorageException} of kind
+ * NOT_FOUND, wherever it was looked for. Run objects (base model, adapters, outputs, optimizer state, global eval sets)
+ * use the run's store; shard data uses the data store, built from the shard's own credentials. Stores are created on
+ * first use, so local runs need no credentials. Downloads go to a scratch directory removed on {@link #close}.
  */
 public final class StorageSession implements AutoCloseable {
     private final Supplier<ObjectStore> runStoreFactory;
@@ -26,6 +29,19 @@ public final class StorageSession implements AutoCloseable {
         this.runStoreFactory = runStore;
         this.dataStoreFactory = dataStore;
         this.workDir = workDir;
+    }
+
+    /** A session over the run's store alone (the aggregator: it reads no shard data). */
+    public static StorageSession ofRunStore(ObjectStore store, Path workDir) {
+        return new StorageSession(() -> {
+            if (store == null) {
+                throw new IllegalArgumentException("an s3:// location needs the task's storage endpoint and the "
+                        + "FEDTUNE_STORAGE_* credentials");
+            }
+            return store;
+        }, () -> {
+            throw new IllegalStateException("this session reads no shard data");
+        }, workDir);
     }
 
     private ObjectStore run() {
@@ -42,12 +58,18 @@ public final class StorageSession implements AutoCloseable {
         return dataStore;
     }
 
-    private Path scratch() throws IOException {
+    /** A new directory in this session's scratch space. */
+    public Path scratchDirectory(String purpose) throws IOException {
         if (scratch == null) {
             Files.createDirectories(workDir);
             scratch = Files.createTempDirectory(workDir, "session-");
         }
-        return scratch;
+        return Files.createTempDirectory(scratch, purpose + "-");
+    }
+
+    /** The local path a non-s3 location names. */
+    static Path localPath(String location) {
+        return Path.of(location.startsWith("file://") ? location.substring("file://".length()) : location);
     }
 
     /** A run file (e.g. a global eval set), downloaded when remote. */
@@ -62,11 +84,15 @@ public final class StorageSession implements AutoCloseable {
 
     private Path fetch(String location, boolean shardData) throws IOException {
         if (!S3Uri.isS3(location)) {
-            return Path.of(location);
+            Path file = localPath(location);
+            if (!Files.isRegularFile(file)) {
+                throw new StorageException(StorageException.Kind.NOT_FOUND, location + " does not exist", null);
+            }
+            return file;
         }
         S3Uri uri = S3Uri.parse(location);
         String name = uri.key().substring(uri.key().lastIndexOf('/') + 1);
-        Path file = Files.createTempDirectory(scratch(), "in-").resolve(name.isEmpty() ? "object" : name);
+        Path file = scratchDirectory("in").resolve(name.isEmpty() ? "object" : name);
         (shardData ? data() : run()).download(uri, file);
         return file;
     }
@@ -74,22 +100,26 @@ public final class StorageSession implements AutoCloseable {
     /** A base checkpoint: local directory, or an s3:// prefix downloaded once into the model cache. */
     public Path checkpoint(String location, String expectedSha256) throws IOException {
         if (!S3Uri.isS3(location)) {
-            return Path.of(location);
+            return localPath(location);
         }
         return new ModelCache(workDir).fetch(run(), S3Uri.parse(location), expectedSha256);
     }
 
-    /** Every object directly under a prefix (an adapter), downloaded into a local directory. */
+    /** Every file directly under a prefix (an adapter) in a local directory; nothing there is NOT_FOUND. */
     public Path fetchDirectory(String location) throws IOException {
         if (!S3Uri.isS3(location)) {
-            return Path.of(location);
+            Path dir = localPath(location);
+            if (!Files.isDirectory(dir) || files(dir).isEmpty()) {
+                throw new StorageException(StorageException.Kind.NOT_FOUND, "nothing under " + location, null);
+            }
+            return dir;
         }
         S3Uri prefix = S3Uri.parse(location);
-        Path dir = Files.createTempDirectory(scratch(), "dir-");
         List<String> keys = run().list(prefix);
         if (keys.isEmpty()) {
             throw new StorageException(StorageException.Kind.NOT_FOUND, "nothing under " + prefix, null);
         }
+        Path dir = scratchDirectory("dir");
         for (String key : keys) {
             String name = key.substring(prefix.prefix().length());
             if (!name.isEmpty() && !name.contains("/")) {
@@ -99,26 +129,53 @@ public final class StorageSession implements AutoCloseable {
         return dir;
     }
 
+    /**
+     * The named files of a prefix (an update, an adapter, optimizer state) in a local directory: a local location is
+     * used in place. A file absent there is absent here, for the caller to judge (a refused update, a fresh state).
+     */
+    public Path fetchDirectory(String location, List<String> names) throws IOException {
+        if (!S3Uri.isS3(location)) {
+            return localPath(location);
+        }
+        S3Uri prefix = S3Uri.parse(location);
+        Path dir = scratchDirectory("dir");
+        for (String name : names) {
+            try {
+                run().download(prefix.child(name), dir.resolve(name));
+            } catch (StorageException e) {
+                if (e.kind() != StorageException.Kind.NOT_FOUND) {
+                    throw e;
+                }
+            }
+        }
+        return dir;
+    }
+
     /** Where to write outputs locally before {@link #publish}: the path itself, or a scratch directory for s3. */
     public Path outputDirectory(String location) throws IOException {
         if (!S3Uri.isS3(location)) {
-            Path dir = Path.of(location);
+            Path dir = localPath(location);
             Files.createDirectories(dir);
             return dir;
         }
-        return Files.createTempDirectory(scratch(), "out-");
+        return scratchDirectory("out");
     }
 
-    /** Uploads every file of dir under the prefix (no-op for local outputs), each with its SHA-256 in user metadata. */
+    /**
+     * Uploads the named files of dir under the prefix (no-op for a local location), each with its SHA-256 in user
+     * metadata; a named file absent from dir is skipped. Returns the SHA-256 of each file published.
+     */
     public Map<String, String> publish(Path dir, String location, List<String> names) throws IOException {
         Map<String, String> digests = new TreeMap<>();
         for (String name : names) {
-            digests.put(name, Sha256.of(dir.resolve(name)));
+            if (Files.isRegularFile(dir.resolve(name))) {
+                digests.put(name, Sha256.of(dir.resolve(name)));
+            }
         }
         if (S3Uri.isS3(location)) {
             S3Uri prefix = S3Uri.parse(location);
-            for (String name : names) {
-                run().upload(dir.resolve(name), prefix.child(name), Map.of("sha256", digests.get(name)));
+            for (Map.Entry<String, String> e : digests.entrySet()) {
+                run().upload(dir.resolve(e.getKey()), prefix.child(e.getKey()), Map.of("sha256", e.getValue()));
             }
         }
         return digests;

@@ -1,6 +1,5 @@
 package io.fedtune.trainer.train;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -97,9 +96,5 @@ public final class Throughput {
             return -1;
         }
         return -1;
-    }
-
-    public static Device device() {
-        return ai.djl.engine.Engine.getInstance().getGpuCount() > 0 ? Device.gpu() : Device.cpu();
     }
 }

@@ -5,6 +5,7 @@ import io.fedtune.trainer.adapter.AdapterConfig;
 import io.fedtune.trainer.adapter.LoraTarget;
 import io.fedtune.trainer.safetensors.FloatTensor;
 import io.fedtune.trainer.safetensors.SafetensorsWriter;
+import io.fedtune.trainer.storage.Sha256;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -71,7 +72,7 @@ final class AdapterFixture {
     }
 
     static String rewriteManifest(Path dir) throws IOException {
-        String sha = RoundAggregation.sha256(dir.resolve(Adapter.WEIGHTS_FILE));
+        String sha = Sha256.of(dir.resolve(Adapter.WEIGHTS_FILE));
         Files.writeString(dir.resolve("manifest.json"), "{\"files\":{\"" + Adapter.WEIGHTS_FILE + "\":\"" + sha + "\"}}",
                 StandardCharsets.UTF_8);
         return sha;

@@ -14,6 +14,8 @@ import io.fedtune.api.v1alpha1.AggregationSpec;
 import io.fedtune.api.v1alpha1.LoraSpec;
 import io.fedtune.api.v1alpha1.TargetModule;
 import io.fedtune.trainer.adapter.Adapter;
+import io.fedtune.trainer.cli.AggregateCommand;
+import io.fedtune.trainer.storage.Sha256;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,7 +71,7 @@ class AggregateCommandTest {
         assertThat(result.accepted()).containsExactly("s0", "s1", "s2");
         assertThat(result.refused()).extracting(Refusal::reason).containsExactly("Missing");
         Path out = tmp.resolve("round-1");
-        assertThat(result.sha256()).isEqualTo(RoundAggregation.sha256(out.resolve(Adapter.WEIGHTS_FILE)));
+        assertThat(result.sha256()).isEqualTo(Sha256.of(out.resolve(Adapter.WEIGHTS_FILE)));
         JsonNode manifest = ContractJson.mapper().readTree(out.resolve(GlobalManifest.FILE).toFile());
         assertThat(manifest.path("files").path(Adapter.WEIGHTS_FILE).asText()).isEqualTo(result.sha256());
         assertThat(manifest.path("aggregation").path("strategy").asText()).isEqualTo("FedAvg");

@@ -15,7 +15,9 @@ import io.fedtune.api.v1alpha1.ServerOptimizer;
 import io.fedtune.api.v1alpha1.TargetModule;
 import io.fedtune.trainer.adapter.Adapter;
 import io.fedtune.trainer.storage.ObjectStore;
-import io.fedtune.trainer.storage.S3Uri;
+import io.fedtune.api.contract.S3Uri;
+import io.fedtune.trainer.storage.Sha256;
+import io.fedtune.trainer.storage.StorageSession;
 import io.minio.StatObjectArgs;
 import io.minio.UploadObjectArgs;
 import java.nio.file.Files;
@@ -43,18 +45,18 @@ class AggregationJobS3Test {
             ObjectStore store = new ObjectStore(s3.endpoint(), null, S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY);
 
             AggregateResult first = new AggregationJob(task(1, null, updates, lora, spec),
-                    new RoundStorage(store, tmp.resolve("work1"))).run();
+                    StorageSession.ofRunStore(store, tmp.resolve("work1"))).run();
             assertThat(first.outcome()).isEqualTo(Outcome.Succeeded);
             assertThat(first.accepted()).containsExactly("s0", "s1", "s2");
             Path fetched = tmp.resolve("fetched");
             store.download(S3Uri.parse("s3://run/ns/r/round-0001/global/" + Adapter.WEIGHTS_FILE),
                     fetched.resolve(Adapter.WEIGHTS_FILE));
-            assertThat(RoundAggregation.sha256(fetched.resolve(Adapter.WEIGHTS_FILE))).isEqualTo(first.sha256());
+            assertThat(Sha256.of(fetched.resolve(Adapter.WEIGHTS_FILE))).isEqualTo(first.sha256());
             assertThat(store.metadata(S3Uri.parse("s3://run/ns/r/round-0001/global/" + Adapter.WEIGHTS_FILE)))
                     .containsEntry("sha256", first.sha256());
 
             AggregateResult second = new AggregationJob(task(2, "s3://run/ns/r/round-0001/global/", upload(s3, 2), lora, spec),
-                    new RoundStorage(store, tmp.resolve("work2"))).run();
+                    StorageSession.ofRunStore(store, tmp.resolve("work2"))).run();
             assertThat(second.outcome()).isEqualTo(Outcome.Succeeded);
             assertThat(second.sha256()).isNotEqualTo(first.sha256());
             // FedAdam starts in round 2 (it needs a previous global adapter); its state now lives in object storage
@@ -71,7 +73,7 @@ class AggregationJobS3Test {
             Path dir = tmp.resolve("local/round-" + round + "/s" + i);
             String sha = AdapterFixture.write(dir, layout, 2, 4, AdapterFixture.random(layout, 2, 10L * round + i));
             String prefix = "ns/r/round-000" + round + "/shards/s" + i + "/attempt-1/";
-            for (String f : RoundStorage.files(dir)) {
+            for (String f : StorageSession.files(dir)) {
                 s3.client().uploadObject(UploadObjectArgs.builder().bucket("run").object(prefix + f)
                         .filename(dir.resolve(f).toString()).build());
             }

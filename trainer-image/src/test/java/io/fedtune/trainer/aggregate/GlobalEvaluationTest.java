@@ -16,6 +16,7 @@ import io.fedtune.api.v1alpha1.LoraSpec;
 import io.fedtune.api.v1alpha1.TargetModule;
 import io.fedtune.trainer.adapter.Adapter;
 import io.fedtune.trainer.adapter.LoraTarget;
+import io.fedtune.trainer.cli.AggregateCommand;
 import io.fedtune.trainer.data.Chunker;
 import io.fedtune.trainer.data.DataFormat;
 import io.fedtune.trainer.data.Dataset;

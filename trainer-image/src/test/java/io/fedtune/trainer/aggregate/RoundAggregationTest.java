@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import io.fedtune.api.contract.FailureReason;
 import io.fedtune.api.contract.Refusal;
+import io.fedtune.api.contract.RefusalReason;
 import io.fedtune.api.v1alpha1.AggregationSpec;
 import io.fedtune.api.v1alpha1.AggregationStrategy;
 import io.fedtune.api.v1alpha1.LoraSpec;
@@ -17,6 +19,7 @@ import io.fedtune.trainer.adapter.Adapter;
 import io.fedtune.trainer.aggregate.optimizer.MomentState;
 import io.fedtune.trainer.aggregate.optimizer.ServerOptimizerRule;
 import io.fedtune.trainer.safetensors.SafetensorsReader;
+import io.fedtune.trainer.storage.Sha256;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -61,7 +64,7 @@ class RoundAggregationTest {
 
     private RoundReport aggregate(int round, AggregationSpec spec, LoraSpec lora, GlobalAdapter previous, String out)
             throws Exception {
-        return new RoundAggregation(new RoundInputs(round, offered, layout, previous, lora, spec, 0.5, 9,
+        return new RoundAggregation(new AggregationInputs(round, offered, layout, previous, lora, spec, 0.5, 9,
                 tmp.resolve("state"), new SplittableRandom(5), tmp.resolve(out))).run();
     }
 
@@ -119,7 +122,7 @@ class RoundAggregationTest {
         assertThat(report.accepted()).extracting(RoundReport.AcceptedShard::weight)
                 .containsExactly(1.0 / 6, 2.0 / 6, 3.0 / 6);
         assertThat(report.refused()).isEmpty();
-        assertThat(report.sha256()).isEqualTo(RoundAggregation.sha256(tmp.resolve("global").resolve(Adapter.WEIGHTS_FILE)));
+        assertThat(report.sha256()).isEqualTo(Sha256.of(tmp.resolve("global").resolve(Adapter.WEIGHTS_FILE)));
         assertThat(tmp.resolve("global").resolve("adapter_config.json")).exists();
     }
 
@@ -232,7 +235,7 @@ class RoundAggregationTest {
         addShard("shard-0", 4, 10, AdapterFixture.random(layout, 4, 1));
         assertThatThrownBy(() -> aggregate(1, fedAvg(Weighting.Uniform), lora(2), null, "global"))
                 .isInstanceOf(RoundFailed.class)
-                .satisfies(e -> assertThat(((RoundFailed) e).reason()).isEqualTo("NoValidUpdates"));
+                .satisfies(e -> assertThat(((RoundFailed) e).reason()).isEqualTo(FailureReason.NoValidUpdates));
     }
 
     @Test

@@ -12,6 +12,7 @@ import io.fedtune.api.v1alpha1.LoraSpec;
 import io.fedtune.api.v1alpha1.TargetModule;
 import io.fedtune.trainer.adapter.AdapterShape;
 import io.fedtune.trainer.adapter.LoraTarget;
+import io.fedtune.trainer.cli.AggregateCommand;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -16,7 +16,7 @@ import io.fedtune.api.v1alpha1.TargetModule;
 import io.fedtune.trainer.model.ModelConfig;
 import io.fedtune.trainer.model.RandomCheckpoint;
 import io.fedtune.trainer.pretrain.ByteLevelBpe;
-import io.fedtune.trainer.round.Manifest;
+import io.fedtune.trainer.shard.ShardManifest;
 import io.fedtune.trainer.storage.Sha256;
 import io.minio.StatObjectArgs;
 import io.minio.UploadObjectArgs;
@@ -150,7 +150,7 @@ class TrainCommandTest {
         TrainResult r = run.result();
         assertThat(r.outcome()).isEqualTo(Outcome.Succeeded);
         assertThat(r.evalLossAfter()).isLessThan(r.evalLossBefore() - 0.3);
-        Manifest m = Manifest.read(out);
+        ShardManifest m = ShardManifest.read(out);
         assertThat(m.files()).containsOnlyKeys("adapter_config.json", "adapter_model.safetensors");
         assertThat(m.files().get("adapter_model.safetensors")).isEqualTo(Sha256.of(out.resolve("adapter_model.safetensors")))
                 .isEqualTo(r.sha256());

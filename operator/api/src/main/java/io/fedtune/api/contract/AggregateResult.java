@@ -38,11 +38,7 @@ public record AggregateResult(
         Double seconds) {
 
     public static AggregateResult failed(FailureReason reason, String message) {
-        return failed(reason.name(), message);
-    }
-
-    public static AggregateResult failed(String reason, String message) {
-        return new AggregateResult(Outcome.Failed, reason, message, null, null, null, null, null, null, null, null, null,
+        return new AggregateResult(Outcome.Failed, reason.name(), message, null, null, null, null, null, null, null, null, null,
                 null, null);
     }
 }

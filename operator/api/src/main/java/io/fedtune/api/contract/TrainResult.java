@@ -39,11 +39,7 @@ public record TrainResult(
         Double tokensPerSecond) {
 
     public static TrainResult failed(FailureReason reason, String message) {
-        return failed(reason.name(), message);
-    }
-
-    public static TrainResult failed(String reason, String message) {
-        return new TrainResult(Outcome.Failed, reason, message, null, null, null, null, null, null, null, null, null, null,
+        return new TrainResult(Outcome.Failed, reason.name(), message, null, null, null, null, null, null, null, null, null, null,
                 null, null, null);
     }
 }

@@ -4,7 +4,7 @@ import io.fedtune.api.contract.AggregateResult;
 import io.fedtune.api.contract.AggregateTask;
 import io.fedtune.api.contract.ContractJson;
 import io.fedtune.trainer.aggregate.AggregationJob;
-import io.fedtune.trainer.aggregate.RoundStorage;
+import io.fedtune.trainer.storage.StorageSession;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -26,7 +26,10 @@ public final class AggregationBenchmark {
             inputBytes += Files.size(Path.of(u.adapter()).resolve("adapter_model.safetensors"));
         }
         long start = System.nanoTime();
-        AggregateResult result = new AggregationJob(task, new RoundStorage(null, work)).run();
+        AggregateResult result;
+        try (StorageSession storage = StorageSession.ofRunStore(null, work)) {
+            result = new AggregationJob(task, storage).run();
+        }
         double seconds = (System.nanoTime() - start) / 1e9;
         System.out.println(String.format(Locale.ROOT,
                 "{\"strategy\":\"%s\",\"seconds\":%.3f,\"inputBytes\":%d,\"gbPerSecond\":%.3f,\"peakRssMiB\":%.1f,"

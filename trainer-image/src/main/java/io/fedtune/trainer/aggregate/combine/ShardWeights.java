@@ -7,12 +7,19 @@ public final class ShardWeights {
     private ShardWeights() {
     }
 
-    public static double[] of(Weighting weighting, long[] samples, double[] multipliers) {
+    /** Samples (or 1) times each shard's weight, before normalisation. */
+    public static double[] raw(Weighting weighting, long[] samples, double[] multipliers) {
         double[] w = new double[samples.length];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (weighting == Weighting.Uniform ? 1.0 : samples[i]) * multipliers[i];
+        }
+        return w;
+    }
+
+    public static double[] of(Weighting weighting, long[] samples, double[] multipliers) {
+        double[] w = raw(weighting, samples, multipliers);
         double sum = 0;
         for (int i = 0; i < w.length; i++) {
-            double base = weighting == Weighting.Uniform ? 1.0 : samples[i];
-            w[i] = base * multipliers[i];
             if (!(w[i] >= 0) || Double.isInfinite(w[i])) {
                 throw new IllegalArgumentException("shard weight must be finite and non-negative, got " + w[i]);
             }

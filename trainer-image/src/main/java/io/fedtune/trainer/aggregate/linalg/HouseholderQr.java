@@ -64,23 +64,8 @@ public final class HouseholderQr {
     }
 
     private static void reflect(double[] v, double[] column, int offset) {
-        // four accumulators so the additions do not wait on each other
-        double d0 = 0;
-        double d1 = 0;
-        double d2 = 0;
-        double d3 = 0;
         int n = v.length;
-        int i = 0;
-        for (; i + 3 < n; i += 4) {
-            d0 += v[i] * column[offset + i];
-            d1 += v[i + 1] * column[offset + i + 1];
-            d2 += v[i + 2] * column[offset + i + 2];
-            d3 += v[i + 3] * column[offset + i + 3];
-        }
-        for (; i < n; i++) {
-            d0 += v[i] * column[offset + i];
-        }
-        double dot = 2 * ((d0 + d1) + (d2 + d3));
+        double dot = 2 * Dot.of(v, column, offset);
         for (int k = 0; k < n; k++) {
             column[offset + k] -= dot * v[k];
         }

@@ -122,24 +122,8 @@ public final class JacobiSvd {
         }
     }
 
-    /** Four accumulators so the additions do not wait on each other. */
     private static double dot(double[] x, double[] y) {
-        double s0 = 0;
-        double s1 = 0;
-        double s2 = 0;
-        double s3 = 0;
-        int n = x.length;
-        int i = 0;
-        for (; i + 3 < n; i += 4) {
-            s0 += x[i] * y[i];
-            s1 += x[i + 1] * y[i + 1];
-            s2 += x[i + 2] * y[i + 2];
-            s3 += x[i + 3] * y[i + 3];
-        }
-        for (; i < n; i++) {
-            s0 += x[i] * y[i];
-        }
-        return (s0 + s1) + (s2 + s3);
+        return Dot.of(x, y, 0);
     }
 
     private static double[][] transpose(double[][] a, int rows, int cols) {

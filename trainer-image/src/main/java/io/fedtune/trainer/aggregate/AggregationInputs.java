@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.random.RandomGenerator;
 
 /**
- * Everything one round's aggregation reads, on local disk.
+ * Everything one round's aggregation reads, on local disk (fetched by {@link AggregationJob}).
  *
  * @param round             round number, from 1
  * @param updates           the shards' updates offered
@@ -21,7 +21,7 @@ import java.util.random.RandomGenerator;
  * @param noise             source of the privacy noise (never derived from anything in the run spec)
  * @param outputDir         where the global adapter goes
  */
-public record RoundInputs(
+public record AggregationInputs(
         int round,
         List<OfferedUpdate> updates,
         AdapterLayout layout,

@@ -1,6 +1,12 @@
-package io.fedtune.trainer.aggregate;
+package io.fedtune.trainer.aggregate.strategy;
 
-import io.fedtune.api.contract.Refusal;
+import io.fedtune.trainer.aggregate.OfferedUpdate;
+import io.fedtune.trainer.aggregate.WorkerResult;
+import io.fedtune.trainer.aggregate.verify.NormOf;
+import io.fedtune.trainer.aggregate.verify.UpdateInspection;
+import io.fedtune.trainer.aggregate.verify.UpdateRefused;
+import io.fedtune.trainer.aggregate.verify.UpdateVerifier;
+import io.fedtune.trainer.aggregate.verify.Verdict;
 import io.fedtune.trainer.safetensors.Dtype;
 import io.fedtune.trainer.safetensors.SafetensorsReader;
 import io.fedtune.trainer.safetensors.TensorInfo;
@@ -11,6 +17,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -22,7 +29,7 @@ import java.util.concurrent.TimeUnit;
  * every value checked as it passes, and each tensor's weighted mean written at once. So memory holds one tensor per
  * shard, not one adapter, and no file is read twice.
  *
- * <p>The output is a guess until the last byte is hashed: {@link RoundAggregation} keeps it only if every update
+ * <p>The output is a guess until the last byte is hashed: the round keeps it only if every update
  * passes and the norm bound leaves each untouched; otherwise it rewrites the output from the accepted files, so a
  * refused update never stays in it.
  *
@@ -41,7 +48,7 @@ final class OnePassMean implements Closeable {
     private final List<Lane> lanes = new ArrayList<>();
     private double total;
 
-    /** @param verifier must measure {@link UpdateVerifier.NormOf#FACTORS}, which keeps no values */
+    /** @param verifier must measure {@link NormOf#FACTORS}, which keeps no values */
     OnePassMean(UpdateVerifier verifier, List<OfferedUpdate> updates, double[] rawWeights) {
         this.verifier = verifier;
         this.updates = updates;
@@ -90,13 +97,13 @@ final class OnePassMean implements Closeable {
         }
     }
 
-    /** Each update's verdict in offer order, a {@link VerifiedUpdate} or a {@link Refusal}, once all was read. */
-    Object[] verdicts() {
-        Object[] verdicts = new Object[updates.size()];
+    /** Each update's verdict in offer order, once all was read. */
+    List<Verdict> verdicts() {
+        Verdict[] verdicts = new Verdict[updates.size()];
         for (Lane lane : lanes) {
             lane.verdicts(verdicts);
         }
-        return verdicts;
+        return Arrays.asList(verdicts);
     }
 
     @Override
@@ -133,7 +140,7 @@ final class OnePassMean implements Closeable {
             return t;
         });
         final List<Integer> shards = new ArrayList<>();
-        final List<UpdateVerifier.Inspection> inspections = new ArrayList<>();
+        final List<UpdateInspection> inspections = new ArrayList<>();
         // on the heap: SHA-256 then takes the whole tensor in one call, and its intrinsic is compiled sooner
         ByteBuffer bytes = ByteBuffer.allocate(0);
         float[] values = new float[0];
@@ -142,7 +149,7 @@ final class OnePassMean implements Closeable {
         boolean open() throws IOException {
             for (int i : shards) {
                 OfferedUpdate o = updates.get(i);
-                UpdateVerifier.Inspection inspection;
+                UpdateInspection inspection;
                 try {
                     inspection = verifier.inspect(o);
                 } catch (UpdateRefused r) {
@@ -152,10 +159,8 @@ final class OnePassMean implements Closeable {
                 if (!inspection.headerPassed() || !inNameOrderF32(inspection.reader())) {
                     return false;
                 }
-                long dataStart = inspection.channel().size() - lastEnd(inspection.reader());
-                ByteBuffer header = ByteBuffer.allocate((int) dataStart);
-                UpdateVerifier.readFully(inspection.channel(), header, 0);
-                inspection.hash(header.flip());
+                long dataStart = inspection.size() - lastEnd(inspection.reader());
+                inspection.readNext(ByteBuffer.allocate((int) dataStart));
             }
             return true;
         }
@@ -164,7 +169,7 @@ final class OnePassMean implements Closeable {
         float[] sum(TensorSpec spec) throws IOException {
             float[] sum = null;
             for (int k = 0; k < inspections.size(); k++) {
-                UpdateVerifier.Inspection inspection = inspections.get(k);
+                UpdateInspection inspection = inspections.get(k);
                 TensorInfo info = inspection.reader().info(spec.name());
                 int n = (int) info.elementCount();
                 if (bytes.capacity() < info.byteLength()) {
@@ -172,12 +177,11 @@ final class OnePassMean implements Closeable {
                 }
                 bytes.clear().limit((int) info.byteLength());
                 // name order is file order (checked on open), so this continues the hash where it stopped
-                UpdateVerifier.readFully(inspection.channel(), bytes, inspection.hashed());
-                inspection.hash(bytes.flip());
+                inspection.readNext(bytes);
                 if (values.length != n) {
                     values = new float[n];
                 }
-                bytes.flip().asFloatBuffer().get(values);
+                bytes.asFloatBuffer().get(values);
                 if (sum == null) {
                     sum = new float[n];
                 }
@@ -191,14 +195,9 @@ final class OnePassMean implements Closeable {
             return sum;
         }
 
-        void verdicts(Object[] out) {
+        void verdicts(Verdict[] out) {
             for (int k = 0; k < inspections.size(); k++) {
-                UpdateVerifier.Inspection inspection = inspections.get(k);
-                try {
-                    out[shards.get(k)] = inspection.verdict();
-                } catch (UpdateRefused r) {
-                    out[shards.get(k)] = new Refusal(inspection.offered().shard(), r.reason().name(), r.getMessage());
-                }
+                out[shards.get(k)] = inspections.get(k).verdict();
             }
         }
 
@@ -209,7 +208,7 @@ final class OnePassMean implements Closeable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            for (UpdateVerifier.Inspection inspection : inspections) {
+            for (UpdateInspection inspection : inspections) {
                 inspection.close();
             }
         }

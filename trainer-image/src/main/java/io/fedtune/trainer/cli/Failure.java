@@ -1,6 +1,8 @@
-package io.fedtune.trainer.round;
+package io.fedtune.trainer.cli;
 
+import io.fedtune.api.contract.FailureReason;
 import io.fedtune.trainer.adapter.AdapterMismatchException;
+import io.fedtune.trainer.aggregate.RoundFailed;
 import io.fedtune.trainer.data.DataException;
 import io.fedtune.trainer.data.TokenizerMismatchException;
 import io.fedtune.trainer.model.CheckpointInvalidException;
@@ -8,32 +10,34 @@ import io.fedtune.trainer.safetensors.SafetensorsFormatException;
 import io.fedtune.trainer.storage.StorageException;
 import io.fedtune.trainer.train.TrainingDivergedException;
 
-/** Maps what went wrong to the contract's CamelCase reason (trainer-image/CONTRACT.md). */
-public record Failure(String reason, String message) {
+/** What went wrong in any command, as the contract's reason and a message for people (trainer-image/CONTRACT.md). */
+record Failure(FailureReason reason, String message) {
 
-    public static Failure of(Throwable e) {
+    static Failure of(Throwable e) {
         String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        String reason;
-        if (e instanceof CheckpointInvalidException) {
-            reason = "CheckpointInvalid";
+        FailureReason reason;
+        if (e instanceof RoundFailed r) {
+            reason = r.reason();
+        } else if (e instanceof CheckpointInvalidException) {
+            reason = FailureReason.CheckpointInvalid;
         } else if (e instanceof TokenizerMismatchException) {
-            reason = "TokenizerMismatch";
+            reason = FailureReason.TokenizerMismatch;
         } else if (e instanceof DataException d) {
-            reason = d.isEmpty() ? "DataEmpty" : "DataMalformed";
+            reason = d.isEmpty() ? FailureReason.DataEmpty : FailureReason.DataMalformed;
         } else if (e instanceof AdapterMismatchException || e instanceof SafetensorsFormatException) {
-            reason = "AdapterMismatch";
+            reason = FailureReason.AdapterMismatch;
         } else if (e instanceof StorageException s) {
             reason = switch (s.kind()) {
-                case ACCESS_DENIED -> "AccessDenied";
-                case UNREACHABLE -> "StorageUnreachable";
-                case NOT_FOUND -> "InvalidTask";
+                case ACCESS_DENIED -> FailureReason.AccessDenied;
+                case UNREACHABLE -> FailureReason.StorageUnreachable;
+                case NOT_FOUND -> FailureReason.InvalidTask;
             };
         } else if (e instanceof TrainingDivergedException) {
-            reason = "TrainingDiverged";
+            reason = FailureReason.TrainingDiverged;
         } else if (e instanceof IllegalArgumentException) {
-            reason = "InvalidTask";
+            reason = FailureReason.InvalidTask;
         } else {
-            reason = "Internal";
+            reason = FailureReason.Internal;
             message = e.getClass().getSimpleName() + ": " + message;
         }
         return new Failure(reason, message);

@@ -1,5 +1,9 @@
-package io.fedtune.trainer.aggregate;
+package io.fedtune.trainer.aggregate.strategy;
 
+import io.fedtune.trainer.aggregate.AggregationInputs;
+import io.fedtune.trainer.aggregate.GlobalAdapter;
+import io.fedtune.trainer.aggregate.GlobalOutput;
+import io.fedtune.trainer.aggregate.OptimizerState;
 import io.fedtune.trainer.aggregate.optimizer.MomentState;
 import io.fedtune.trainer.aggregate.optimizer.ServerOptimizerRule;
 import io.fedtune.trainer.safetensors.SafetensorsWriter;
@@ -8,7 +12,6 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The new global adapter of a coordinate-wise round, written tensor by tensor in name order: each combined tensor
@@ -24,12 +27,30 @@ final class CoordinateOutput implements Closeable {
      * @param rule  the server optimizer, or null for none
      * @param state where the optimizer's moments are read and written; null exactly when rule is
      */
-    CoordinateOutput(Path weightsFile, List<TensorSpec> specs, Map<String, String> metadata, ServerOptimizerRule rule,
-            OptimizerState state, GlobalAdapter previous) throws IOException {
-        this.writer = SafetensorsWriter.create(weightsFile, specs, metadata);
+    private CoordinateOutput(SafetensorsWriter writer, ServerOptimizerRule rule, OptimizerState state,
+            GlobalAdapter previous) {
+        this.writer = writer;
         this.rule = rule;
         this.state = state;
         this.previous = previous;
+    }
+
+    /** The round's output; its server optimizer applies from round 2 (it steps from the previous global adapter). */
+    static CoordinateOutput open(AggregationInputs in, List<TensorSpec> specs, Path weightsFile) throws IOException {
+        ServerOptimizerRule rule = in.previous() == null ? null : ServerOptimizerRule.of(in.aggregation().serverOptimizer);
+        OptimizerState state = rule == null ? null : OptimizerState.open(
+                in.stateDir().resolve(OptimizerState.fileName(in.round() - 1)),
+                in.stateDir().resolve(OptimizerState.fileName(in.round())), specs, rule,
+                in.aggregation().serverOptimizer.type.name(), in.round());
+        try {
+            return new CoordinateOutput(SafetensorsWriter.create(weightsFile, specs, GlobalOutput.METADATA), rule, state,
+                    in.previous());
+        } catch (IOException | RuntimeException e) {
+            if (state != null) {
+                state.close();
+            }
+            throw e;
+        }
     }
 
     /**

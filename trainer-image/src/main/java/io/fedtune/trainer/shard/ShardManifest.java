@@ -1,4 +1,4 @@
-package io.fedtune.trainer.round;
+package io.fedtune.trainer.shard;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /** A trainer's {@code manifest.json}, written next to the adapter it describes (trainer-image/CONTRACT.md). */
-public record Manifest(String shard, int round, long samples, long tokens, Double evalLossBefore, Double evalLossAfter,
+public record ShardManifest(String shard, int round, long samples, long tokens, Double evalLossBefore, Double evalLossAfter,
                        long evalTokens, double trainLoss, int steps, int skippedSteps, int rank, double seconds,
                        double tokensPerSecond, Map<String, String> files) {
     public static final String FILE = "manifest.json";
@@ -20,12 +20,7 @@ public record Manifest(String shard, int round, long samples, long tokens, Doubl
         Files.writeString(dir.resolve(FILE), JSON.writeValueAsString(this) + "\n");
     }
 
-    public static Manifest read(Path dir) throws IOException {
-        return JSON.readValue(dir.resolve(FILE).toFile(), Manifest.class);
-    }
-
-    public Manifest withFiles(Map<String, String> digests) {
-        return new Manifest(shard, round, samples, tokens, evalLossBefore, evalLossAfter, evalTokens, trainLoss, steps,
-                skippedSteps, rank, seconds, tokensPerSecond, digests);
+    public static ShardManifest read(Path dir) throws IOException {
+        return JSON.readValue(dir.resolve(FILE).toFile(), ShardManifest.class);
     }
 }

@@ -1,6 +1,6 @@
-package io.fedtune.trainer.storage;
+package io.fedtune.api.contract;
 
-/** {@code s3://bucket/key}; a key ending in / or empty is a prefix. */
+/** {@code s3://bucket/key}, the form of every object location in the contract; a key ending in / or empty is a prefix. */
 public record S3Uri(String bucket, String key) {
 
     public static boolean isS3(String location) {
@@ -11,7 +11,7 @@ public record S3Uri(String bucket, String key) {
         if (!isS3(uri)) {
             throw new IllegalArgumentException("not an s3:// URI: " + uri);
         }
-        String rest = uri.substring(5);
+        String rest = uri.substring("s3://".length());
         int slash = rest.indexOf('/');
         String bucket = slash < 0 ? rest : rest.substring(0, slash);
         if (bucket.isEmpty()) {

@@ -1,11 +1,12 @@
-package io.fedtune.trainer.aggregate;
+package io.fedtune.trainer.cli;
 
 import io.fedtune.api.contract.AggregateResult;
 import io.fedtune.api.contract.AggregateTask;
 import io.fedtune.api.contract.ContractJson;
+import io.fedtune.api.contract.Outcome;
 import io.fedtune.api.contract.TrainerEnv;
-import io.fedtune.trainer.storage.ObjectStore;
-import io.fedtune.trainer.storage.StorageException;
+import io.fedtune.trainer.aggregate.AggregationJob;
+import io.fedtune.trainer.storage.StorageSession;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -33,59 +34,51 @@ public final class AggregateCommand implements Callable<Integer> {
             + "(default: FEDTUNE_TERMINATION_LOG or /dev/termination-log)")
     Path terminationLog;
 
+    private final Environment env;
+
+    public AggregateCommand() {
+        this(Environment.system());
+    }
+
+    AggregateCommand(Environment env) {
+        this.env = env;
+    }
+
+    /** The aggregation alone, in a JVM of its own (the memory test runs it with a small heap). */
     public static void main(String[] args) {
         System.exit(new CommandLine(new AggregateCommand()).execute(args));
     }
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() {
         AggregateResult result;
         try {
             AggregateTask task = ContractJson.read(taskJson(), AggregateTask.class);
             Path work = workDir != null ? workDir : Path.of(env(TrainerEnv.WORK_DIR, TrainerEnv.DEFAULT_WORK_DIR));
-            Files.createDirectories(work);
-            result = new AggregationJob(task, new RoundStorage(objectStore(task), work)).run();
-        } catch (RoundFailed e) {
-            result = AggregateResult.failed(e.reason(), e.getMessage());
-        } catch (IllegalArgumentException e) {
-            result = AggregateResult.failed("InvalidTask", e.getMessage());
-        } catch (StorageException e) {
-            result = AggregateResult.failed(e.kind() == StorageException.Kind.ACCESS_DENIED ? "AccessDenied"
-                    : "StorageUnreachable", e.getMessage());
-        } catch (IOException | RuntimeException e) {
-            result = AggregateResult.failed("Internal", e.toString());
+            try (StorageSession storage = env.runSession(task.storage() == null ? null : task.storage().endpoint(),
+                    task.storage() == null ? null : task.storage().region(), work)) {
+                result = new AggregationJob(task, storage).run();
+            }
+        } catch (Exception e) {
+            Failure f = Failure.of(e);
+            result = AggregateResult.failed(f.reason(), f.message());
         }
-        String message = TerminationMessage.of(result);
         Path log = terminationLog != null ? terminationLog
                 : Path.of(env(TrainerEnv.TERMINATION_LOG, TrainerEnv.DEFAULT_TERMINATION_LOG));
-        try {
-            Files.writeString(log, message, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            System.err.println("cannot write the termination message to " + log + ": " + e.getMessage());
-        }
-        System.out.println(message);
-        return result.outcome() == io.fedtune.api.contract.Outcome.Succeeded ? 0 : 1;
+        TerminationMessage.write(log, TerminationMessage.of(result));
+        return result.outcome() == Outcome.Succeeded ? 0 : 1;
     }
 
     private String taskJson() throws IOException {
         if (taskFile != null) {
             return Files.readString(taskFile, StandardCharsets.UTF_8);
         }
-        return TrainerEnv.task(System::getenv).orElseThrow(() -> new IllegalArgumentException("no task: set "
+        return TrainerEnv.task(env::get).orElseThrow(() -> new IllegalArgumentException("no task: set "
                 + TrainerEnv.TASK_FILE + " or " + TrainerEnv.TASK + ", or pass --task"));
     }
 
-    private static ObjectStore objectStore(AggregateTask task) {
-        String access = System.getenv(TrainerEnv.STORAGE_ACCESS_KEY);
-        String secret = System.getenv(TrainerEnv.STORAGE_SECRET_KEY);
-        if (task.storage() == null || task.storage().endpoint() == null || access == null || secret == null) {
-            return null;
-        }
-        return new ObjectStore(task.storage().endpoint(), task.storage().region(), access, secret);
-    }
-
-    private static String env(String name, String fallback) {
-        String v = System.getenv(name);
+    private String env(String name, String fallback) {
+        String v = env.get(name);
         return v == null || v.isBlank() ? fallback : v;
     }
 }

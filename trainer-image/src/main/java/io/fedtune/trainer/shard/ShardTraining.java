@@ -1,0 +1,141 @@
+package io.fedtune.trainer.shard;
+
+import io.fedtune.trainer.adapter.Adapter;
+import io.fedtune.trainer.adapter.AdapterConfig;
+import io.fedtune.trainer.adapter.AdapterMismatchException;
+import io.fedtune.trainer.adapter.LoraTarget;
+import io.fedtune.trainer.data.Chunker;
+import io.fedtune.trainer.data.DataException;
+import io.fedtune.trainer.data.Dataset;
+import io.fedtune.trainer.data.Segment;
+import io.fedtune.trainer.data.TokenSequence;
+import io.fedtune.trainer.model.BaseModel;
+import io.fedtune.trainer.model.CheckpointInvalidException;
+import io.fedtune.trainer.model.LlamaModel;
+import io.fedtune.trainer.storage.Sha256;
+import io.fedtune.trainer.storage.StorageException;
+import io.fedtune.trainer.storage.StorageSession;
+import io.fedtune.trainer.train.Evaluation;
+import io.fedtune.trainer.train.LocalTraining;
+import io.fedtune.trainer.train.LoraParameters;
+import io.fedtune.trainer.train.TrainingOptions;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * One shard's part of a round: fetch its inputs, evaluate the starting adapter, train, evaluate, write and publish the
+ * adapter and its manifest.
+ */
+public final class ShardTraining {
+    private static final List<String> OUTPUT_FILES = List.of(AdapterConfig.FILE, Adapter.WEIGHTS_FILE, ShardManifest.FILE);
+    private final PrintStream log;
+
+    public ShardTraining(PrintStream log) {
+        this.log = log;
+    }
+
+    public ShardManifest run(TrainingPlan plan, StorageSession storage) throws IOException {
+        long start = System.nanoTime();
+        Path checkpoint = fetching(() -> storage.checkpoint(plan.baseModel(), plan.baseSha256()),
+                e -> new CheckpointInvalidException("base model " + plan.baseModel() + ": " + e.getMessage(), e));
+        Path trainFile = fetching(() -> storage.fetchData(plan.trainData()),
+                e -> DataException.empty("training data " + plan.trainData() + " does not exist"));
+        Path evalFile = plan.evalData() == null ? null : fetching(() -> storage.fetchData(plan.evalData()),
+                e -> DataException.empty("eval data " + plan.evalData() + " does not exist"));
+        Path global = plan.globalAdapter() == null ? null : fetching(() -> storage.fetchDirectory(plan.globalAdapter()),
+                e -> new AdapterMismatchException("global adapter " + plan.globalAdapter() + " does not exist"));
+        Path out = storage.outputDirectory(plan.output());
+        try (BaseModel base = BaseModel.open(checkpoint, plan.precision())) {
+            LoraParameters params = startingAdapter(plan, base, global);
+            Chunker chunker = base.chunker(plan.maxSequenceLength());
+            Dataset trainSet = Dataset.read(trainFile, plan.trainFormat());
+            List<List<Segment>> trainRecords;
+            List<List<Segment>> evalRecords;
+            if (evalFile != null) {
+                trainRecords = trainSet.records();
+                evalRecords = Dataset.read(evalFile, plan.evalFormat()).records();
+            } else {
+                Dataset.Split split = trainSet.split(plan.evalFraction(), plan.seed());
+                trainRecords = split.train();
+                evalRecords = split.eval();
+            }
+            List<TokenSequence> train = chunker.sequences(trainRecords);
+            List<TokenSequence> eval = chunker.sequences(evalRecords);
+            if (train.isEmpty()) {
+                throw DataException.empty("no training sequence with loss tokens in " + trainFile.getFileName());
+            }
+            if (trainSet.malformed() > 0) {
+                log.printf("skipped %d malformed of %d lines in %s%n", trainSet.malformed(), trainSet.lines(), trainFile.getFileName());
+            }
+            int steps = plan.steps() != null ? plan.steps()
+                    : (int) Math.ceil((plan.epochs() == null ? 1 : plan.epochs()) * (double) train.size() / plan.batchSize());
+            LlamaModel model = base.model();
+            log.printf("shard %s round %d: %d train / %d eval sequences, %d steps, %s%n", plan.shard(), plan.round(),
+                    train.size(), eval.size(), steps, base.placement());
+            Evaluation.Result before = eval.isEmpty() ? null : Evaluation.run(model, params, eval, plan.batchSize());
+            TrainingOptions options = new TrainingOptions(steps, plan.batchSize(), plan.learningRate(), plan.weightDecay(),
+                    plan.gradientClipNorm(), plan.proximalMu(), plan.freezeA(), plan.seed());
+            LocalTraining.Report report = new LocalTraining(model, options).run(params, train);
+            Evaluation.Result after = eval.isEmpty() ? null : Evaluation.run(model, params, eval, plan.batchSize());
+            params.toAdapter().write(out);
+            Map<String, String> files = new TreeMap<>();
+            for (String f : List.of(AdapterConfig.FILE, Adapter.WEIGHTS_FILE)) {
+                files.put(f, Sha256.of(out.resolve(f)));
+            }
+            ShardManifest manifest = new ShardManifest(plan.shard(), plan.round(), trainRecords.size(), report.tokens(),
+                    before == null ? null : before.meanLoss(), after == null ? null : after.meanLoss(),
+                    after == null ? 0 : after.tokens(), report.trainLoss(), steps, report.skippedSteps(), plan.rank(),
+                    (System.nanoTime() - start) / 1e9, report.tokensPerSecond(), files);
+            manifest.write(out);
+            storage.publish(out, plan.output(), OUTPUT_FILES);
+            log.printf("eval loss %s -> %s, train loss %.4f, %.0f tokens/s%n", before == null ? "-" : String.format("%.4f", before.meanLoss()),
+                    after == null ? "-" : String.format("%.4f", after.meanLoss()), report.trainLoss(), report.tokensPerSecond());
+            return manifest;
+        }
+    }
+
+    /** The global adapter where the round starts from one (it must have this round's shape), else a fresh seeded one. */
+    private static LoraParameters startingAdapter(TrainingPlan plan, BaseModel base, Path global) throws IOException {
+        // PEFT loads the base from base_model_name_or_path: name the model as given (s3:// URI or path), not its cache folder.
+        AdapterConfig config = new AdapterConfig(plan.rank(), plan.alpha(), plan.dropout(), plan.targets(), plan.baseModel());
+        if (global == null) {
+            return LoraParameters.initial(config, base.config(), plan.seed());
+        }
+        Adapter adapter = Adapter.read(global);
+        if (adapter.config().r() != plan.rank() || !adapter.config().targetModules().equals(config.targetModules())) {
+            throw new AdapterMismatchException("global adapter has rank " + adapter.config().r() + " and targets "
+                    + names(adapter.config().targetModules()) + ", but this round trains rank " + plan.rank() + " on "
+                    + names(config.targetModules()));
+        }
+        return LoraParameters.from(new Adapter(config, adapter.tensors()), base.config());
+    }
+
+    private static List<String> names(List<LoraTarget> targets) {
+        return targets.stream().map(LoraTarget::moduleName).toList();
+    }
+
+    private interface Fetch {
+        Path get() throws IOException;
+    }
+
+    private interface Missing {
+        IOException describe(StorageException e);
+    }
+
+    /** A missing object becomes the failure of what it was meant to be (checkpoint, data, adapter). */
+    private static Path fetching(Fetch fetch, Missing missing) throws IOException {
+        try {
+            return fetch.get();
+        } catch (StorageException e) {
+            if (e.kind() == StorageException.Kind.NOT_FOUND) {
+                throw missing.describe(e);
+            }
+            throw e;
+        }
+    }
+}

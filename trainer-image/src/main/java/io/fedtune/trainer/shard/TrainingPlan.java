@@ -1,0 +1,25 @@
+package io.fedtune.trainer.shard;
+
+import io.fedtune.trainer.adapter.LoraTarget;
+import io.fedtune.trainer.data.DataFormat;
+import java.util.List;
+
+/**
+ * What one shard trains in one round and where its inputs and outputs are, from a contract task or the command line.
+ * Every location is a local path or an s3:// URI.
+ *
+ * @param baseModel     base checkpoint directory or prefix; also named in adapter_config.json, as given
+ * @param baseSha256    expected SHA-256 of model.safetensors, or null
+ * @param evalData      the shard's eval set, or null to hold out evalFraction of trainData
+ * @param globalAdapter the adapter to start from, or null for a fresh seeded one
+ * @param output        where the adapter and manifest go
+ * @param steps         optimizer steps, or null to derive them from epochs
+ * @param precision     Auto, FP32 or BF16
+ */
+public record TrainingPlan(String shard, int round, String baseModel, String baseSha256, String trainData,
+                           DataFormat trainFormat, String evalData, DataFormat evalFormat, String globalAdapter,
+                           String output, int rank, double alpha, double dropout, List<LoraTarget> targets,
+                           boolean freezeA, Integer steps, Integer epochs, int batchSize, double learningRate,
+                           double weightDecay, int maxSequenceLength, String precision, long seed, double proximalMu,
+                           double gradientClipNorm, double evalFraction) {
+}
