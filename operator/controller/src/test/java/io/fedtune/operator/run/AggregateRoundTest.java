@@ -1,5 +1,6 @@
 package io.fedtune.operator.run;
 
+import io.fedtune.api.contract.FailureReason;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fedtune.api.contract.ContractJson;
@@ -58,7 +59,7 @@ class AggregateRoundTest {
     @Test
     void aFailedAggregationIsRetriedWithTheVeryTaskOfTheFirstAttemptAfterItsBackoff() {
         RoundWorld w = aggregating();
-        w.failAggregation(1, 1, "StorageUnreachable");
+        w.failAggregation(1, 1, FailureReason.StorageUnreachable);
         w.clock.advance(Duration.ofSeconds(4));
         RunSnapshot s = w.reconcile();
         assertThat(s.situation.reason()).isEqualTo(ConditionReason.AggregationRetryBackoff);
@@ -81,7 +82,7 @@ class AggregateRoundTest {
     void anAggregationFailingEveryAttemptFailsTheRun() {
         RoundWorld w = aggregating();
         w.run.getSpec().participation.maxRetries = 0;
-        w.failAggregation(1, 1, "NoValidUpdates");
+        w.failAggregation(1, 1, FailureReason.NoValidUpdates);
         w.reconcile();
         assertThat(w.status.phase).isEqualTo(Phase.Failed);
         assertThat(w.status.conditions).anySatisfy(c -> {
@@ -96,7 +97,7 @@ class AggregateRoundTest {
     @Test
     void aRefusedPodCreateLeavesStatusAsItWasAndThrows() {
         RoundWorld w = aggregating();
-        w.failAggregation(1, 1, "StorageUnreachable");
+        w.failAggregation(1, 1, FailureReason.StorageUnreachable);
         w.clock.advance(Duration.ofSeconds(10));
         var before = w.status;
         w.pods.refuseCreate = () -> new IllegalStateException("quota exceeded");

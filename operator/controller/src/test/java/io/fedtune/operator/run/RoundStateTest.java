@@ -1,5 +1,6 @@
 package io.fedtune.operator.run;
 
+import io.fedtune.api.contract.FailureReason;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fedtune.api.v1alpha1.ConditionReason;
@@ -56,7 +57,7 @@ class RoundStateTest {
         w.run.getSpec().participation.retryBackoff = "10s";
         w.reconcile();
         w.reconcile();
-        w.failTrainer(1, "a", 1, "StorageUnreachable");
+        w.failTrainer(1, "a", 1, FailureReason.StorageUnreachable);
         w.clock.advance(Duration.ofSeconds(4));
         w.restart();
         RunSnapshot s = w.reconcile();
@@ -111,7 +112,7 @@ class RoundStateTest {
         RoundWorld failed = new RoundWorld("f", 3, "a");
         failed.reconcile();
         failed.reconcile();
-        failed.failTrainer(1, "a", 1, "InvalidTask");
+        failed.failTrainer(1, "a", 1, FailureReason.InvalidTask);
         failed.reconcile();
         failed.restart();
         failed.reconcile();

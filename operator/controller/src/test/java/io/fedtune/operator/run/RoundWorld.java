@@ -1,5 +1,6 @@
 package io.fedtune.operator.run;
 
+import io.fedtune.api.contract.FailureReason;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
@@ -121,7 +122,7 @@ final class RoundWorld {
                 "s3://bucket/" + shard + "/r" + round, "sha-" + shard, 8, 100L, 12800L, 2.0, 2.5, 2.1, 0, 1.0, 1000.0));
     }
 
-    void failTrainer(int round, String shard, int attempt, String reason) {
+    void failTrainer(int round, String shard, int attempt, FailureReason reason) {
         finish(trainer(round, shard, attempt), false, TrainResult.failed(reason, "scripted"));
     }
 
@@ -132,7 +133,7 @@ final class RoundWorld {
                 "sha-global-" + round, accepted, List.of(), loss, Map.of("in-domain", loss), regressed, null, null, 1.0));
     }
 
-    void failAggregation(int round, int attempt, String reason) {
+    void failAggregation(int round, int attempt, FailureReason reason) {
         finish(aggregator(round, attempt), false, AggregateResult.failed(reason, "scripted"));
     }
 

@@ -1,5 +1,6 @@
 package io.fedtune.operator.run;
 
+import io.fedtune.api.contract.FailureReason;
 import static io.fedtune.operator.run.RoundWorld.T0;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -33,7 +34,7 @@ class TrainShardsTest {
         assertThat(w.pods.created).containsExactly(w.trainer(1, "a", 1), w.trainer(1, "b", 1));
 
         w.clock.advance(Duration.ofSeconds(3));
-        w.failTrainer(1, "a", 1, "StorageUnreachable"); // finished at T0+3s: attempt 2 is due at T0+13s
+        w.failTrainer(1, "a", 1, FailureReason.StorageUnreachable); // finished at T0+3s: attempt 2 is due at T0+13s
         w.clock.advance(Duration.ofSeconds(5));
         RunSnapshot s = w.reconcile();
         assertThat(s.requeue()).contains(Duration.ofSeconds(5));
@@ -49,7 +50,7 @@ class TrainShardsTest {
         assertThat(w.eventReasons()).containsOnlyOnce(EventReason.ShardFailed);
         assertThat(w.counter("fedtune.shard.outcomes", "Retried")).isEqualTo(1);
 
-        w.failTrainer(1, "a", 2, "StorageUnreachable"); // the second backoff is 20s
+        w.failTrainer(1, "a", 2, FailureReason.StorageUnreachable); // the second backoff is 20s
         w.clock.advance(Duration.ofSeconds(19));
         assertThat(w.reconcile().requeue()).contains(Duration.ofSeconds(1));
         w.clock.advance(Duration.ofSeconds(1));
@@ -60,17 +61,17 @@ class TrainShardsTest {
     @Test
     void aPermanentFailureIsNotRetriedAndRetriesStopAtMaxRetries() {
         RoundWorld w = training("a", "b");
-        w.failTrainer(1, "a", 1, "DataMalformed");
+        w.failTrainer(1, "a", 1, FailureReason.DataMalformed);
         w.clock.advance(Duration.ofSeconds(30)); // past its backoff, inside the round timeout
         w.reconcile();
         assertThat(w.pods.created).doesNotContain(w.trainer(1, "a", 2));
 
         RoundWorld r = training("a", "b");
         r.run.getSpec().participation.maxRetries = 1;
-        r.failTrainer(1, "a", 1, "ContainerFailed");
+        r.failTrainer(1, "a", 1, FailureReason.ContainerFailed);
         r.clock.advance(Duration.ofSeconds(10));
         r.reconcile();
-        r.failTrainer(1, "a", 2, "ContainerFailed");
+        r.failTrainer(1, "a", 2, FailureReason.ContainerFailed);
         r.clock.advance(Duration.ofSeconds(60));
         r.succeedTrainer(1, "b", 1);
         r.reconcile();
@@ -107,7 +108,7 @@ class TrainShardsTest {
         RoundWorld w = training("a", "b");
         w.run.getSpec().participation.minShards = 2;
         w.succeedTrainer(1, "a", 1);
-        w.failTrainer(1, "b", 1, "AccessDenied");
+        w.failTrainer(1, "b", 1, FailureReason.AccessDenied);
         w.reconcile();
         assertThat(w.status.phase).isEqualTo(Phase.Failed);
         assertThat(w.status.history).singleElement().satisfies(h -> assertThat(h.outcome).isEqualTo(RoundOutcome.Failed));
@@ -129,7 +130,7 @@ class TrainShardsTest {
     @Test
     void aShardDeletedMidRoundCountsAsFailed() {
         RoundWorld w = training("a", "b");
-        w.failTrainer(1, "b", 1, "StorageUnreachable");
+        w.failTrainer(1, "b", 1, FailureReason.StorageUnreachable);
         w.shards.removeIf(s -> s.getMetadata().getName().equals("b"));
         w.succeedTrainer(1, "a", 1);
         w.clock.advance(Duration.ofSeconds(10));
