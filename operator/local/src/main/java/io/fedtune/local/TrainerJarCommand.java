@@ -71,26 +71,34 @@ public final class TrainerJarCommand implements PodCommand {
 
     /**
      * What the image does at build time, since its pods' root (and so the DJL cache) is read-only: runs the trainer
-     * once so DJL unpacks its native libraries into the cache, then leaves the cache readable by every user. Skipped
-     * when the cache was warmed by this same trainer jar.
+     * once on a tiny eval set so DJL unpacks both native libraries a round loads, libtorch and the Hugging Face
+     * tokenizers library (warming libtorch alone left every pod failing with TokenizerMismatch), then leaves the cache
+     * readable by every user. Skipped when the cache was warmed this way by this same trainer jar.
      */
     public void warmCache(Path baseModel) throws IOException, InterruptedException {
         Path marker = djlCache.resolve(".warmed-by");
-        String jar = trainerJar.toRealPath() + " " + Files.size(trainerJar) + " " + Files.getLastModifiedTime(trainerJar);
+        String jar = "evaluate " + trainerJar.toRealPath() + " " + Files.size(trainerJar) + " "
+                + Files.getLastModifiedTime(trainerJar);
         if (Files.exists(marker) && Files.readString(marker).equals(jar)) {
             return;
         }
         Files.createDirectories(djlCache);
-        List<String> cmd = new ArrayList<>(List.of(javaHome.resolve("bin/java").toString(), "-Xmx1g", "-XX:+UseSerialGC",
-                "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1",
-                "-jar", trainerJar.toString(),
-                "bench", "--base", baseModel.toString(), "--steps", "1", "--batch-size", "1", "--seq-len", "16"));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().putAll(Map.of("OPT_OUT_TRACKING", "true", "DJL_CACHE_DIR", djlCache.toString()));
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (p.waitFor() != 0) {
-            throw new IOException("warming the DJL cache in " + djlCache + " failed: " + out);
+        Path sample = Files.createTempFile("fedtune-warm", ".jsonl");
+        try {
+            Files.writeString(sample, "{\"text\": \"In the beginning was the Word.\"}\n");
+            List<String> cmd = new ArrayList<>(List.of(javaHome.resolve("bin/java").toString(), "-Xmx1g", "-XX:+UseSerialGC",
+                    "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1",
+                    "-jar", trainerJar.toString(), "evaluate", "--base", baseModel.toString(), "--data", sample.toString(),
+                    "--max-seq-len", "16", "--batch-size", "1"));
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+            pb.environment().putAll(Map.of("OPT_OUT_TRACKING", "true", "DJL_CACHE_DIR", djlCache.toString()));
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (p.waitFor() != 0) {
+                throw new IOException("warming the DJL cache in " + djlCache + " failed: " + out);
+            }
+        } finally {
+            Files.deleteIfExists(sample);
         }
         try (var files = Files.walk(djlCache)) {
             for (Path f : files.toList()) {
