@@ -91,8 +91,11 @@ public final class Bubblewrap implements Confinement {
             args.addAll(List.of("--tmpfs", mask.toString()));
         }
         launch.mounts().stream().sorted(Comparator.comparingInt(m -> Path.of(m.containerPath()).getNameCount()))
-                .forEach(m -> args.addAll(List.of(m.readOnly() ? "--ro-bind" : "--bind", m.host().toString(), m.containerPath())));
-        args.addAll(List.of("--dir", launch.workingDir()));
+                .forEach(m -> {
+                    folders(Path.of(m.containerPath()).getParent(), args);
+                    args.addAll(List.of(m.readOnly() ? "--ro-bind" : "--bind", m.host().toString(), m.containerPath()));
+                });
+        folders(Path.of(launch.workingDir()), args);
         for (Path mask : masks) {
             args.addAll(List.of("--remount-ro", mask.toString()));
         }
@@ -110,6 +113,15 @@ public final class Bubblewrap implements Confinement {
         }
         args.addAll(launch.command());
         return args;
+    }
+
+    /** Makes a folder and those above it where missing, readable by all (bwrap would make missing parents 0700). */
+    private static void folders(Path dir, List<String> args) {
+        List<Path> chain = new ArrayList<>();
+        for (Path p = dir; p != null && !p.equals(ROOT); p = p.getParent()) {
+            chain.add(0, p);
+        }
+        chain.forEach(p -> args.addAll(List.of("--perms", "0755", "--dir", p.toString())));
     }
 
     private List<String> dropToUser(ContainerLaunch.RunAs user) {

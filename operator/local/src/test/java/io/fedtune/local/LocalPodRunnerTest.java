@@ -163,15 +163,16 @@ class LocalPodRunnerTest {
     @Test
     void aConfinedContainerRunsAsItsSecurityContextSaysInItsWorkingDirectory() throws Exception {
         ConfinementRequired.check(runner.confinement());
-        create("who", "shell", "printf '%s|%s|%s|%s|%s' \"$(id -u)\" \"$(id -g)\" \"$(id -G)\" \"$(pwd)\" \"$(hostname)\""
-                        + " > /dev/termination-log; echo kept > /scratch/out",
-                p -> restricted(p).editSpec()
+        taskConfigMap();
+        create("who", "shell", "printf '%s|%s|%s|%s|%s|%s' \"$(id -u)\" \"$(id -g)\" \"$(id -G)\" \"$(pwd)\" \"$(hostname)\""
+                        + " \"$(cat /etc/fedtune/task/task.json)\" > /dev/termination-log; echo kept > /scratch/out",
+                p -> withTask(restricted(p)).editSpec()
                         .editFirstContainer().withWorkingDir("/scratch").editSecurityContext().withRunAsUser(10001L)
                         .withRunAsGroup(10002L).endSecurityContext().endContainer()
                         .editOrNewSecurityContext().withSupplementalGroups(10003L).endSecurityContext().endSpec());
 
         Pod pod = awaitPhase("who", "Succeeded");
-        assertThat(message(pod)).isEqualTo("10001|10002|10002 10003|/scratch|who");
+        assertThat(message(pod)).isEqualTo("10001|10002|10002 10003|/scratch|who|{\"round\":1}");
         Path out = work.resolve("ns/who/volumes/scratch/out");
         assertThat(Files.readString(out)).as("what the pod wrote is readable by the runner afterwards").isEqualTo("kept\n");
         assertThat(Files.getAttribute(out, "unix:uid")).isEqualTo(10001);
@@ -186,17 +187,13 @@ class LocalPodRunnerTest {
         Files.deleteIfExists(open.resolve("probe"));
         Files.createDirectories(work.resolve("ns/other-pod/volumes/scratch"));
         Files.writeString(work.resolve("ns/other-pod/volumes/scratch/adapter"), "another shard's update");
-        client.resource(new ConfigMapBuilder().withNewMetadata().withName("task").withNamespace("ns").endMetadata()
-                .withData(Map.of("task.json", "{\"round\":1}")).build()).create();
+        taskConfigMap();
         String script = TRY_WRITE
                 + "{ try root /probe; try tmp /tmp/probe; try home \"$HOME/probe\"; try open " + open + "/probe;"
                 + " try runner " + work + "/probe; try taskfile /etc/fedtune/task/task.json; try scratch /scratch/probe;"
                 + " echo \"task=$(cat /etc/fedtune/task/task.json)\"; echo \"others=$(ls -A " + work + " | wc -l)\";"
                 + " echo \"uid=$(id -u)\"; } > /dev/termination-log";
-        create("writer", "shell", script, p -> restricted(p).editSpec()
-                .addNewVolume().withName("task").withNewConfigMap().withName("task").endConfigMap().endVolume()
-                .editFirstContainer().addNewVolumeMount().withName("task").withMountPath("/etc/fedtune/task").endVolumeMount()
-                .endContainer().endSpec());
+        create("writer", "shell", script, p -> withTask(restricted(p)));
 
         Map<String, String> tried = lines(message(awaitPhase("writer", "Succeeded")));
         assertThat(tried).containsEntry("uid", "0")
@@ -214,10 +211,11 @@ class LocalPodRunnerTest {
         ConfinementRequired.check(runner.confinement());
         // a working directory that is not a volume: made for the container, read-only like the rest of its root
         create("cwd", "shell", TRY_WRITE + "{ echo \"pwd=$(pwd)\"; try cwd ./probe; } > /dev/termination-log",
-                p -> restricted(p).editSpec().editFirstContainer().withWorkingDir("/srv/fedtune-cwd").endContainer().endSpec());
+                p -> restricted(p).editSpec().editFirstContainer().withWorkingDir("/srv/fedtune-cwd/deeper")
+                        .editSecurityContext().withRunAsUser(10001L).endSecurityContext().endContainer().endSpec());
 
         Map<String, String> seen = lines(message(awaitPhase("cwd", "Succeeded")));
-        assertThat(seen).containsEntry("pwd", "/srv/fedtune-cwd").containsEntry("cwd", "refused");
+        assertThat(seen).containsEntry("pwd", "/srv/fedtune-cwd/deeper").containsEntry("cwd", "refused");
         assertThat(Path.of("/srv/fedtune-cwd")).as("made inside the sandbox, not on this machine").doesNotExist();
     }
 
@@ -230,6 +228,19 @@ class LocalPodRunnerTest {
                 .withNewSecurityContext().withReadOnlyRootFilesystem(true).withAllowPrivilegeEscalation(false)
                 .withNewCapabilities().withDrop("ALL").endCapabilities().endSecurityContext()
                 .endContainer().endSpec();
+    }
+
+    private void taskConfigMap() {
+        client.resource(new ConfigMapBuilder().withNewMetadata().withName("task").withNamespace("ns").endMetadata()
+                .withData(Map.of("task.json", "{\"round\":1}")).build()).create();
+    }
+
+    /** The aggregation pod's task volume: a ConfigMap at a path this machine does not have. */
+    private static PodBuilder withTask(PodBuilder pod) {
+        return pod.editSpec()
+                .addNewVolume().withName("task").withNewConfigMap().withName("task").endConfigMap().endVolume()
+                .editFirstContainer().addNewVolumeMount().withName("task").withMountPath("/etc/fedtune/task").withReadOnly(true)
+                .endVolumeMount().endContainer().endSpec();
     }
 
     private void create(String name, String image, String script) {
