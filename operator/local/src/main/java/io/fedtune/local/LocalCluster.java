@@ -45,9 +45,12 @@ public final class LocalCluster implements AutoCloseable {
         try {
             cluster.startSilos(manifests, dataDir, baseModel);
             cluster.api = EmbeddedApiServer.start(layout.crds(), OperatorProcess.freePort());
-            cluster.pods = new LocalPodRunner(cluster.api.client(),
-                    new TrainerJarCommand(layout.trainerJar(), Files.createDirectories(workDir.resolve("djl-cache"))),
-                    Files.createDirectories(workDir.resolve("pods")), podSlots).start();
+            TrainerJarCommand trainer = new TrainerJarCommand(layout.trainerJar(), workDir.resolve("djl-cache"));
+            trainer.warmCache(baseModel);
+            Path podsDir = Files.createDirectories(workDir.resolve("pods"));
+            // pods see this machine read-only, but not each other's volumes nor the silos' disks
+            Confinement confinement = Confinement.detect(List.of(podsDir, workDir.resolve("s3")));
+            cluster.pods = new LocalPodRunner(cluster.api.client(), trainer, podsDir, podSlots, confinement).start();
             cluster.startOperator();
             return cluster;
         } catch (Exception e) {

@@ -1,22 +1,30 @@
 package io.fedtune.local;
 
+import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretKeySelector;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fedtune.api.contract.TrainerEnv;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,26 +39,40 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Plays the kubelet for the pods the operator creates: runs each pod's container as a local process with the pod's
- * environment (Secret references resolved from the API), at most {@code slots} at a time (the rest stay Pending, as
+ * Plays the kubelet for the pods the operator creates: runs each pod's container as a local process, confined as its
+ * securityContext says (see {@link Bubblewrap}), with the environment the image and the pod give it and nothing of
+ * the runner's (Secret references resolved from the API), at most {@code slots} at a time (the rest stay Pending, as
  * on a full cluster), and reports phase, exit code and termination message back through the API. Deleting a pod
- * kills its process.
+ * kills its process. Without bubblewrap, pods run unconfined: a warning at start and a Warning Event per pod say so.
  */
 public final class LocalPodRunner implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LocalPodRunner.class);
+    /** The Event reason on a pod that runs without confinement. */
+    public static final String UNCONFINED_REASON = "Unconfined";
+    private static final String DEFAULT_TERMINATION_MESSAGE_PATH = "/dev/termination-log";
     /** What a kubelet keeps of a log when the termination message falls back to it. */
     private static final int LOG_TAIL_BYTES = 2048;
 
     private final KubernetesClient client;
     private final PodCommand podCommand;
     private final Path workRoot;
+    private final Confinement confinement;
     private final ExecutorService slots;
     private final Set<String> admitted = ConcurrentHashMap.newKeySet();
     private final Map<String, Process> running = new ConcurrentHashMap<>();
     private SharedIndexInformer<Pod> informer;
 
     public LocalPodRunner(KubernetesClient client, PodCommand podCommand, Path workRoot, int slots) {
+        this(client, podCommand, workRoot, slots, Confinement.detect(List.of(workRoot)));
+    }
+
+    /**
+     * @param confinement how each container's process is started; it should hide workRoot (the pods' volumes) from
+     *                    pods
+     */
+    public LocalPodRunner(KubernetesClient client, PodCommand podCommand, Path workRoot, int slots, Confinement confinement) {
         this.client = client;
+        this.confinement = confinement;
         this.podCommand = podCommand;
         this.workRoot = workRoot;
         this.slots = Executors.newFixedThreadPool(slots, r -> {
@@ -61,6 +83,16 @@ public final class LocalPodRunner implements AutoCloseable {
     }
 
     public LocalPodRunner start() {
+        if (confinement.confines()) {
+            LOG.info(confinement.describe());
+        } else {
+            System.err.println("""
+
+                    ************************************************************************************************
+                    WARNING: fedtune local: %s
+                    ************************************************************************************************
+                    """.formatted(confinement.describe()));
+        }
         informer = client.pods().inAnyNamespace().inform(new ResourceEventHandler<>() {
             @Override
             public void onAdd(Pod pod) {
@@ -82,6 +114,11 @@ public final class LocalPodRunner implements AutoCloseable {
             }
         });
         return this;
+    }
+
+    /** How this runner starts containers. */
+    public Confinement confinement() {
+        return confinement;
     }
 
     /** The process of a running pod, e.g. to kill it the way a node failure would. */
@@ -126,19 +163,16 @@ public final class LocalPodRunner implements AutoCloseable {
         Path dir = workRoot.resolve(ns).resolve(name);
         Instant started = Instant.now();
         try {
-            Files.createDirectories(dir.resolve("scratch"));
+            Files.createDirectories(dir);
             Path terminationLog = dir.resolve("termination-log");
-            ProcessBuilder builder = new ProcessBuilder(podCommand.command(container))
+            ContainerLaunch launch = launch(pod, container, dir, terminationLog);
+            if (!confinement.confines()) {
+                warnUnconfined(pod);
+            }
+            Process process = confinement.processFor(launch)
                     .redirectErrorStream(true)
                     .redirectOutput(logOf(ns, name).toFile())
-                    .directory(dir.toFile());
-            Map<String, String> env = builder.environment();
-            env.putAll(podCommand.imageEnvironment());
-            env.putAll(environment(pod));
-            env.put(TrainerEnv.TERMINATION_LOG, terminationLog.toString());
-            env.put(TrainerEnv.WORK_DIR, dir.resolve("scratch").toString());
-            mountConfigMaps(pod, dir, env);
-            Process process = builder.start();
+                    .start();
             running.put(key(pod), process);
             setStatus(pod, p -> running(p, container.getName(), started));
             int exit = process.waitFor();
@@ -153,7 +187,7 @@ public final class LocalPodRunner implements AutoCloseable {
             setStatus(pod, p -> terminated(p, container.getName(), started, exit, finalMessage));
         } catch (PodCommand.UnrunnableContainer | MissingSecret e) {
             setStatus(pod, p -> terminated(p, container.getName(), started, 128, e.getMessage()));
-        } catch (IOException e) {
+        } catch (IOException | UncheckedIOException e) {
             setStatus(pod, p -> terminated(p, container.getName(), started, 128, "could not start the process: " + e.getMessage()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -161,31 +195,89 @@ public final class LocalPodRunner implements AutoCloseable {
     }
 
     /**
-     * ConfigMap volumes (the aggregation task) as a kubelet would mount them: each key written to a file under the pod's
-     * directory, and environment values that point into the mount path pointed there instead.
+     * The container as a runtime would start it: the image's entrypoint, only the environment a runtime, the image and
+     * the pod give it, the user its securityContext (or image) says, its volumes, and its termination message file.
      */
-    private void mountConfigMaps(Pod pod, Path dir, Map<String, String> env) throws IOException {
-        var container = pod.getSpec().getContainers().get(0);
-        for (var mount : container.getVolumeMounts() == null ? List.<io.fabric8.kubernetes.api.model.VolumeMount>of() : container.getVolumeMounts()) {
-            var volume = pod.getSpec().getVolumes().stream().filter(v -> v.getName().equals(mount.getName()) && v.getConfigMap() != null)
-                    .findFirst();
-            if (volume.isEmpty()) {
-                continue;
-            }
-            String name = volume.get().getConfigMap().getName();
-            var configMap = client.configMaps().inNamespace(pod.getMetadata().getNamespace()).withName(name).get();
-            if (configMap == null) {
-                throw new MissingSecret("configmap \"" + name + "\" not found");
+    private ContainerLaunch launch(Pod pod, Container container, Path dir, Path terminationLog) throws IOException {
+        List<String> command = podCommand.command(container);
+        ContainerLaunch.RunAs user = ContainerLaunch.RunAs.of(pod, container, podCommand.imageUser());
+        List<ContainerLaunch.Mount> mounts = volumes(pod, container, dir);
+        // the kubelet makes the file world-writable so that any container user can write it
+        Files.deleteIfExists(terminationLog);
+        Files.createFile(terminationLog);
+        Files.setPosixFilePermissions(terminationLog, PosixFilePermissions.fromString("rw-rw-rw-"));
+        mounts.add(new ContainerLaunch.Mount(terminationLog, Optional.ofNullable(container.getTerminationMessagePath())
+                .orElse(DEFAULT_TERMINATION_MESSAGE_PATH), false));
+
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("PATH", TrainerJarCommand.DEFAULT_PATH);
+        env.put("HOSTNAME", pod.getMetadata().getName());
+        env.put("HOME", "/"); // what a runtime sets for a user the image has no home for
+        env.putAll(podCommand.imageEnvironment());
+        env.putAll(environment(pod));
+        String workingDir = Optional.ofNullable(container.getWorkingDir()).filter(w -> !w.isBlank())
+                .or(podCommand::imageWorkingDir).orElse("/");
+        boolean readOnlyRoot = container.getSecurityContext() != null
+                && Boolean.TRUE.equals(container.getSecurityContext().getReadOnlyRootFilesystem());
+        return new ContainerLaunch(pod.getMetadata().getName(), command, env, workingDir, user, readOnlyRoot, mounts, dir);
+    }
+
+    /**
+     * The container's volumes as a kubelet makes them: an emptyDir is a fresh world-writable folder of the pod's, a
+     * ConfigMap a read-only folder with one file per key.
+     */
+    private List<ContainerLaunch.Mount> volumes(Pod pod, Container container, Path dir) throws IOException {
+        List<ContainerLaunch.Mount> mounts = new ArrayList<>();
+        deleteRecursively(dir.resolve("volumes")); // a pod of the same name before this one left its own
+        List<Volume> volumes = Optional.ofNullable(pod.getSpec().getVolumes()).orElse(List.of());
+        for (VolumeMount mount : Optional.ofNullable(container.getVolumeMounts()).orElse(List.of())) {
+            Volume volume = volumes.stream().filter(v -> v.getName().equals(mount.getName())).findFirst()
+                    .orElseThrow(() -> new PodCommand.UnrunnableContainer("volume mount " + mount.getName() + " names no volume"));
+            if (mount.getSubPath() != null && !mount.getSubPath().isEmpty()) {
+                throw new PodCommand.UnrunnableContainer("volume mount " + mount.getName() + ": subPath is not supported locally");
             }
             Path local = dir.resolve("volumes").resolve(mount.getName());
-            Files.createDirectories(local);
-            if (configMap.getData() != null) {
-                for (var entry : configMap.getData().entrySet()) {
-                    Files.writeString(local.resolve(entry.getKey()), entry.getValue(), StandardCharsets.UTF_8);
+            if (volume.getEmptyDir() != null) {
+                Files.createDirectories(local);
+                Files.setPosixFilePermissions(local, PosixFilePermissions.fromString("rwxrwxrwx"));
+                mounts.add(new ContainerLaunch.Mount(local, mount.getMountPath(), Boolean.TRUE.equals(mount.getReadOnly())));
+            } else if (volume.getConfigMap() != null) {
+                String name = volume.getConfigMap().getName();
+                var configMap = client.configMaps().inNamespace(pod.getMetadata().getNamespace()).withName(name).get();
+                if (configMap == null) {
+                    throw new MissingSecret("configmap \"" + name + "\" not found");
                 }
+                Files.createDirectories(local);
+                if (configMap.getData() != null) {
+                    for (var entry : configMap.getData().entrySet()) {
+                        Files.writeString(local.resolve(entry.getKey()), entry.getValue(), StandardCharsets.UTF_8);
+                    }
+                }
+                mounts.add(new ContainerLaunch.Mount(local, mount.getMountPath(), true));
+            } else {
+                throw new PodCommand.UnrunnableContainer("volume " + volume.getName()
+                        + ": local mode mounts emptyDir and configMap volumes only");
             }
-            env.replaceAll((k, v) -> v != null && (v.equals(mount.getMountPath()) || v.startsWith(mount.getMountPath() + "/"))
-                    ? local + v.substring(mount.getMountPath().length()) : v);
+        }
+        return mounts;
+    }
+
+    /** A kubelet reports what it does to a pod as Events; here, that the pod is not confined. */
+    private void warnUnconfined(Pod pod) {
+        String now = Instant.now().toString();
+        try {
+            client.v1().events().inNamespace(pod.getMetadata().getNamespace()).resource(new EventBuilder()
+                    .withNewMetadata().withName(pod.getMetadata().getName() + ".unconfined")
+                    .withNamespace(pod.getMetadata().getNamespace()).endMetadata()
+                    .withInvolvedObject(new ObjectReferenceBuilder().withApiVersion("v1").withKind("Pod")
+                            .withName(pod.getMetadata().getName()).withNamespace(pod.getMetadata().getNamespace())
+                            .withUid(pod.getMetadata().getUid()).build())
+                    .withType("Warning").withReason(UNCONFINED_REASON).withMessage(confinement.describe())
+                    .withFirstTimestamp(now).withLastTimestamp(now).withCount(1)
+                    .withNewSource().withComponent("fedtune-local-kubelet").endSource()
+                    .build()).create();
+        } catch (KubernetesClientException e) {
+            LOG.debug("could not record the Unconfined event of pod {}: {}", pod.getMetadata().getName(), e.getMessage());
         }
     }
 
@@ -267,6 +359,17 @@ public final class LocalPodRunner implements AutoCloseable {
                         .endTerminated().build())
                 .build()));
         return pod;
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var files = Files.walk(dir)) {
+            for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(f);
+            }
+        }
     }
 
     private static String head(Path file) throws IOException {

@@ -1,18 +1,30 @@
 package io.fedtune.local;
 
 import io.fabric8.kubernetes.api.model.Container;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Local mode has no container runtime: it runs the fedtune trainer image's entrypoint (the trainer jar) as a process,
- * and refuses other images rather than pretend.
+ * and refuses other images rather than pretend. What the image's Dockerfile sets (USER, WORKDIR, ENV with the JDK on
+ * PATH, a DJL cache unpacked at build time) this sets the same way, with this machine's JDK and a warmed cache folder.
  */
 public final class TrainerJarCommand implements PodCommand {
+    /** The Dockerfile's {@code USER 10001} (the fedtune user's group has the same id). */
+    static final ImageUser IMAGE_USER = new ImageUser(10001, 10001);
+    /** The Dockerfile's {@code WORKDIR}. */
+    static final String IMAGE_WORKDIR = "/scratch";
+    static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
     private final Path trainerJar;
     private final Path djlCache;
+    private final Path javaHome = Path.of(System.getProperty("java.home"));
 
     public TrainerJarCommand(Path trainerJar, Path djlCache) {
         this.trainerJar = trainerJar;
@@ -29,7 +41,8 @@ public final class TrainerJarCommand implements PodCommand {
             throw new UnrunnableContainer("image " + container.getImage() + " cannot run locally; local mode runs "
                     + "fedtune-trainer images as `java -jar " + trainerJar.getFileName() + "`");
         }
-        List<String> cmd = new ArrayList<>(List.of(S3Silo.javaBin(), "-Xmx1g", "-XX:+UseSerialGC",
+        // `java` as the image's ENTRYPOINT names it: found through the image's PATH, not the runner's
+        List<String> cmd = new ArrayList<>(List.of("java", "-Xmx1g", "-XX:+UseSerialGC",
                 "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1",
                 "-jar", trainerJar.toString()));
         if (container.getArgs() != null) {
@@ -40,7 +53,66 @@ public final class TrainerJarCommand implements PodCommand {
 
     @Override
     public Map<String, String> imageEnvironment() {
-        return Map.of("OPT_OUT_TRACKING", "true", "DJL_CACHE_DIR", djlCache.toString());
+        return Map.of("JAVA_HOME", javaHome.toString(),
+                "PATH", javaHome.resolve("bin") + ":" + DEFAULT_PATH,
+                "OPT_OUT_TRACKING", "true",
+                "DJL_CACHE_DIR", djlCache.toString());
+    }
+
+    @Override
+    public Optional<ImageUser> imageUser() {
+        return Optional.of(IMAGE_USER);
+    }
+
+    @Override
+    public Optional<String> imageWorkingDir() {
+        return Optional.of(IMAGE_WORKDIR);
+    }
+
+    /**
+     * What the image does at build time, since its pods' root (and so the DJL cache) is read-only: runs the trainer
+     * once on a tiny eval set so DJL unpacks both native libraries a round loads, libtorch and the Hugging Face
+     * tokenizers library (warming libtorch alone left every pod failing with TokenizerMismatch), then leaves the cache
+     * readable by every user. Skipped when the cache was warmed this way by this same trainer jar.
+     */
+    public void warmCache(Path baseModel) throws IOException, InterruptedException {
+        Path marker = djlCache.resolve(".warmed-by");
+        String jar = "evaluate " + trainerJar.toRealPath() + " " + Files.size(trainerJar) + " "
+                + Files.getLastModifiedTime(trainerJar);
+        if (Files.exists(marker) && Files.readString(marker).equals(jar)) {
+            return;
+        }
+        Files.createDirectories(djlCache);
+        Path sample = Files.createTempFile("fedtune-warm", ".jsonl");
+        try {
+            Files.writeString(sample, "{\"text\": \"In the beginning was the Word.\"}\n");
+            List<String> cmd = new ArrayList<>(List.of(javaHome.resolve("bin/java").toString(), "-Xmx1g", "-XX:+UseSerialGC",
+                    "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1",
+                    "-jar", trainerJar.toString(), "evaluate", "--base", baseModel.toString(), "--data", sample.toString(),
+                    "--max-seq-len", "16", "--batch-size", "1"));
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+            pb.environment().putAll(Map.of("OPT_OUT_TRACKING", "true", "DJL_CACHE_DIR", djlCache.toString()));
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (p.waitFor() != 0) {
+                throw new IOException("warming the DJL cache in " + djlCache + " failed: " + out);
+            }
+        } finally {
+            Files.deleteIfExists(sample);
+        }
+        try (var files = Files.walk(djlCache)) {
+            for (Path f : files.toList()) {
+                var perms = Files.getPosixFilePermissions(f);
+                perms.add(java.nio.file.attribute.PosixFilePermission.OTHERS_READ);
+                perms.add(java.nio.file.attribute.PosixFilePermission.GROUP_READ);
+                if (Files.isDirectory(f)) {
+                    perms.add(java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE);
+                    perms.add(java.nio.file.attribute.PosixFilePermission.GROUP_EXECUTE);
+                }
+                Files.setPosixFilePermissions(f, perms);
+            }
+        }
+        Files.writeString(marker, jar);
     }
 
     static boolean isTrainerImage(String image) {

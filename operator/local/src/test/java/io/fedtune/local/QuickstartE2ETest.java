@@ -38,7 +38,9 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * End to end on one machine, through real parts: the quickstart's manifests (made smaller), s3proxy silos, the
  * in-process API server, trainer processes from the trainer jar and the operator process from its Quarkus build.
- * Each test runs the quickstart in its own namespace; assertions read status and the objects in the store.
+ * Each test runs the quickstart in its own namespace; assertions read status and the objects in the store. Pods run
+ * confined as their securityContext says (uid 10001, read-only root, only their volumes writable); without bubblewrap
+ * the tests are skipped, and fail in CI.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -58,6 +60,8 @@ class QuickstartE2ETest {
         Path work = Files.createDirectories(layout.root().resolve("operator/local/target/e2e"));
         cluster = LocalCluster.start(layout, smaller(Manifests.load(quickstart)), new CrdSchemaValidator(),
                 quickstart.resolve("data"), layout.baseModel(), work, 2);
+        // a pod that only works with the runner's privileges, environment or writable disk must fail here too
+        ConfinementRequired.check(cluster.pods().confinement());
     }
 
     @AfterAll
