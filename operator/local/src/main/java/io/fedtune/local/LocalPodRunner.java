@@ -208,6 +208,9 @@ public final class LocalPodRunner implements AutoCloseable {
         Files.setPosixFilePermissions(terminationLog, PosixFilePermissions.fromString("rw-rw-rw-"));
         mounts.add(new ContainerLaunch.Mount(terminationLog, Optional.ofNullable(container.getTerminationMessagePath())
                 .orElse(DEFAULT_TERMINATION_MESSAGE_PATH), false));
+        // the image's own files stay where they are, read-only, even where they lie under a folder the runner
+        // replaces (a checkout under /tmp, which every container gets fresh)
+        podCommand.imageFiles().forEach(p -> mounts.add(new ContainerLaunch.Mount(p, p.toString(), true)));
 
         Map<String, String> env = new LinkedHashMap<>();
         env.put("PATH", TrainerJarCommand.DEFAULT_PATH);

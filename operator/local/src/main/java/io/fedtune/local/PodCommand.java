@@ -24,6 +24,11 @@ public interface PodCommand {
         return Optional.empty();
     }
 
+    /** This machine's files that make up the image (its jar, JDK, warmed caches): visible, read-only, in every container. */
+    default List<java.nio.file.Path> imageFiles() {
+        return List.of();
+    }
+
     /** A numeric USER uid:gid. */
     record ImageUser(long uid, long gid) {
     }

@@ -60,6 +60,11 @@ public final class TrainerJarCommand implements PodCommand {
     }
 
     @Override
+    public List<Path> imageFiles() {
+        return List.of(trainerJar.toAbsolutePath(), djlCache.toAbsolutePath(), javaHome);
+    }
+
+    @Override
     public Optional<ImageUser> imageUser() {
         return Optional.of(IMAGE_USER);
     }
