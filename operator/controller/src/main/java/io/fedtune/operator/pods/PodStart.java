@@ -37,14 +37,16 @@ public record PodStart(Duration startTimeout, String written) {
         }
         Optional<ContainerStateWaiting> waiting = waiting(pod);
         Optional<ContainerStateWaiting> cannotStart = waiting.filter(w -> CANNOT_START.containsKey(w.getReason()));
+        Instant deadline = created.plus(startTimeout);
         if (cannotStart.isPresent()) {
-            Instant at = graceEnds(pod, created);
+            // the kubelet's own reason says more than the deadline, whichever comes first
+            Instant grace = graceEnds(pod, created);
+            Instant at = grace.isBefore(deadline) ? grace : deadline;
             if (!now.isBefore(at)) {
                 ContainerStateWaiting w = cannotStart.get();
                 return Optional.of(failed(CANNOT_START.get(w.getReason()), "the container cannot start: " + describe(w), at));
             }
         }
-        Instant deadline = created.plus(startTimeout);
         if (now.isBefore(deadline)) {
             return Optional.empty();
         }
