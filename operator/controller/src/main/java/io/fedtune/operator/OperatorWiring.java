@@ -5,6 +5,7 @@ import io.fedtune.operator.events.KubernetesEvents;
 import io.fedtune.operator.events.RunEvents;
 import io.fedtune.operator.metrics.RunMetrics;
 import io.fedtune.operator.pods.AggregationPodBuilder;
+import io.fedtune.operator.pods.PodDefaults;
 import io.fedtune.operator.pods.TrainerPodBuilder;
 import io.fedtune.operator.run.KubernetesRunPods;
 import io.fedtune.operator.run.RoundActions;
@@ -37,9 +38,13 @@ public class OperatorWiring {
     @Produces
     @Singleton
     RoundActions roundActions(KubernetesClient client, RunEvents events, RunMetrics metrics, Instance<ResourceValidator> validators,
-            @ConfigProperty(name = "fedtune.trainer.image") String trainerImage) {
-        return new RoundActions(new KubernetesRunPods(client), events, metrics, new TrainerPodBuilder(trainerImage),
-                new AggregationPodBuilder(trainerImage), new ShardStatusWriter(client), validator(validators));
+            @ConfigProperty(name = "fedtune.trainer.image") String trainerImage,
+            @ConfigProperty(name = "fedtune.pods.cpu-request", defaultValue = PodDefaults.CPU_REQUEST) String cpu,
+            @ConfigProperty(name = "fedtune.pods.memory-request", defaultValue = PodDefaults.MEMORY_REQUEST) String memory,
+            @ConfigProperty(name = "fedtune.pods.scratch-size", defaultValue = PodDefaults.SCRATCH_SIZE) String scratch) {
+        PodDefaults defaults = new PodDefaults(trainerImage, cpu, memory, scratch);
+        return new RoundActions(new KubernetesRunPods(client), events, metrics, new TrainerPodBuilder(defaults),
+                new AggregationPodBuilder(defaults), new ShardStatusWriter(client), validator(validators));
     }
 
     /** The CRD schema + CEL validator, unless the application provides another ResourceValidator bean. */

@@ -53,6 +53,7 @@ public final class FakeKubelet implements AutoCloseable {
         final Map<String, Integer> failTrainerAttempts = new ConcurrentHashMap<>();
         final Set<String> hangTrainers = ConcurrentHashMap.newKeySet();
         final Set<String> refuse = ConcurrentHashMap.newKeySet();
+        final Set<String> unpullable = ConcurrentHashMap.newKeySet();
         final Map<Integer, Double> evalLoss = new ConcurrentHashMap<>();
         volatile int failAggregatorAttempts;
         volatile String trainerFailureReason = "StorageUnreachable";
@@ -66,6 +67,12 @@ public final class FakeKubelet implements AutoCloseable {
 
         public Script failTrainerWith(String reason) {
             trainerFailureReason = reason;
+            return this;
+        }
+
+        /** Pods with this image stay Pending, their container waiting in ImagePullBackOff, as a kubelet leaves them. */
+        public Script cannotPull(String image) {
+            unpullable.add(image);
             return this;
         }
 
@@ -165,6 +172,16 @@ public final class FakeKubelet implements AutoCloseable {
         String run = pod.getMetadata().getLabels().get(PodLabels.RUN);
         Script script = script(run);
         Instant now = Instant.now();
+        if (script.unpullable.contains(pod.getSpec().getContainers().get(0).getImage())) {
+            update(pod, p -> {
+                p.getStatus().setPhase("Pending");
+                p.getStatus().setStartTime(now.toString());
+                p.getStatus().setContainerStatuses(List.of(new ContainerStatusBuilder().withName(container(p)).withReady(false)
+                        .withState(new ContainerStateBuilder().withNewWaiting().withReason("ImagePullBackOff")
+                                .withMessage("Back-off pulling image \"" + p.getSpec().getContainers().get(0).getImage() + "\"").endWaiting().build()).build()));
+            });
+            return;
+        }
         update(pod, p -> {
             p.getStatus().setPhase("Running");
             p.getStatus().setStartTime(now.toString());

@@ -21,7 +21,23 @@ public enum FailureReason {
     NoValidUpdates(false),
     Internal(false),
     /** The container ended without a termination message (OOM kill, node loss, a crash before it could write one). */
-    ContainerFailed(false);
+    ContainerFailed(false),
+    /**
+     * The pod never started, and the operator cut it (the reasons below): stayed Pending with PodScheduled=False reason
+     * Unschedulable past spec.participation.startTimeout (no node fits it; an autoscaler may add one next attempt).
+     */
+    PodUnschedulable(false),
+    /** The kubelet could not pull the image (ErrImagePull, ImagePullBackOff, ErrImageNeverPull) past the grace. */
+    ImagePullFailed(false),
+    /** The image reference cannot be parsed (InvalidImageName): the same spec fails the same way. */
+    ImageInvalid(true),
+    /**
+     * The kubelet cannot build the container (CreateContainerConfigError: a missing Secret or key, a root image under
+     * runAsNonRoot) past the grace: fix the spec or the Secret; the next round tries again.
+     */
+    ContainerConfigInvalid(true),
+    /** Pending past spec.participation.startTimeout for any other reason (a volume, a slow image pull). */
+    StartTimeout(false);
 
     private final boolean permanent;
 

@@ -37,6 +37,14 @@ public class ParticipationSpec {
             + "cut as stragglers. Default 30m.")
     public String roundTimeout = "30m";
 
+    @Default("10m")
+    @Pattern(Patterns.DURATION)
+    @JsonPropertyDescription("Time a trainer or aggregation pod may stay Pending (unschedulable, pulling its image, waiting for a "
+            + "volume) before it is cut and counted as a failed attempt (reason PodUnschedulable or StartTimeout), as a "
+            + "duration. A pod the kubelet cannot start (ImagePullBackOff, InvalidImageName, CreateContainerConfigError) is "
+            + "cut after a one-minute grace. Default 10m.")
+    public String startTimeout = "10m";
+
     @Default("2")
     @Min(0)
     @Max(10)

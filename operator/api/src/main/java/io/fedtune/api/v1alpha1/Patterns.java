@@ -14,8 +14,13 @@ public final class Patterns {
     public static final String SECRET_KEY = "^[-._a-zA-Z0-9]+$";
     /** An S3 bucket name. */
     public static final String BUCKET = "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$";
-    /** An http(s) endpoint. */
-    public static final String ENDPOINT = "^https?://[^\\s/]+(/.*)?$";
+    /**
+     * An http(s) endpoint: scheme, host and port, nothing after them but an optional "/". S3 clients address buckets
+     * under the endpoint's root, and refuse (or silently drop) a path such as http://host:9000/foo.
+     */
+    public static final String ENDPOINT = "^https?://[^\\s/?#]+/?$";
+    /** A resource quantity as Kubernetes writes one: 512Mi, 20Gi, 1.5G. */
+    public static final String QUANTITY = "^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$";
 
     private Patterns() {
     }

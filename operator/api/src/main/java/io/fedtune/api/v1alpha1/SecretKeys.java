@@ -27,6 +27,10 @@ public class SecretKeys {
     @JsonPropertyDescription("Key in the Secret holding the S3 secret access key. Default secretAccessKey.")
     public String secretAccessKeyKey = "secretAccessKey";
 
+    @Pattern(Patterns.SECRET_KEY)
+    @JsonPropertyDescription("Key in the Secret holding an S3 session token, for temporary credentials (STS). Absent: none.")
+    public String sessionTokenKey;
+
     public SecretKeys() {
     }
 

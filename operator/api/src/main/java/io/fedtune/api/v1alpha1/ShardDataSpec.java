@@ -10,7 +10,8 @@ import io.fabric8.generator.annotation.Required;
 public class ShardDataSpec {
 
     @Pattern(Patterns.ENDPOINT)
-    @JsonPropertyDescription("S3 endpoint of the shard's silo. Absent: the run's storage endpoint.")
+    @JsonPropertyDescription("S3 endpoint of the shard's silo: scheme, host and port only, e.g. https://s3.site-a.example (no path: "
+            + "keys go in the data URIs). Absent: the run's storage endpoint.")
     public String endpoint;
 
     @Required

@@ -23,14 +23,18 @@ import java.util.Optional;
  */
 public final class AggregationPodBuilder {
     static final String TASK_VOLUME = "task";
-    private final String defaultImage;
+    private final PodDefaults defaults;
 
     /** The pod and the ConfigMap with its task; create the ConfigMap first. */
     public record AggregationPod(Pod pod, ConfigMap task) {
     }
 
     public AggregationPodBuilder(String defaultImage) {
-        this.defaultImage = defaultImage;
+        this(PodDefaults.of(defaultImage));
+    }
+
+    public AggregationPodBuilder(PodDefaults defaults) {
+        this.defaults = defaults;
     }
 
     public AggregationPod build(FederatedRun run, AggregateTask task) {
@@ -44,10 +48,8 @@ public final class AggregationPodBuilder {
                 PodLabels.MANAGED_BY, PodLabels.OPERATOR);
         var env = new java.util.ArrayList<io.fabric8.kubernetes.api.model.EnvVar>();
         env.add(RestrictedPod.plain(TrainerEnv.TASK_FILE, TrainerEnv.DEFAULT_TASK_DIR + "/" + TrainerEnv.TASK_FILE_NAME));
-        env.addAll(RestrictedPod.secretRefs(run.getSpec().storage.credentialsSecret, TrainerEnv.STORAGE_ACCESS_KEY,
-                TrainerEnv.STORAGE_SECRET_KEY));
         Pod restricted = RestrictedPod.build(run, name, labels, "aggregate", "aggregator", env,
-                PodSettings.merge(run.getSpec().aggregator, null), defaultImage);
+                PodSettings.merge(run.getSpec().aggregator, null), defaults);
         var container = new ContainerBuilder(restricted.getSpec().getContainers().get(0))
                 .addNewVolumeMount().withName(TASK_VOLUME).withMountPath(TrainerEnv.DEFAULT_TASK_DIR).withReadOnly(true).endVolumeMount()
                 .build();

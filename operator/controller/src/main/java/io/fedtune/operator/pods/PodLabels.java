@@ -24,6 +24,8 @@ public final class PodLabels {
     /** On aggregation pods: the round's selected shards that did not deliver (failed for good, or cut as stragglers). */
     public static final String FAILED_SHARDS = "fedtune.io/failed-shards";
     public static final String STRAGGLER_SHARDS = "fedtune.io/straggler-shards";
+    /** On aggregation pods: JSON, failed shard to "Reason: message" of its last attempt (the first ten failed shards). */
+    public static final String FAILED_WHY = "fedtune.io/failed-why";
 
     private PodLabels() {
     }

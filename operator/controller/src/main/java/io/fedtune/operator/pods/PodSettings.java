@@ -15,6 +15,9 @@ public final class PodSettings {
             }
             merged.image = pick(layer.image, merged.image);
             merged.imagePullPolicy = pick(layer.imagePullPolicy, merged.imagePullPolicy);
+            merged.imagePullSecrets = pick(layer.imagePullSecrets, merged.imagePullSecrets);
+            merged.scratchSize = pick(layer.scratchSize, merged.scratchSize);
+            merged.runtimeClassName = pick(layer.runtimeClassName, merged.runtimeClassName);
             merged.resources = pick(layer.resources, merged.resources);
             merged.nodeSelector = pick(layer.nodeSelector, merged.nodeSelector);
             merged.tolerations = pick(layer.tolerations, merged.tolerations);

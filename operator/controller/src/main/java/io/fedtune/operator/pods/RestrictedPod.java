@@ -4,22 +4,22 @@ import io.fabric8.kubernetes.api.model.Capabilities;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
-import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.SeccompProfile;
 import io.fedtune.api.contract.TrainerEnv;
 import io.fedtune.api.v1alpha1.FederatedRun;
 import io.fedtune.api.v1alpha1.PodOverrides;
-import io.fedtune.api.v1alpha1.SecretKeys;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
  * A pod that keeps the trainer contract and the restricted Pod Security Standard: non-root, no privilege escalation, all
- * capabilities dropped, seccomp RuntimeDefault, read-only root with an emptyDir scratch volume, no service-account token.
+ * capabilities dropped, seccomp RuntimeDefault, read-only root with a size-limited emptyDir scratch volume, no
+ * service-account token; the run's storage access ({@link StorageAccess}) and default resource requests.
  */
 final class RestrictedPod {
     static final String SCRATCH_VOLUME = "scratch";
@@ -28,23 +28,26 @@ final class RestrictedPod {
     }
 
     static Pod build(FederatedRun run, String name, Map<String, String> labels, String role, String containerName,
-            List<EnvVar> env, PodOverrides settings, String defaultImage) {
+            List<EnvVar> env, PodOverrides settings, PodDefaults defaults) {
         List<EnvVar> allEnv = new ArrayList<>();
         allEnv.add(plain(TrainerEnv.ROLE, role));
         allEnv.addAll(env);
+        allEnv.addAll(StorageAccess.env(run.getSpec().storage));
         allEnv.add(plain(TrainerEnv.WORK_DIR, TrainerEnv.DEFAULT_WORK_DIR));
         allEnv.add(plain(TrainerEnv.TERMINATION_LOG, TrainerEnv.DEFAULT_TERMINATION_LOG));
 
+        String scratch = settings.scratchSize != null ? settings.scratchSize : defaults.scratchSize();
         Container container = new ContainerBuilder()
                 .withName(containerName)
-                .withImage(settings.image != null ? settings.image : defaultImage)
+                .withImage(settings.image != null ? settings.image : defaults.image())
                 .withImagePullPolicy(settings.imagePullPolicy)
                 .withArgs(role)
                 .withEnv(allEnv)
-                .withResources(settings.resources)
+                .withResources(defaults.resources(settings.resources, scratch))
                 .withTerminationMessagePath(TrainerEnv.DEFAULT_TERMINATION_LOG)
                 .withTerminationMessagePolicy("FallbackToLogsOnError")
                 .addNewVolumeMount().withName(SCRATCH_VOLUME).withMountPath(TrainerEnv.DEFAULT_WORK_DIR).endVolumeMount()
+                .addAllToVolumeMounts(StorageAccess.mounts(run.getSpec().storage))
                 .withNewSecurityContext()
                 .withRunAsNonRoot(true)
                 .withAllowPrivilegeEscalation(false)
@@ -77,30 +80,21 @@ final class RestrictedPod {
                 .withTolerations(settings.tolerations)
                 .withAffinity(settings.affinity)
                 .withPriorityClassName(settings.priorityClassName)
+                .withRuntimeClassName(settings.runtimeClassName)
+                .withImagePullSecrets(settings.imagePullSecrets)
                 .withNewSecurityContext()
                 .withRunAsNonRoot(true)
                 .withSeccompProfile(runtimeDefault())
                 .endSecurityContext()
-                .addNewVolume().withName(SCRATCH_VOLUME).withNewEmptyDir().endEmptyDir().endVolume()
+                .addNewVolume().withName(SCRATCH_VOLUME).withNewEmptyDir().withSizeLimit(new Quantity(scratch)).endEmptyDir().endVolume()
+                .addAllToVolumes(StorageAccess.volumes(run.getSpec().storage))
                 .withContainers(container)
                 .endSpec()
                 .build();
     }
 
     static EnvVar plain(String name, String value) {
-        return new EnvVarBuilder().withName(name).withValue(value).build();
-    }
-
-    /** Credentials reach the pod only as secretKeyRefs: the operator never reads a Secret. */
-    static List<EnvVar> secretRefs(SecretKeys secret, String accessKeyVar, String secretKeyVar) {
-        return List.of(secretRef(accessKeyVar, secret.name, secret.accessKeyIdKey),
-                secretRef(secretKeyVar, secret.name, secret.secretAccessKeyKey));
-    }
-
-    private static EnvVar secretRef(String var, String secret, String key) {
-        return new EnvVarBuilder().withName(var)
-                .withNewValueFrom().withNewSecretKeyRef().withName(secret).withKey(key).endSecretKeyRef().endValueFrom()
-                .build();
+        return StorageAccess.plain(name, value);
     }
 
     private static SeccompProfile runtimeDefault() {

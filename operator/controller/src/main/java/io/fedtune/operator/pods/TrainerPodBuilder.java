@@ -17,10 +17,14 @@ import java.util.Map;
 
 /** The trainer pod of one shard in one round attempt: the shard's own Secret and nothing of other shards. */
 public final class TrainerPodBuilder {
-    private final String defaultImage;
+    private final PodDefaults defaults;
 
     public TrainerPodBuilder(String defaultImage) {
-        this.defaultImage = defaultImage;
+        this(PodDefaults.of(defaultImage));
+    }
+
+    public TrainerPodBuilder(PodDefaults defaults) {
+        this.defaults = defaults;
     }
 
     public Pod build(FederatedRun run, ClientShard shard, int round, int attempt, String globalAdapter) {
@@ -30,10 +34,8 @@ public final class TrainerPodBuilder {
 
         List<EnvVar> env = new ArrayList<>();
         env.add(RestrictedPod.plain(TrainerEnv.TASK, ContractJson.write(task)));
-        env.addAll(RestrictedPod.secretRefs(run.getSpec().storage.credentialsSecret, TrainerEnv.STORAGE_ACCESS_KEY,
-                TrainerEnv.STORAGE_SECRET_KEY));
-        env.addAll(RestrictedPod.secretRefs(shard.getSpec().data.credentialsSecret, TrainerEnv.DATA_ACCESS_KEY,
-                TrainerEnv.DATA_SECRET_KEY));
+        env.addAll(StorageAccess.secretRefs(shard.getSpec().data.credentialsSecret, TrainerEnv.DATA_ACCESS_KEY,
+                TrainerEnv.DATA_SECRET_KEY, TrainerEnv.DATA_SESSION_TOKEN));
 
         Map<String, String> labels = Map.of(
                 PodLabels.RUN, runName,
@@ -43,7 +45,7 @@ public final class TrainerPodBuilder {
                 PodLabels.ATTEMPT, Integer.toString(attempt),
                 PodLabels.MANAGED_BY, PodLabels.OPERATOR);
         return RestrictedPod.build(run, PodNames.trainer(runName, round, shardName, attempt), labels, "train", "trainer",
-                env, PodSettings.merge(run.getSpec().trainer, shard.getSpec().trainer), defaultImage);
+                env, PodSettings.merge(run.getSpec().trainer, shard.getSpec().trainer), defaults);
     }
 
     static TrainTask task(FederatedRun run, ClientShard shard, int round, int attempt, String globalAdapter) {

@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fedtune.api.contract.FailureReason;
 import io.fedtune.operator.pods.PodLabels;
 import io.fedtune.operator.pods.PodOutcome;
+import io.fedtune.operator.pods.PodStart;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -27,12 +28,18 @@ public record Attempts(Kind kind, int attempt, PodOutcome last, Instant retryAt)
     }
 
     public static Attempts of(List<Pod> pods, int maxRetries, Duration backoff, Instant now) {
+        return of(pods, maxRetries, backoff, now, null);
+    }
+
+    /** As above, and a pod that did not start in time ({@link PodStart}) counts as failed from when it became stuck. */
+    public static Attempts of(List<Pod> pods, int maxRetries, Duration backoff, Instant now, PodStart start) {
         if (pods.isEmpty()) {
             return new Attempts(Kind.CREATE, 1, null, null);
         }
         Pod latest = pods.get(pods.size() - 1);
         int attempt = PodLabels.attempt(latest);
-        PodOutcome outcome = PodOutcome.of(latest);
+        PodOutcome kubelet = PodOutcome.of(latest);
+        PodOutcome outcome = kubelet.finished() || start == null ? kubelet : start.stuck(latest, now).orElse(kubelet);
         switch (outcome.state()) {
             case RUNNING:
                 return new Attempts(Kind.RUNNING, attempt, outcome, null);

@@ -1,5 +1,6 @@
 package io.fedtune.operator.round;
 
+import io.fedtune.operator.pods.PodStart;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -8,7 +9,16 @@ import java.util.regex.Pattern;
 public final class Durations {
     private static final Pattern PART = Pattern.compile("([0-9]+)(ms|s|m|h)");
 
+    /** What an API server with an older CRD (no schema default for spec.participation.startTimeout) leaves out. */
+    public static final String DEFAULT_START_TIMEOUT = "10m";
+
     private Durations() {
+    }
+
+    /** How long pods of the run may take to start (spec.participation.startTimeout). */
+    public static PodStart podStart(String startTimeout) {
+        String written = startTimeout != null ? startTimeout : DEFAULT_START_TIMEOUT;
+        return new PodStart(parse(written), written);
     }
 
     public static Duration parse(String text) {

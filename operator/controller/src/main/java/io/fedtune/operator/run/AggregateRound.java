@@ -8,6 +8,7 @@ import io.fedtune.api.v1alpha1.FederatedRun;
 import io.fedtune.operator.events.EventReason;
 import io.fedtune.operator.pods.AggregationPodBuilder;
 import io.fedtune.operator.pods.PodOutcome;
+import io.fedtune.operator.pods.PodStart;
 import io.fedtune.operator.round.Attempts;
 import io.fedtune.operator.round.Durations;
 import io.fedtune.operator.status.Situation;
@@ -34,10 +35,14 @@ final class AggregateRound extends RoundStep<RoundState.Aggregating> {
         Pod latest = attempts.get(attempts.size() - 1);
         state.pods().unfinishedTrainers().forEach(actions.pods()::delete);
         var participation = s.run.getSpec().participation;
-        Attempts a = Attempts.of(attempts, participation.maxRetries, Durations.parse(participation.retryBackoff), s.now);
+        PodStart start = Durations.podStart(participation.startTimeout);
+        Attempts a = Attempts.of(attempts, participation.maxRetries, Durations.parse(participation.retryBackoff), s.now, start);
         switch (a.kind()) {
-            case RUNNING -> s.situation = Situation.running(ConditionReason.Aggregating, "round " + round
-                    + ": aggregation attempt " + a.attempt() + " running");
+            case RUNNING -> {
+                s.situation = Situation.running(ConditionReason.Aggregating, "round " + round + ": aggregation attempt "
+                        + a.attempt() + " running");
+                start.recheckAt(latest).ifPresent(at -> s.requeueAfter(Duration.between(s.now, at)));
+            }
             case BACKOFF -> {
                 s.situation = Situation.running(ConditionReason.AggregationRetryBackoff, "round " + round + ": aggregation attempt "
                         + a.attempt() + " failed (" + a.last().reason() + "); retrying at " + a.retryAt());
@@ -61,6 +66,7 @@ final class AggregateRound extends RoundStep<RoundState.Aggregating> {
                 .orElseThrow(() -> new IllegalStateException("aggregation pod " + attempts.get(0).getMetadata().getName() + " has no task"))
                 .withAttempt(a.attempt());
         start(actions, s.run, task, cut);
+        TrainShards.cutSuperseded(actions, attempts);
         actions.events().record(s.run, EventReason.AggregationFailed, "round " + task.round() + ": aggregation attempt "
                 + (a.attempt() - 1) + " failed (" + a.last().reason() + "): " + a.last().message() + "; starting attempt " + a.attempt());
         s.situation = Situation.running(ConditionReason.Aggregating, "round " + task.round() + ": aggregation attempt "

@@ -85,7 +85,8 @@ final class RoundEnding {
                     + " starts from round " + bestBefore.round + "'s adapter");
         }
         summary.message = summary.participants.size() + " update(s) aggregated" + (summary.refused.isEmpty() ? "" : ", "
-                + summary.refused.size() + " refused") + (choice.rolledBack() ? "; regressed, rolled back" : "");
+                + summary.refused.size() + " refused") + (choice.rolledBack() ? "; regressed, rolled back" : "")
+                + RoundHistory.failureDetail(pods, cut.failed(), cut);
 
         shards.refused(s, summary.refused);
         Set<String> aggregated = new HashSet<>(trained.keySet());
@@ -102,7 +103,7 @@ final class RoundEnding {
         int round = s.status.currentRound;
         String message = "round " + round + ": " + succeeded.size() + " of " + s.status.roundShards.size()
                 + " shard(s) trained successfully, spec.participation.minShards is " + s.run.getSpec().participation.minShards
-                + RoundHistory.failureDetail(pods, cut.failed())
+                + RoundHistory.failureDetail(pods, cut.failed(), cut)
                 + (cut.stragglers().isEmpty() ? "" : "; cut by the round timeout: " + RoundHistory.names(cut.stragglers()));
         shards.trained(s, ShardResults.trained(pods, succeeded), Set.of());
         shards.failed(s, pods, cut);

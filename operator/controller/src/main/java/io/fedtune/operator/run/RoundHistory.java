@@ -78,15 +78,19 @@ final class RoundHistory {
                 : first(shards) + " and " + (shards.size() - RoundSummary.NAMES_LIMIT) + " more";
     }
 
-    /** "; failed: a (Reason), b (Reason) and n more", from each shard's last trainer attempt; empty for none. */
-    static String failureDetail(RoundPods pods, List<String> failed) {
+    /**
+     * "; failed: a (Reason: message), b (Reason) and n more", from each shard's last trainer attempt, or what the round's
+     * cut recorded for a shard whose pod is gone (one that never started is deleted when training ends); empty for none.
+     */
+    static String failureDetail(RoundPods pods, List<String> failed, RoundCut cut) {
         if (failed.isEmpty()) {
             return "";
         }
         List<String> parts = new ArrayList<>();
         for (String shard : first(failed)) {
             List<Pod> attempts = pods.trainerAttempts(shard);
-            String why = attempts.isEmpty() ? "no trainer pod"
+            String recorded = cut.why().get(shard);
+            String why = recorded != null ? recorded : attempts.isEmpty() ? "no trainer pod"
                     : Optional.ofNullable(PodOutcome.of(attempts.get(attempts.size() - 1)).reason()).orElse("Unknown");
             parts.add(shard + " (" + why + ")");
         }

@@ -59,7 +59,7 @@ final class ShardResults {
             actions.shardStatus().failed(s.namespace(), shard, s.name(), round);
             actions.metrics().shardOutcome(s.namespace(), "Failed");
             actions.events().record(s.run, EventReason.ShardFailed, "round " + round + ": shard " + shard + " failed for good"
-                    + RoundHistory.failureDetail(pods, List.of(shard)));
+                    + RoundHistory.failureDetail(pods, List.of(shard), cut));
         }
         for (String shard : cut.stragglers()) {
             actions.shardStatus().failed(s.namespace(), shard, s.name(), round);

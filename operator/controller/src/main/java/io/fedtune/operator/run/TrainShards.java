@@ -12,6 +12,7 @@ import io.fedtune.api.v1alpha1.ShardCounts;
 import io.fedtune.operator.events.EventReason;
 import io.fedtune.operator.pods.PodLabels;
 import io.fedtune.operator.pods.PodOutcome;
+import io.fedtune.operator.pods.PodStart;
 import io.fedtune.operator.pods.TrainerPodBuilder;
 import io.fedtune.operator.round.Attempts;
 import io.fedtune.operator.round.Durations;
@@ -40,23 +41,31 @@ final class TrainShards extends RoundStep<RoundState.Training> {
         RoundPods pods = state.pods();
         Duration backoff = Durations.parse(spec.participation.retryBackoff);
         Instant deadline = Instant.parse(s.status.roundStartedAt).plus(Durations.parse(spec.participation.roundTimeout));
+        PodStart start = Durations.podStart(spec.participation.startTimeout);
         boolean timedOut = !s.now.isBefore(deadline);
 
         List<String> succeeded = new ArrayList<>();
         List<String> failed = new ArrayList<>();
         List<String> stragglers = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
         int waiting = 0;
         Instant wake = deadline;
         for (String shardName : s.status.roundShards) {
-            Attempts a = Attempts.of(pods.trainerAttempts(shardName), spec.participation.maxRetries, backoff, s.now);
+            List<Pod> attempts = pods.trainerAttempts(shardName);
+            Attempts a = Attempts.of(attempts, spec.participation.maxRetries, backoff, s.now, start);
             switch (a.kind()) {
                 case SUCCEEDED -> succeeded.add(shardName);
-                case FAILED -> failed.add(shardName);
+                case FAILED -> {
+                    failed.add(shardName);
+                    problems.add(RoundCut.why(shardName, a.last()));
+                }
                 case RUNNING -> {
                     if (timedOut) {
                         stragglers.add(shardName);
                     } else {
                         waiting++;
+                        Instant recheck = start.recheckAt(attempts.get(attempts.size() - 1)).orElse(wake);
+                        wake = recheck.isBefore(wake) ? recheck : wake;
                     }
                 }
                 case BACKOFF -> {
@@ -70,7 +79,7 @@ final class TrainShards extends RoundStep<RoundState.Training> {
                 case CREATE -> {
                     if (timedOut) {
                         (a.last() == null ? stragglers : failed).add(shardName);
-                    } else if (startAttempt(s, shardName, a)) {
+                    } else if (startAttempt(s, shardName, a, attempts)) {
                         waiting++;
                     } else {
                         failed.add(shardName);
@@ -87,16 +96,17 @@ final class TrainShards extends RoundStep<RoundState.Training> {
 
         if (waiting > 0 && !timedOut) {
             s.situation = Situation.running(ConditionReason.Training, "round " + round + ": " + succeeded.size() + " of "
-                    + counts.selected + " shard(s) trained, " + waiting + " training or waiting to retry");
+                    + counts.selected + " shard(s) trained, " + waiting + " training or waiting to retry")
+                    .withShardFailures(problems.isEmpty() ? null : RoundHistory.names(problems));
             s.requeueAfter(Duration.between(s.now, wake));
         } else if (succeeded.size() < spec.participation.minShards) {
-            new RoundEnding(actions).tooFewShards(s, pods, succeeded, new RoundCut(failed, stragglers));
+            new RoundEnding(actions).tooFewShards(s, pods, succeeded, RoundCut.of(failed, stragglers, pods, s.now, start));
         } else {
-            startAggregation(s, pods, succeeded, new RoundCut(failed, stragglers));
+            startAggregation(s, pods, succeeded, RoundCut.of(failed, stragglers, pods, s.now, start));
         }
     }
 
-    private boolean startAttempt(RunSnapshot s, String shardName, Attempts a) {
+    private boolean startAttempt(RunSnapshot s, String shardName, Attempts a, List<Pod> earlier) {
         var shard = s.shard(shardName);
         if (shard.isEmpty()) {
             return false;
@@ -109,7 +119,16 @@ final class TrainShards extends RoundStep<RoundState.Training> {
         }
         String global = s.status.latestAdapter != null ? s.status.latestAdapter.uri : null;
         actions.pods().create(actions.trainers().build(s.run, shard.get(), s.status.currentRound, a.attempt(), global));
+        cutSuperseded(actions, earlier);
         return true;
+    }
+
+    /**
+     * Earlier attempts that never started (stuck) are deleted once the next one exists: until then such a pod is the
+     * record of its attempt's failure (pods are the truth of attempts); after it nothing needs it, and it must not start late.
+     */
+    static void cutSuperseded(RoundActions actions, List<Pod> earlier) {
+        earlier.stream().filter(p -> !PodOutcome.of(p).finished()).forEach(actions.pods()::delete);
     }
 
     private void startAggregation(RunSnapshot s, RoundPods pods, List<String> succeeded, RoundCut cut) {

@@ -56,7 +56,7 @@ public final class RunStatusAggregator {
         } else {
             c.set(ConditionType.FAILED, false, NoFailure, "");
         }
-        degraded(status, c);
+        degraded(status, c, situation.shardFailures());
         if (phase == Phase.Suspended) {
             c.set(ConditionType.SUSPENDED, true, SuspendRequested, "spec.suspend is true; the run resumes when it is false");
         } else if (Boolean.TRUE.equals(run.getSpec().suspend) && phase == Phase.Running) {
@@ -80,11 +80,11 @@ public final class RunStatusAggregator {
     }
 
     /** Degraded: the run goes on, but shards failed or were refused, or the last round regressed. */
-    private static void degraded(FederatedRunStatus status, Conditions c) {
+    private static void degraded(FederatedRunStatus status, Conditions c, String shardFailures) {
         if (status.shards != null && status.shards.failed != null && status.shards.failed > 0
                 && status.currentRound != null && status.currentRound > completed(status)) {
-            c.set(ConditionType.DEGRADED, true, ShardsFailed,
-                    status.shards.failed + " shard(s) of round " + status.currentRound + " failed");
+            c.set(ConditionType.DEGRADED, true, ShardsFailed, status.shards.failed + " shard(s) of round " + status.currentRound
+                    + " failed" + (shardFailures == null ? "" : ": " + shardFailures));
             return;
         }
         RoundSummary last = status.history.isEmpty() ? null : status.history.get(status.history.size() - 1);
@@ -94,7 +94,7 @@ public final class RunStatusAggregator {
             c.set(ConditionType.DEGRADED, true, RoundFailed, "round " + last.round + " failed: " + last.message);
         } else if (!last.failed.isEmpty() || !last.stragglers.isEmpty()) {
             c.set(ConditionType.DEGRADED, true, ShardsFailed, "round " + last.round + ": failed " + last.failed
-                    + ", cut by the round timeout " + last.stragglers);
+                    + ", cut by the round timeout " + last.stragglers + (last.message == null ? "" : " (" + last.message + ")"));
         } else if (!last.refused.isEmpty()) {
             c.set(ConditionType.DEGRADED, true, UpdatesRefused, "round " + last.round + ": the aggregator refused "
                     + last.refused.stream().map(r -> r.shard + " (" + r.reason + ")").toList());

@@ -5,19 +5,25 @@ import io.fedtune.api.v1alpha1.Phase;
 
 /**
  * What the round step concluded in one reconcile: the phase and the machine-readable reason with a message for
- * people. {@code blocked} marks a spec the operator refuses to act on (invalid, or an immutable field changed).
+ * people. {@code blocked} marks a spec the operator refuses to act on (invalid, or an immutable field changed);
+ * {@code shardFailures} says which shards of the round in flight failed for good and why (empty or null: none).
  */
-public record Situation(Phase phase, ConditionReason reason, String message, boolean blocked) {
+public record Situation(Phase phase, ConditionReason reason, String message, boolean blocked, String shardFailures) {
 
     public static Situation running(ConditionReason reason, String message) {
-        return new Situation(Phase.Running, reason, message, false);
+        return new Situation(Phase.Running, reason, message, false, null);
     }
 
     public static Situation of(Phase phase, ConditionReason reason, String message) {
-        return new Situation(phase, reason, message, false);
+        return new Situation(phase, reason, message, false, null);
     }
 
     public static Situation blocked(Phase phase, ConditionReason reason, String message) {
-        return new Situation(phase == null ? Phase.Pending : phase, reason, message, true);
+        return new Situation(phase == null ? Phase.Pending : phase, reason, message, true, null);
+    }
+
+    /** The same, with which shards of the round in flight failed for good and why, for the Degraded condition. */
+    public Situation withShardFailures(String failures) {
+        return new Situation(phase, reason, message, blocked, failures);
     }
 }

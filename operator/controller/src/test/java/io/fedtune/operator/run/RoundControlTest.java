@@ -88,7 +88,7 @@ class RoundControlTest {
         FederatedRun failed = get(client, "few");
         assertThat(failed.getStatus().phase).isEqualTo(Phase.Failed);
         assertThat(condition(failed, ConditionType.FAILED).orElseThrow().getMessage())
-                .contains("1 of 2", "minShards is 2", "few-b (StorageUnreachable)");
+                .contains("1 of 2", "minShards is 2", "few-b (StorageUnreachable");
         assertThat(conditionIs(client, "few", ConditionType.READY, "False", "TooFewShards")).isTrue();
         assertThat(conditionIs(client, "few", ConditionType.PROGRESSING, "False", null)).isTrue();
         assertThat(failed.getStatus().history).singleElement().satisfies(h -> assertThat(h.outcome).isEqualTo(RoundOutcome.Failed));
@@ -160,6 +160,23 @@ class RoundControlTest {
         assertThat(done.getStatus().completedRounds).isEqualTo(3);
         assertThat(done.getStatus().bestAdapter.round).isEqualTo(1);
         assertThat(done.getStatus().roundsWithoutImprovement).isEqualTo(2);
+    }
+
+    @Test
+    void anAggregationPodThatCannotPullItsImageFailsTheRunInsteadOfAggregatingForever() {
+        Fixtures.shards(client, "pull", "pull-a");
+        kubelet.script("pull").cannotPull("registry.example/missing:1");
+        FederatedRun run = Fixtures.run("pull", "pull", 2);
+        run.getSpec().participation.maxRetries = 0;
+        run.getSpec().participation.startTimeout = "2s"; // the grace is at most the start timeout
+        run.getSpec().aggregator = new io.fedtune.api.v1alpha1.PodOverrides();
+        run.getSpec().aggregator.image = "registry.example/missing:1";
+        client.resource(run).create();
+
+        Fixtures.awaitCondition(client, "pull", ConditionType.FAILED, "True", "AggregationFailed");
+        assertThat(condition(get(client, "pull"), ConditionType.FAILED).orElseThrow().getMessage())
+                .contains("(ImagePullFailed): the container cannot start: ImagePullBackOff: Back-off pulling image");
+        assertThat(eventReasons(client, "pull")).contains("RunFailed");
     }
 
     @Test

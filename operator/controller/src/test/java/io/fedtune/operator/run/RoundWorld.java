@@ -137,6 +137,33 @@ final class RoundWorld {
         finish(aggregator(round, attempt), false, AggregateResult.failed(reason, "scripted"));
     }
 
+    /** The kubelet took the pod and cannot start its container: Pending, waiting with this reason. */
+    void waiting(String podName, String reason, String message) {
+        PodStatus status = new PodStatus();
+        status.setPhase("Pending");
+        status.setStartTime(pod(podName).getMetadata().getCreationTimestamp());
+        status.setContainerStatuses(List.of(new ContainerStatusBuilder().withName("c").withState(new ContainerStateBuilder()
+                .withNewWaiting().withReason(reason).withMessage(message).endWaiting().build()).build()));
+        pod(podName).setStatus(status);
+    }
+
+    /** The scheduler found no node for the pod: Pending, PodScheduled=False reason Unschedulable. */
+    void unschedulable(String podName, String message) {
+        PodStatus status = new PodStatus();
+        status.setPhase("Pending");
+        status.setConditions(List.of(new io.fabric8.kubernetes.api.model.PodConditionBuilder().withType("PodScheduled")
+                .withStatus("False").withReason("Unschedulable").withMessage(message).build()));
+        pod(podName).setStatus(status);
+    }
+
+    Pod pod(String podName) {
+        Pod pod = pods.pods.get(podName);
+        if (pod == null) {
+            throw new AssertionError("no pod " + podName + "; pods: " + pods.pods.keySet());
+        }
+        return pod;
+    }
+
     AggregateTask task(String aggregationPod) {
         return ContractJson.read(pods.configMaps.get(aggregationPod).getData().get(TrainerEnv.TASK_FILE_NAME), AggregateTask.class);
     }

@@ -115,7 +115,7 @@ class TrainShardsTest {
         assertThat(w.status.conditions).anySatisfy(c -> {
             assertThat(c.getType()).isEqualTo("Failed");
             assertThat(c.getReason()).isEqualTo(ConditionReason.TooFewShards.name());
-            assertThat(c.getMessage()).contains("1 of 2", "b (AccessDenied)");
+            assertThat(c.getMessage()).contains("1 of 2", "b (AccessDenied: scripted)");
         });
         assertThat(w.shardWrites).containsExactlyInAnyOrder("a trained r1", "b failed r1");
         assertThat(w.eventReasons()).contains(EventReason.ShardFailed, EventReason.RoundFailed, EventReason.RunFailed);

@@ -48,10 +48,13 @@ class CrdAdmissionTest {
     void everyRuleOfTheFederatedRunCrdIsEstimated() throws IOException {
         Path file = generatedCrds().stream().filter(f -> f.getFileName().toString().startsWith("federatedruns")).findFirst().orElseThrow();
         CrdAdmission.Result result = CrdAdmission.check(CrdAdmission.read(file));
-        // nine rules on spec, one on status; none skipped
-        assertThat(result.rules()).hasSize(10);
+        // twelve rules on spec (the one-GPU rule on spec.trainer and spec.aggregator), one on status; none skipped
+        assertThat(result.rules()).hasSize(13);
         assertThat(result.rules()).extracting(RuleCost::path)
-                .contains("spec.evaluation.datasets", "spec.lora.targetModules", "status.startedWith.lora.targetModules");
+                .contains("spec.evaluation.datasets", "spec.lora.targetModules", "status.startedWith.lora.targetModules",
+                        "spec.trainer.resources", "spec.aggregator.resources", "spec.storage");
+        // the GPU rule compares quantities with one-character literals: cheap whatever their (unbounded) length
+        assertThat(result.rules()).filteredOn(r -> r.path().endsWith(".resources")).allSatisfy(r -> assertThat(r.cost()).isLessThan(100));
     }
 
     @Test

@@ -81,7 +81,29 @@ class CrdSchemaValidatorTest {
                 refused("no storage", () -> set(run(), "spec.storage", null), "spec.storage", "required field is missing"),
                 refused("no rounds", () -> set(run(), "spec.rounds", null), "spec.rounds", "required field is missing"),
                 refused("no storage credentials", () -> set(run(), "spec.storage.credentialsSecret", null),
-                        "spec.storage.credentialsSecret", "required field is missing"),
+                        "spec.storage", "needs exactly one of credentialsSecret (static keys in a Secret) and webIdentity"),
+                refused("storage keys and web identity", () -> set(run(), "spec.storage.webIdentity",
+                        Map.of("roleArn", "arn:aws:iam::1:role/r")), "spec.storage", "needs exactly one of credentialsSecret"),
+                refused("web identity without a role", () -> set(set(run(), "spec.storage.credentialsSecret", null),
+                        "spec.storage.webIdentity", Map.of()), "spec.storage.webIdentity.roleArn", "required field is missing"),
+                refused("endpoint with a path", () -> set(run(), "spec.storage.endpoint", "http://minio.storage:9000/foo"),
+                        "spec.storage.endpoint", "No path: put a key prefix in spec.storage.prefix instead"),
+                refused("endpoint with a query", () -> set(run(), "spec.storage.endpoint", "https://s3.example?x=1"),
+                        "spec.storage.endpoint", "scheme, host and port only"),
+                refused("shard endpoint with a path", () -> set(shard(), "spec.data.endpoint", "https://s3.site-a.example/data"),
+                        "spec.data.endpoint", "no path: keys go in the data URIs"),
+                refused("two GPUs for a shard's trainer", () -> set(shard(), "spec.trainer.resources",
+                        Map.of("limits", Map.of("nvidia.com/gpu", 2))), "spec.trainer.resources",
+                        "nvidia.com/gpu must be 0 or 1: a trainer or aggregation pod computes on one device"),
+                refused("two GPUs as a string for the run's trainer", () -> set(run(), "spec.trainer.resources",
+                        Map.of("requests", Map.of("nvidia.com/gpu", "2"), "limits", Map.of("nvidia.com/gpu", "2"))),
+                        "spec.trainer.resources", "nvidia.com/gpu must be 0 or 1"),
+                refused("scratch size in words", () -> set(shard(), "spec.trainer.scratchSize", "lots"), "spec.trainer.scratchSize",
+                        "is not in the expected form"),
+                refused("runtime class with capitals", () -> set(run(), "spec.trainer.runtimeClassName", "NVIDIA"),
+                        "spec.trainer.runtimeClassName", "is not in the expected form"),
+                refused("start timeout in words", () -> set(run(), "spec.participation.startTimeout", "ten minutes"),
+                        "spec.participation.startTimeout", "is not in the expected form"),
                 refused("privacy without clip norm", () -> set(run(), "spec.aggregation.privacy", Map.of("noiseMultiplier", 1.0)),
                         "spec.aggregation.privacy.clipNorm", "required field is missing"),
                 refused("steps and epochs", () -> set(run(), "spec.training.epochs", 2), "spec.training",
@@ -151,6 +173,20 @@ class CrdSchemaValidatorTest {
                     assertThat(v.field()).isEqualTo(field);
                     assertThat(v.message()).contains(expected);
                 });
+    }
+
+    @Test
+    void acceptsTheNewPodAndStorageSettings() {
+        GenericKubernetesResource identity = set(set(set(set(set(run(), "spec.storage.credentialsSecret", null),
+                "spec.storage.webIdentity", Map.of("roleArn", "arn:aws:iam::123456789012:role/fedtune")),
+                "spec.storage.caBundle", Map.of("name", "minio-ca")),
+                "spec.storage.endpoint", "https://minio.storage:9000/"),
+                "spec.trainer", Map.of("serviceAccountName", "fedtune-run", "runtimeClassName", "nvidia", "scratchSize", "50Gi",
+                        "imagePullSecrets", List.of(Map.of("name", "registry")),
+                        "resources", Map.of("limits", Map.of("nvidia.com/gpu", 1), "requests", Map.of("nvidia.com/gpu", "1"))));
+        assertThat(VALIDATOR.validate(identity, null)).isEmpty();
+        GenericKubernetesResource token = set(shard(), "spec.data.credentialsSecret.sessionTokenKey", "sessionToken");
+        assertThat(VALIDATOR.validate(token, null)).isEmpty();
     }
 
     @Test

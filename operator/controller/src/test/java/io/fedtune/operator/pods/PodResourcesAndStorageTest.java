@@ -1,0 +1,172 @@
+package io.fedtune.operator.pods;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.LocalObjectReference;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fedtune.api.contract.AggregateTask;
+import io.fedtune.api.contract.TrainerEnv;
+import io.fedtune.api.v1alpha1.ClientShard;
+import io.fedtune.api.v1alpha1.ConfigMapKey;
+import io.fedtune.api.v1alpha1.FederatedRun;
+import io.fedtune.api.v1alpha1.PodOverrides;
+import io.fedtune.api.v1alpha1.WebIdentity;
+import io.fedtune.operator.Fixtures;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** Default requests, scratch size, pull secrets, runtime class, and how pods reach the run's storage. */
+class PodResourcesAndStorageTest {
+    private static final PodDefaults DEFAULTS = new PodDefaults("default/image:0", "2", "8Gi", "30Gi");
+
+    private final FederatedRun run = run();
+    private final ClientShard shard = Fixtures.shard("site-a", "g");
+
+    private static FederatedRun run() {
+        FederatedRun run = Fixtures.run("demo", "g", 3);
+        run.getMetadata().setUid("uid-1");
+        return run;
+    }
+
+    private Pod trainer() {
+        return new TrainerPodBuilder(DEFAULTS).build(run, shard, 1, 1, null);
+    }
+
+    private Pod aggregator() {
+        AggregateTask task = AggregationPodBuilderTest.task(run, 2);
+        return new AggregationPodBuilder(DEFAULTS).build(run, task).pod();
+    }
+
+    @Test
+    void podsWithoutResourcesGetTheDefaultRequestsAndASizedScratchVolume() {
+        for (Pod pod : List.of(trainer(), aggregator())) {
+            Container c = pod.getSpec().getContainers().get(0);
+            assertThat(c.getResources().getRequests()).containsEntry("cpu", new Quantity("2")).containsEntry("memory", new Quantity("8Gi"))
+                    .containsEntry("ephemeral-storage", new Quantity("30Gi"));
+            assertThat(c.getResources().getLimits()).isNullOrEmpty();
+            assertThat(scratch(pod).getEmptyDir().getSizeLimit()).isEqualTo(new Quantity("30Gi"));
+        }
+    }
+
+    @Test
+    void whatTheSpecSetsWinsAndALimitAloneKeepsItsResourceFreeOfADefaultRequest() {
+        run.getSpec().trainer = new PodOverrides();
+        run.getSpec().trainer.scratchSize = "100Gi";
+        run.getSpec().trainer.resources = new ResourceRequirementsBuilder().addToRequests("cpu", new Quantity("4")).build();
+        shard.getSpec().trainer = new PodOverrides();
+        shard.getSpec().trainer.resources = new ResourceRequirementsBuilder().addToLimits("memory", new Quantity("2Gi"))
+                .addToLimits("nvidia.com/gpu", new Quantity("1")).build();
+
+        Pod pod = trainer();
+        var resources = pod.getSpec().getContainers().get(0).getResources();
+        // the shard's resources replace the run's (field by field merge): its memory limit, the default cpu request
+        assertThat(resources.getLimits()).containsEntry("memory", new Quantity("2Gi")).containsKey("nvidia.com/gpu");
+        assertThat(resources.getRequests()).doesNotContainKey("memory").containsEntry("cpu", new Quantity("2"))
+                .containsEntry("ephemeral-storage", new Quantity("100Gi"));
+        assertThat(scratch(pod).getEmptyDir().getSizeLimit()).isEqualTo(new Quantity("100Gi"));
+    }
+
+    @Test
+    void imagePullSecretsAndRuntimeClassMergeLikeTheOtherOverrides() {
+        run.getSpec().trainer = new PodOverrides();
+        run.getSpec().trainer.imagePullSecrets = List.of(new LocalObjectReference("run-registry"));
+        run.getSpec().trainer.runtimeClassName = "gvisor";
+        shard.getSpec().trainer = new PodOverrides();
+        shard.getSpec().trainer.runtimeClassName = "nvidia";
+        Pod pod = trainer();
+        assertThat(pod.getSpec().getImagePullSecrets()).extracting(LocalObjectReference::getName).containsExactly("run-registry");
+        assertThat(pod.getSpec().getRuntimeClassName()).isEqualTo("nvidia");
+
+        shard.getSpec().trainer.imagePullSecrets = List.of(new LocalObjectReference("site-registry"));
+        assertThat(trainer().getSpec().getImagePullSecrets()).extracting(LocalObjectReference::getName).containsExactly("site-registry");
+
+        run.getSpec().aggregator = new PodOverrides();
+        run.getSpec().aggregator.imagePullSecrets = List.of(new LocalObjectReference("agg-registry"));
+        run.getSpec().aggregator.runtimeClassName = "kata";
+        assertThat(aggregator().getSpec().getImagePullSecrets()).extracting(LocalObjectReference::getName).containsExactly("agg-registry");
+        assertThat(aggregator().getSpec().getRuntimeClassName()).isEqualTo("kata");
+    }
+
+    @Test
+    void sessionTokensAndTheCaBundleReachBothRoles() {
+        run.getSpec().storage.credentialsSecret.sessionTokenKey = "sessionToken";
+        run.getSpec().storage.caBundle = new ConfigMapKey("minio-ca", "ca.pem");
+        shard.getSpec().data.credentialsSecret.sessionTokenKey = "token";
+
+        Pod trainer = trainer();
+        assertThat(secretRef(trainer, TrainerEnv.STORAGE_SESSION_TOKEN)).contains("run-storage/sessionToken");
+        assertThat(secretRef(trainer, TrainerEnv.DATA_SESSION_TOKEN)).contains("site-a-data/token");
+        for (Pod pod : List.of(trainer, aggregator())) {
+            assertThat(env(pod, TrainerEnv.STORAGE_CA_FILE)).contains("/etc/fedtune/storage-ca/ca.pem");
+            Volume ca = volume(pod, StorageAccess.CA_VOLUME);
+            assertThat(ca.getConfigMap().getName()).isEqualTo("minio-ca");
+            assertThat(ca.getConfigMap().getItems()).singleElement().satisfies(i -> assertThat(i.getKey()).isEqualTo("ca.pem"));
+            assertThat(pod.getSpec().getContainers().get(0).getVolumeMounts())
+                    .anySatisfy(m -> {
+                        assertThat(m.getName()).isEqualTo(StorageAccess.CA_VOLUME);
+                        assertThat(m.getReadOnly()).isTrue();
+                    });
+        }
+        assertThat(secretRef(aggregator(), TrainerEnv.DATA_SESSION_TOKEN)).isEmpty();
+    }
+
+    @Test
+    void withoutASessionTokenKeyThereIsNoSessionTokenVariable() {
+        assertThat(env(trainer(), TrainerEnv.STORAGE_SESSION_TOKEN)).isEmpty();
+        assertThat(secretRef(trainer(), TrainerEnv.STORAGE_SESSION_TOKEN)).isEmpty();
+        assertThat(env(trainer(), TrainerEnv.STORAGE_CA_FILE)).isEmpty();
+    }
+
+    @Test
+    void webIdentityReplacesTheStorageKeysWithAProjectedTokenAndARole() {
+        run.getSpec().storage.credentialsSecret = null;
+        run.getSpec().storage.webIdentity = new WebIdentity();
+        run.getSpec().storage.webIdentity.roleArn = "arn:aws:iam::123456789012:role/fedtune";
+        run.getSpec().trainer = new PodOverrides();
+        run.getSpec().trainer.serviceAccountName = "fedtune-run";
+
+        for (Pod pod : List.of(trainer(), aggregator())) {
+            assertThat(secretRef(pod, TrainerEnv.STORAGE_ACCESS_KEY)).isEmpty();
+            assertThat(env(pod, TrainerEnv.AWS_ROLE_ARN)).contains("arn:aws:iam::123456789012:role/fedtune");
+            assertThat(env(pod, TrainerEnv.AWS_WEB_IDENTITY_TOKEN_FILE)).contains("/var/run/secrets/fedtune/storage-token/token");
+            var token = volume(pod, StorageAccess.TOKEN_VOLUME).getProjected().getSources().get(0).getServiceAccountToken();
+            assertThat(token.getAudience()).isEqualTo("sts.amazonaws.com");
+            assertThat(token.getPath()).isEqualTo("token");
+            assertThat(pod.getSpec().getAutomountServiceAccountToken()).isFalse();
+        }
+        assertThat(trainer().getSpec().getServiceAccountName()).isEqualTo("fedtune-run");
+        // the shard's own data keys stay on its trainer
+        assertThat(secretRef(trainer(), TrainerEnv.DATA_ACCESS_KEY)).contains("site-a-data/accessKeyId");
+    }
+
+    private static Volume scratch(Pod pod) {
+        return volume(pod, RestrictedPod.SCRATCH_VOLUME);
+    }
+
+    private static Volume volume(Pod pod, String name) {
+        return pod.getSpec().getVolumes().stream().filter(v -> name.equals(v.getName())).findFirst().orElseThrow();
+    }
+
+    private static Optional<String> env(Pod pod, String name) {
+        return vars(pod, name).map(EnvVar::getValue).filter(v -> v != null);
+    }
+
+    private static Optional<String> secretRef(Pod pod, String name) {
+        return vars(pod, name).filter(e -> e.getValueFrom() != null)
+                .map(e -> e.getValueFrom().getSecretKeyRef().getName() + "/" + e.getValueFrom().getSecretKeyRef().getKey());
+    }
+
+    private static java.util.stream.Stream<EnvVar> varsOf(Pod pod) {
+        return pod.getSpec().getContainers().get(0).getEnv().stream();
+    }
+
+    private static Optional<EnvVar> vars(Pod pod, String name) {
+        return varsOf(pod).filter(e -> name.equals(e.getName())).findFirst();
+    }
+}
