@@ -46,6 +46,18 @@ class ContractReasonsTest {
         return names(text, "Aggregator reasons:", "\n- ");
     }
 
+    /** The operator's reasons table: each reason and whether its "permanent" column says yes. */
+    private static java.util.Map<String, Boolean> operatorReasons(String text) {
+        int start = text.indexOf("### Operator reasons");
+        assertThat(start).as("CONTRACT.md has \"### Operator reasons\"").isNotNegative();
+        java.util.Map<String, Boolean> reasons = new java.util.LinkedHashMap<>();
+        Matcher m = Pattern.compile("(?m)^\\| `([A-Z][A-Za-z]+)` \\| (yes|no) \\|").matcher(text.substring(start));
+        while (m.find()) {
+            reasons.put(m.group(1), m.group(2).equals("yes"));
+        }
+        return reasons;
+    }
+
     private static Set<String> enumNames(Enum<?>[] values) {
         return Arrays.stream(values).map(Enum::name).collect(Collectors.toCollection(LinkedHashSet::new));
     }
@@ -64,8 +76,15 @@ class ContractReasonsTest {
         String text = contract();
         Set<String> documented = new LinkedHashSet<>(trainerReasons(text));
         documented.addAll(aggregatorReasons(text));
-        documented.add("ContainerFailed");
+        documented.addAll(operatorReasons(text).keySet());
         assertThat(documented).containsExactlyInAnyOrderElementsOf(enumNames(FailureReason.values()));
+    }
+
+    @Test
+    void theOperatorsReasonsTableSaysWhichArePermanentAsTheEnumDoes() throws IOException {
+        java.util.Map<String, Boolean> table = operatorReasons(contract());
+        assertThat(table).isNotEmpty().containsKey("ContainerFailed");
+        table.forEach((name, permanent) -> assertThat(FailureReason.valueOf(name).permanent()).as(name).isEqualTo(permanent));
     }
 
     @Test
