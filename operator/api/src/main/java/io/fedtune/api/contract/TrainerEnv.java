@@ -21,13 +21,48 @@ public final class TrainerEnv {
     /** Run's S3 credentials: base model, global adapters, outputs, global eval sets. From the run's Secret. */
     public static final String STORAGE_ACCESS_KEY = "FEDTUNE_STORAGE_ACCESS_KEY_ID";
     public static final String STORAGE_SECRET_KEY = "FEDTUNE_STORAGE_SECRET_ACCESS_KEY";
+    /** Session token of temporary run credentials (STS), from the Secret's sessionTokenKey; set only when that key is. */
+    public static final String STORAGE_SESSION_TOKEN = "FEDTUNE_STORAGE_SESSION_TOKEN";
+    /**
+     * Path of a PEM CA bundle for the run's storage endpoint (spec.storage.caBundle, a read-only ConfigMap mount); set only
+     * when the run names one. Images add it to the trust store they reach storage with.
+     */
+    public static final String STORAGE_CA_FILE = "FEDTUNE_STORAGE_CA_FILE";
+    public static final String DEFAULT_STORAGE_CA_DIR = "/etc/fedtune/storage-ca";
+    /**
+     * Workload identity (spec.storage.webIdentity), under the AWS SDKs' own names: the role to assume and a projected
+     * ServiceAccount token to assume it with (STS AssumeRoleWithWebIdentity). Set instead of the storage key variables.
+     */
+    public static final String AWS_ROLE_ARN = "AWS_ROLE_ARN";
+    public static final String AWS_WEB_IDENTITY_TOKEN_FILE = "AWS_WEB_IDENTITY_TOKEN_FILE";
+    public static final String DEFAULT_WEB_IDENTITY_TOKEN_DIR = "/var/run/secrets/fedtune/storage-token";
+    public static final String WEB_IDENTITY_TOKEN_FILE_NAME = "token";
     /** The shard's own S3 credentials for its data; set on that shard's trainer pod only. */
     public static final String DATA_ACCESS_KEY = "FEDTUNE_DATA_ACCESS_KEY_ID";
     public static final String DATA_SECRET_KEY = "FEDTUNE_DATA_SECRET_ACCESS_KEY";
+    /** Session token of the shard's temporary credentials, from its Secret's sessionTokenKey; set only when that key is. */
+    public static final String DATA_SESSION_TOKEN = "FEDTUNE_DATA_SESSION_TOKEN";
     /** Writable scratch directory (an emptyDir): model cache and temporary files. */
     public static final String WORK_DIR = "FEDTUNE_WORK_DIR";
     /** Where the JSON termination message goes; the container's terminationMessagePath. */
     public static final String TERMINATION_LOG = "FEDTUNE_TERMINATION_LOG";
+
+    /**
+     * Which device the container must train and evaluate on: {@code cpu}, {@code gpu}, or unset for auto (a usable GPU
+     * if there is one, else the CPU). The operator sets {@code gpu} when the container's resources name
+     * {@value #GPU_RESOURCE}; under {@code gpu} an image that cannot use a GPU fails with GpuUnavailable, never trains on
+     * the CPU instead.
+     */
+    public static final String DEVICE = "FEDTUNE_DEVICE";
+    public static final String DEVICE_CPU = "cpu";
+    public static final String DEVICE_GPU = "gpu";
+    /** The extended resource a GPU is asked for with (NVIDIA's device plugin). */
+    public static final String GPU_RESOURCE = "nvidia.com/gpu";
+    /**
+     * A directory that outlives pods (a PersistentVolumeClaim shared by the run's pods), for the base model: downloaded
+     * once under {@code models/<sha256 of model.safetensors>/} and verified on every use. Unset: the scratch directory.
+     */
+    public static final String CACHE_DIR = "FEDTUNE_CACHE_DIR";
 
     public static final String DEFAULT_WORK_DIR = "/scratch";
     public static final String DEFAULT_TERMINATION_LOG = "/dev/termination-log";

@@ -46,8 +46,9 @@ public final class AggregationPodBuilder {
         env.add(RestrictedPod.plain(TrainerEnv.TASK_FILE, TrainerEnv.DEFAULT_TASK_DIR + "/" + TrainerEnv.TASK_FILE_NAME));
         env.addAll(RestrictedPod.secretRefs(run.getSpec().storage.credentialsSecret, TrainerEnv.STORAGE_ACCESS_KEY,
                 TrainerEnv.STORAGE_SECRET_KEY));
-        Pod restricted = RestrictedPod.build(run, name, labels, "aggregate", "aggregator", env,
-                PodSettings.merge(run.getSpec().aggregator, null), defaultImage);
+        var settings = PodSettings.merge(run.getSpec().aggregator, null);
+        env.addAll(GpuRequest.deviceEnv(settings.resources));
+        Pod restricted = RestrictedPod.build(run, name, labels, "aggregate", "aggregator", env, settings, defaultImage);
         var container = new ContainerBuilder(restricted.getSpec().getContainers().get(0))
                 .addNewVolumeMount().withName(TASK_VOLUME).withMountPath(TrainerEnv.DEFAULT_TASK_DIR).withReadOnly(true).endVolumeMount()
                 .build();
