@@ -2,6 +2,7 @@ package io.fedtune.trainer.storage;
 
 import io.fedtune.api.contract.S3Uri;
 import io.fedtune.trainer.model.CheckpointInvalidException;
+import io.minio.StatObjectResponse;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -25,6 +26,7 @@ import java.util.stream.Stream;
 public final class ModelCache {
     static final String SUMS = "SHA256SUMS";
     private static final String WEIGHTS = "model.safetensors";
+    private static final java.util.regex.Pattern KEY = java.util.regex.Pattern.compile("(sharded-)?[0-9a-f]{64}");
     private final Path root;
     private final boolean outlivesPods;
     private final PrintStream log;
@@ -39,7 +41,13 @@ public final class ModelCache {
     /** The checkpoint under prefix, from the cache when a verified copy is there; checks the digest when one is expected. */
     public CacheUse.Checkpoint fetch(ObjectStore store, S3Uri prefix, String expectedSha256) throws IOException {
         Files.createDirectories(root);
-        String key = expectedSha256 != null ? expectedSha256 : reportedSha256(store, prefix.child(WEIGHTS));
+        StatObjectResponse weights = expectedSha256 != null ? null : stat(store, prefix.child(WEIGHTS));
+        String source = weights == null ? null : sourceOf(prefix.child(WEIGHTS) + "@" + weights.etag());
+        if (expectedSha256 != null && !KEY.matcher(expectedSha256).matches()) {
+            throw new IllegalArgumentException("the base model's SHA-256 '" + expectedSha256 + "' is not 64 lower-case hex digits");
+        }
+        String key = expectedSha256 != null ? expectedSha256
+                : weights == null ? null : key(weights.userMetadata().getOrDefault("sha256", knownKey(source)));
         Path download = null;
         if (key != null) {
             try (CacheLock lock = CacheLock.take(root.resolve(key + ".lock"))) {
@@ -48,6 +56,7 @@ public final class ModelCache {
                 }
                 download = download(store, prefix, expectedSha256);
                 if (key.equals(keyOf(download))) {
+                    remember(source, key);
                     return found(install(download, key), CacheUse.MISS);
                 }
             }
@@ -58,7 +67,38 @@ public final class ModelCache {
         }
         String actual = keyOf(download);
         try (CacheLock lock = CacheLock.take(root.resolve(actual + ".lock"))) {
-            return found(install(download, actual), CacheUse.MISS);
+            Path entry = install(download, actual);
+            remember(source, actual);
+            return found(entry, CacheUse.MISS);
+        }
+    }
+
+    /**
+     * Without a digest from the task or the object's metadata, the weights object's ETag says which entry it was filed
+     * under last time: {@code sources/<sha256 of uri@etag>} holds the key (the entry is still verified on use).
+     */
+    private String knownKey(String source) throws IOException {
+        Path file = source == null ? null : root.resolve("sources").resolve(source);
+        return file != null && Files.isRegularFile(file) ? Files.readString(file).trim() : null;
+    }
+
+    /** A key that names a folder of the cache, or null: names from metadata and files must not lead elsewhere. */
+    private static String key(String candidate) {
+        return candidate != null && KEY.matcher(candidate).matches() ? candidate : null;
+    }
+
+    private static String sourceOf(String uriAtEtag) {
+        java.security.MessageDigest md = Sha256.digest();
+        md.update(uriAtEtag.getBytes(StandardCharsets.UTF_8));
+        return Sha256.hex(md);
+    }
+
+    private void remember(String source, String key) throws IOException {
+        if (source != null) {
+            Path dir = Files.createDirectories(root.resolve("sources"));
+            Path tmp = Files.createTempFile(dir, ".source-", "");
+            Files.writeString(tmp, key);
+            Files.move(tmp, dir.resolve(source), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         }
     }
 
@@ -66,9 +106,9 @@ public final class ModelCache {
         return new CacheUse.Checkpoint(dir, outlivesPods ? use : CacheUse.OFF);
     }
 
-    private static String reportedSha256(ObjectStore store, S3Uri weights) throws IOException {
+    private static StatObjectResponse stat(ObjectStore store, S3Uri weights) throws IOException {
         try {
-            return store.metadata(weights).get("sha256");
+            return store.stat(weights);
         } catch (StorageException e) {
             if (e.kind() != StorageException.Kind.NOT_FOUND) {
                 throw e;

@@ -68,9 +68,12 @@ public final class ObjectStore {
 
     /** The object's user metadata (lower-case keys without x-amz-meta-). */
     public Map<String, String> metadata(S3Uri uri) throws StorageException {
-        StatObjectResponse stat = call(uri, () -> client.statObject(
-                StatObjectArgs.builder().bucket(uri.bucket()).object(uri.key()).build()));
-        return stat.userMetadata();
+        return stat(uri).userMetadata();
+    }
+
+    /** The object's user metadata and its ETag (which changes whenever its content does). */
+    public StatObjectResponse stat(S3Uri uri) throws StorageException {
+        return call(uri, () -> client.statObject(StatObjectArgs.builder().bucket(uri.bucket()).object(uri.key()).build()));
     }
 
     public void upload(Path file, S3Uri uri, Map<String, String> userMetadata) throws StorageException {

@@ -70,8 +70,11 @@ class ModelCacheTest {
 
         CacheUse.Checkpoint second = cache("shared").fetch(store, PREFIX, sha);
         assertThat(second).isEqualTo(new CacheUse.Checkpoint(first.dir(), CacheUse.HIT));
-        assertThat(cache("shared").fetch(store, PREFIX, null).cache()).as("keyed by the SHA-256 it has, when none is expected")
+        assertThat(cache("shared").fetch(store, PREFIX, null).cache()).as("no digest expected: one download to learn it")
                 .isEqualTo(CacheUse.MISS);
+        assertThat(cache("shared").fetch(store, PREFIX, null)).as("then the weights' ETag finds the entry")
+                .isEqualTo(new CacheUse.Checkpoint(first.dir(), CacheUse.HIT));
+        assertThatThrownBy(() -> cache("shared").fetch(store, PREFIX, "../../etc")).isInstanceOf(IllegalArgumentException.class);
         assertThat(leftovers("shared")).isEmpty();
     }
 
