@@ -97,6 +97,16 @@ public final class ObjectStore {
         T run() throws Exception;
     }
 
+    /** The credentials provider was refused (web identity: STS denied the token); an unreachable STS is retried. */
+    private void credentialsFailure(Exception e) throws StorageException {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.security.ProviderException p && !(p.getCause() instanceof IOException)) {
+                throw new StorageException(StorageException.Kind.ACCESS_DENIED, "could not get credentials for object "
+                        + "storage at " + endpoint + ": " + p.getMessage(), e);
+            }
+        }
+    }
+
     private <T> T call(S3Uri uri, Call<T> call) throws StorageException {
         Duration backoff = firstBackoff;
         for (int attempt = 1; ; attempt++) {
@@ -115,17 +125,13 @@ public final class ObjectStore {
                     throw new StorageException(StorageException.Kind.UNREACHABLE, "object storage at " + endpoint
                             + " failed on " + uri + ": " + code + " " + e.getMessage(), e);
                 }
-            } catch (java.security.ProviderException e) {
-                // the credentials provider failed (web identity: STS refused the token or was not reached)
-                throw new StorageException(e.getCause() instanceof IOException ? StorageException.Kind.UNREACHABLE
-                        : StorageException.Kind.ACCESS_DENIED, "could not get credentials for object storage at "
-                        + endpoint + ": " + e.getMessage(), e);
             } catch (IOException e) {
                 if (attempt >= attempts) {
                     throw new StorageException(StorageException.Kind.UNREACHABLE, "object storage at " + endpoint
                             + " is unreachable (" + attempts + " attempts on " + uri + "): " + e.getMessage(), e);
                 }
             } catch (Exception e) {
+                credentialsFailure(e);
                 if (attempt >= attempts) {
                     throw new StorageException(StorageException.Kind.UNREACHABLE, "object storage at " + endpoint
                             + " failed on " + uri + ": " + e, e);

@@ -36,6 +36,8 @@ final class CaptureServer implements AutoCloseable {
     private final HttpServer server;
     private final String endpoint;
     final List<Request> requests = new CopyOnWriteArrayList<>();
+    /** Whether STS refuses the web identity token (403 AccessDenied). */
+    volatile boolean refuseSts;
 
     private CaptureServer(HttpServer server, String scheme) {
         this.server = server;
@@ -73,7 +75,13 @@ final class CaptureServer implements AutoCloseable {
         x.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(java.util.Locale.ROOT), v));
         String target = x.getRequestURI().toString();
         requests.add(new Request(x.getRequestMethod(), target, headers, body));
-        if (target.contains("AssumeRoleWithWebIdentity") || body.contains("AssumeRoleWithWebIdentity")) {
+        boolean sts = target.contains("AssumeRoleWithWebIdentity") || body.contains("AssumeRoleWithWebIdentity");
+        if (sts && refuseSts) {
+            respond(x, 403, "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+                    + "<Message>Not authorized to perform sts:AssumeRoleWithWebIdentity</Message></Error></ErrorResponse>");
+            return;
+        }
+        if (sts) {
             respond(x, 200, """
                     <AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
                       <AssumeRoleWithWebIdentityResult>

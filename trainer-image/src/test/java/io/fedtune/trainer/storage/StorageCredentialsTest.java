@@ -94,6 +94,21 @@ class StorageCredentialsTest {
     }
 
     @Test
+    void stsRefusingTheTokenIsAccessDeniedWithoutTheToken() throws Exception {
+        Path token = Files.writeString(dir.resolve("refused-token"), "refused-jwt");
+        try (CaptureServer s3 = CaptureServer.http()) {
+            s3.refuseSts = true;
+            Map<String, String> env = Map.of(TrainerEnv.AWS_WEB_IDENTITY_TOKEN_FILE, token.toString(),
+                    TrainerEnv.AWS_ROLE_ARN, "arn:aws:iam::123456789012:role/fedtune");
+            StorageException e = (StorageException) org.assertj.core.api.Assertions.catchThrowable(
+                    () -> store(s3.endpoint(), env, null).metadata(OBJECT));
+            assertThat(e.kind()).as(e.getMessage()).isEqualTo(StorageException.Kind.ACCESS_DENIED);
+            assertThat(e.getMessage()).contains("could not get credentials").doesNotContain("refused-jwt");
+            assertThat(s3.requests).singleElement().satisfies(r -> assertThat(r.method()).isEqualTo("POST"));
+        }
+    }
+
+    @Test
     void missingCredentialsAreRefusedByName() throws Exception {
         Path token = Files.writeString(dir.resolve("token-no-role"), "jwt");
         assertThatThrownBy(() -> store("http://127.0.0.1:1", Map.of(TrainerEnv.AWS_WEB_IDENTITY_TOKEN_FILE, token.toString()), null))
