@@ -11,7 +11,9 @@ import io.fedtune.api.v1alpha1.TargetModule;
 import io.fedtune.trainer.adapter.Adapter;
 import io.fedtune.trainer.adapter.AdapterConfig;
 import io.fedtune.trainer.adapter.LoraTarget;
+import io.fedtune.trainer.model.DeviceRequest;
 import io.fedtune.trainer.model.ModelConfig;
+import io.fedtune.trainer.model.Placement;
 import io.fedtune.trainer.safetensors.SafetensorsReader;
 import io.fedtune.trainer.storage.Sha256;
 import io.fedtune.trainer.storage.StorageSession;
@@ -36,10 +38,17 @@ public final class AggregationJob {
 
     private final AggregateTask task;
     private final StorageSession storage;
+    private final DeviceRequest device;
 
-    public AggregationJob(AggregateTask task, StorageSession storage) {
+    /** @param device what the pod asked for; the global evaluation runs there */
+    public AggregationJob(AggregateTask task, StorageSession storage, DeviceRequest device) {
         this.task = task;
         this.storage = storage;
+        this.device = device;
+    }
+
+    public AggregationJob(AggregateTask task, StorageSession storage) {
+        this(task, storage, DeviceRequest.AUTO);
     }
 
     public AggregateResult run() throws RoundFailed, IOException {
@@ -47,6 +56,9 @@ public final class AggregationJob {
         if (task.updates() == null || task.lora() == null || task.aggregation() == null || task.output() == null) {
             throw new RoundFailed(FailureReason.InvalidTask, "the task needs updates, lora, aggregation and output");
         }
+        boolean evaluates = task.evalSets() != null && !task.evalSets().isEmpty() && task.baseModel() != null;
+        // chosen first, so a pod without the GPU it asked for fails before it downloads anything
+        Placement placement = evaluates || device == DeviceRequest.GPU ? Placement.of("Auto", device) : null;
         List<OfferedUpdate> offered = new ArrayList<>();
         for (ShardUpdate u : task.updates()) {
             Path dir = storage.fetchDirectory(u.adapter(), ADAPTER_FILES);
@@ -71,7 +83,7 @@ public final class AggregationJob {
         RoundReport report = new RoundAggregation(new AggregationInputs(task.round(), offered, layout, previous, task.lora(),
                 task.aggregation(), task.participationRate(), task.seed(), stateDir, noise, out)).run();
 
-        RoundEvaluation evaluation = evaluate(out);
+        RoundEvaluation evaluation = evaluates ? evaluate(out, placement) : null;
         Map<String, String> files = new TreeMap<>();
         files.put(AdapterConfig.FILE, Sha256.of(out.resolve(AdapterConfig.FILE)));
         files.put(Adapter.WEIGHTS_FILE, report.sha256());
@@ -89,20 +101,18 @@ public final class AggregationJob {
                 report.accepted().stream().map(RoundReport.AcceptedShard::shard).toList(), report.refused(),
                 evaluation == null ? null : evaluation.evalLoss(), lossesBySet(evaluation),
                 evaluation == null ? null : evaluation.regressed(), report.truncationEnergy(), report.epsilon(),
-                (System.nanoTime() - start) / 1e9);
+                (System.nanoTime() - start) / 1e9, evaluation == null ? null : placement.deviceName(),
+                evaluation == null ? null : placement.precisionName());
     }
 
-    /** Base model + the new global adapter on the run's eval sets; null where the task names none. */
-    private RoundEvaluation evaluate(Path adapterDir) throws IOException {
-        if (task.evalSets() == null || task.evalSets().isEmpty() || task.baseModel() == null) {
-            return null;
-        }
-        Path checkpoint = storage.checkpoint(task.baseModel(), task.baseModelSha256());
+    /** Base model + the new global adapter on the run's eval sets. */
+    private RoundEvaluation evaluate(Path adapterDir, Placement placement) throws IOException {
+        Path checkpoint = storage.checkpoint(task.baseModel(), task.baseModelSha256()).dir();
         List<GlobalEvaluation.EvalSet> sets = new ArrayList<>();
         for (EvalDataset d : task.evalSets()) {
             sets.add(new GlobalEvaluation.EvalSet(d.name, storage.fetch(d.uri), d.format.name()));
         }
-        return GlobalEvaluation.run(checkpoint, adapterDir, sets, task.maxSequenceLength(), task.bestEvalLoss());
+        return GlobalEvaluation.run(checkpoint, placement, adapterDir, sets, task.maxSequenceLength(), task.bestEvalLoss());
     }
 
     private static Map<String, Double> lossesBySet(RoundEvaluation evaluation) {

@@ -32,11 +32,11 @@ public final class GlobalEvaluation {
     private GlobalEvaluation() {
     }
 
-    /** On the same device and in the same precision as training under Auto (see {@link Placement}). */
-    public static RoundEvaluation run(Path checkpointDir, Path adapterDir, List<EvalSet> sets, int maxSequenceLength,
-            Double bestEvalLoss) throws IOException {
+    /** @param placement as training's under Auto (bf16 on a GPU, fp32 on the CPU; see {@link Placement}) */
+    public static RoundEvaluation run(Path checkpointDir, Placement placement, Path adapterDir, List<EvalSet> sets,
+            int maxSequenceLength, Double bestEvalLoss) throws IOException {
         Map<String, RoundEvaluation.SetResult> results = new LinkedHashMap<>();
-        try (BaseModel base = BaseModel.open(checkpointDir, "Auto")) {
+        try (BaseModel base = BaseModel.open(checkpointDir, placement)) {
             LoraParameters adapter = LoraParameters.from(Adapter.read(adapterDir), base.config());
             Chunker chunker = base.chunker(maxSequenceLength);
             Map<String, List<TokenSequence>> sequencesBySet = new LinkedHashMap<>();

@@ -57,7 +57,7 @@ public final class AggregateCommand implements Callable<Integer> {
             Path work = workDir != null ? workDir : Path.of(env(TrainerEnv.WORK_DIR, TrainerEnv.DEFAULT_WORK_DIR));
             try (StorageSession storage = env.runSession(task.storage() == null ? null : task.storage().endpoint(),
                     task.storage() == null ? null : task.storage().region(), work)) {
-                result = new AggregationJob(task, storage).run();
+                result = new AggregationJob(task, storage, env.device()).run();
             }
         } catch (Exception e) {
             Failure f = Failure.of(e);

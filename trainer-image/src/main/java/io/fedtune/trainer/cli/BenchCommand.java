@@ -46,7 +46,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         try {
             Checkpoint cp = Checkpoint.open(dir);
-            Placement placement = Placement.of(precision);
+            Placement placement = Placement.of(precision, Environment.system().device());
             AdapterConfig lora = new AdapterConfig(rank, 2.0 * rank, 0.0, List.of(LoraTarget.values()), "bench");
             Throughput.Result r;
             try (LlamaModel model = LlamaModel.load(cp, placement.device(), placement.dataType())) {

@@ -1,14 +1,18 @@
 package io.fedtune.trainer.cli;
 
 import io.fedtune.api.contract.TrainerEnv;
+import io.fedtune.trainer.model.DeviceRequest;
+import io.fedtune.trainer.storage.CaBundle;
 import io.fedtune.trainer.storage.ObjectStore;
+import io.fedtune.trainer.storage.StorageCredentials;
 import io.fedtune.trainer.storage.StorageSession;
 
 import java.nio.file.Path;
 import java.util.Map;
+import okhttp3.OkHttpClient;
 
 /**
- * Storage settings from the environment. The contract's credential variables, plus for use outside a cluster
+ * Storage and device settings from the environment. The contract's variables, plus for use outside a cluster
  * {@code FEDTUNE_STORAGE_ENDPOINT}, {@code FEDTUNE_STORAGE_REGION} and {@code FEDTUNE_DATA_ENDPOINT}.
  */
 final class Environment {
@@ -34,36 +38,45 @@ final class Environment {
         return Path.of(env.getOrDefault(TrainerEnv.WORK_DIR, System.getProperty("java.io.tmpdir") + "/fedtune"));
     }
 
+    /** The cache that outlives pods, or null. */
+    Path cacheDir() {
+        String dir = env.get(TrainerEnv.CACHE_DIR);
+        return dir == null || dir.isBlank() ? null : Path.of(dir);
+    }
+
+    /** What FEDTUNE_DEVICE asks for. */
+    DeviceRequest device() {
+        return DeviceRequest.parse(env.get(TrainerEnv.DEVICE));
+    }
+
     /** Storage for commands run by hand: endpoints from the environment. */
     StorageSession session() {
         return session(env.get(STORAGE_ENDPOINT), env.get(STORAGE_REGION),
                 env.getOrDefault(DATA_ENDPOINT, env.get(STORAGE_ENDPOINT)), env.get(STORAGE_REGION));
     }
 
+    /** The shard's data is read with its own keys when it has them, else with the run's credentials. */
     StorageSession session(String runEndpoint, String runRegion, String dataEndpoint, String dataRegion) {
-        return new StorageSession(
-                () -> store(runEndpoint, runRegion, TrainerEnv.STORAGE_ACCESS_KEY, TrainerEnv.STORAGE_SECRET_KEY),
-                () -> env.containsKey(TrainerEnv.DATA_ACCESS_KEY)
-                        ? store(dataEndpoint, dataRegion, TrainerEnv.DATA_ACCESS_KEY, TrainerEnv.DATA_SECRET_KEY)
-                        : store(dataEndpoint, dataRegion, TrainerEnv.STORAGE_ACCESS_KEY, TrainerEnv.STORAGE_SECRET_KEY),
-                workDir());
+        return new StorageSession(() -> store(runEndpoint, runRegion, StorageCredentials.Keys.RUN),
+                () -> store(dataEndpoint, dataRegion, env.containsKey(TrainerEnv.DATA_ACCESS_KEY)
+                        ? StorageCredentials.Keys.DATA : StorageCredentials.Keys.RUN),
+                workDir(), cacheDir());
     }
 
     /** Storage for the aggregator: the run's store alone, from the task's endpoint; it reads no shard data. */
     StorageSession runSession(String endpoint, String region, Path workDir) {
-        return new StorageSession(() -> store(endpoint, region, TrainerEnv.STORAGE_ACCESS_KEY, TrainerEnv.STORAGE_SECRET_KEY),
+        return new StorageSession(() -> store(endpoint, region, StorageCredentials.Keys.RUN),
                 () -> {
                     throw new IllegalStateException("the aggregator reads no shard data");
-                }, workDir);
+                }, workDir, cacheDir());
     }
 
-    private ObjectStore store(String endpoint, String region, String keyVar, String secretVar) {
+    private ObjectStore store(String endpoint, String region, StorageCredentials.Keys keys) {
         if (endpoint == null || endpoint.isBlank()) {
             throw new IllegalArgumentException("an s3:// location needs an endpoint (" + STORAGE_ENDPOINT + " or the task's storage)");
         }
-        if (env.get(keyVar) == null || env.get(secretVar) == null) {
-            throw new IllegalArgumentException("an s3:// location needs credentials in " + keyVar + " and " + secretVar);
-        }
-        return new ObjectStore(endpoint, region, env.get(keyVar), env.get(secretVar));
+        String ca = env.get(TrainerEnv.STORAGE_CA_FILE);
+        OkHttpClient http = CaBundle.httpClient(ca == null || ca.isBlank() ? null : Path.of(ca));
+        return new ObjectStore(endpoint, region, StorageCredentials.of(env::get, keys, endpoint, region, http), http);
     }
 }

@@ -7,6 +7,7 @@ import io.fedtune.trainer.data.DataFormat;
 import io.fedtune.trainer.data.Dataset;
 import io.fedtune.trainer.data.TokenSequence;
 import io.fedtune.trainer.model.BaseModel;
+import io.fedtune.trainer.model.Placement;
 import io.fedtune.trainer.storage.StorageSession;
 import io.fedtune.trainer.train.Evaluation;
 import io.fedtune.trainer.train.LoraParameters;
@@ -31,8 +32,9 @@ final class EvaluateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         ObjectMapper json = new ObjectMapper();
-        try (StorageSession storage = Environment.system().session();
-             BaseModel model = BaseModel.open(storage.checkpoint(base, null), precision)) {
+        Environment env = Environment.system();
+        try (StorageSession storage = env.session();
+             BaseModel model = BaseModel.open(storage.checkpoint(base, null).dir(), Placement.of(precision, env.device()))) {
             LoraParameters params = adapter == null ? null
                     : LoraParameters.from(Adapter.read(storage.fetchDirectory(adapter)), model.config());
             List<TokenSequence> sequences = model.chunker(maxSeqLen)

@@ -6,6 +6,7 @@ import io.fedtune.trainer.aggregate.RoundFailed;
 import io.fedtune.trainer.data.DataException;
 import io.fedtune.trainer.data.TokenizerMismatchException;
 import io.fedtune.trainer.model.CheckpointInvalidException;
+import io.fedtune.trainer.model.GpuUnavailableException;
 import io.fedtune.trainer.safetensors.SafetensorsFormatException;
 import io.fedtune.trainer.storage.StorageException;
 import io.fedtune.trainer.train.TrainingDivergedException;
@@ -34,6 +35,8 @@ record Failure(FailureReason reason, String message) {
             };
         } else if (e instanceof TrainingDivergedException) {
             reason = FailureReason.TrainingDiverged;
+        } else if (e instanceof GpuUnavailableException) {
+            reason = FailureReason.GpuUnavailable;
         } else if (e instanceof IllegalArgumentException) {
             reason = FailureReason.InvalidTask;
         } else {

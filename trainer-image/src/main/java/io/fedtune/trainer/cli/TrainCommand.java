@@ -11,6 +11,7 @@ import io.fedtune.api.v1alpha1.TargetModule;
 import io.fedtune.trainer.adapter.Adapter;
 import io.fedtune.trainer.adapter.LoraTarget;
 import io.fedtune.trainer.data.DataFormat;
+import io.fedtune.trainer.model.Placement;
 import io.fedtune.trainer.shard.ShardManifest;
 import io.fedtune.trainer.shard.ShardTraining;
 import io.fedtune.trainer.shard.TrainingPlan;
@@ -116,10 +117,12 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    private static TrainResult train(StorageSession storage, TrainingPlan plan) throws IOException {
-        ShardManifest m = new ShardTraining(System.err).run(plan, storage);
+    private TrainResult train(StorageSession storage, TrainingPlan plan) throws IOException {
+        Placement placement = Placement.of(plan.precision(), env.device());
+        ShardManifest m = new ShardTraining(System.err).run(plan, placement, storage);
         return new TrainResult(Outcome.Succeeded, null, null, plan.shard(), plan.round(), plan.output(),
                 m.files().get(Adapter.WEIGHTS_FILE), plan.rank(), m.samples(), m.tokens(), m.trainLoss(),
-                m.evalLossBefore(), m.evalLossAfter(), m.skippedSteps(), m.seconds(), m.tokensPerSecond());
+                m.evalLossBefore(), m.evalLossAfter(), m.skippedSteps(), m.seconds(), m.tokensPerSecond(), m.device(),
+                m.precision(), m.cache());
     }
 }

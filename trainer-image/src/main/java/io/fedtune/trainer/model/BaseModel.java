@@ -21,11 +21,11 @@ public final class BaseModel implements AutoCloseable {
         this.placement = placement;
     }
 
-    /** @param precision Auto, FP32 or BF16 (see {@link Placement#of}) */
-    public static BaseModel open(Path dir, String precision) throws IOException {
+    /** @param placement chosen before the inputs are fetched, so a pod without its GPU fails at once */
+    public static BaseModel open(Path dir, Placement placement) throws IOException {
         Checkpoint checkpoint = Checkpoint.open(dir);
         TextTokenizer tokenizer = TextTokenizer.load(checkpoint.tokenizerFile(), checkpoint.config().vocabSize());
-        return new BaseModel(checkpoint, tokenizer, Placement.of(precision));
+        return new BaseModel(checkpoint, tokenizer, placement);
     }
 
     public ModelConfig config() {

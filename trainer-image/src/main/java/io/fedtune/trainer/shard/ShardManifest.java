@@ -8,10 +8,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
-/** A trainer's {@code manifest.json}, written next to the adapter it describes (trainer-image/CONTRACT.md). */
+/**
+ * A trainer's {@code manifest.json}, written next to the adapter it describes (trainer-image/CONTRACT.md).
+ *
+ * @param device    {@code cpu} or {@code gpu}
+ * @param precision {@code FP32} or {@code BF16}
+ * @param cache     {@code hit}, {@code miss} or {@code off}: the base model from the cache that outlives pods
+ */
 public record ShardManifest(String shard, int round, long samples, long tokens, Double evalLossBefore, Double evalLossAfter,
                        long evalTokens, double trainLoss, int steps, int skippedSteps, int rank, double seconds,
-                       double tokensPerSecond, Map<String, String> files) {
+                       double tokensPerSecond, String device, String precision, String cache, Map<String, String> files) {
     public static final String FILE = "manifest.json";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);

@@ -12,6 +12,8 @@ import io.fedtune.trainer.data.TokenSequence;
 import io.fedtune.trainer.model.BaseModel;
 import io.fedtune.trainer.model.CheckpointInvalidException;
 import io.fedtune.trainer.model.LlamaModel;
+import io.fedtune.trainer.model.Placement;
+import io.fedtune.trainer.storage.CacheUse;
 import io.fedtune.trainer.storage.Sha256;
 import io.fedtune.trainer.storage.StorageException;
 import io.fedtune.trainer.storage.StorageSession;
@@ -39,9 +41,10 @@ public final class ShardTraining {
         this.log = log;
     }
 
-    public ShardManifest run(TrainingPlan plan, StorageSession storage) throws IOException {
+    /** @param placement chosen before anything is fetched: a pod without its GPU fails before it downloads */
+    public ShardManifest run(TrainingPlan plan, Placement placement, StorageSession storage) throws IOException {
         long start = System.nanoTime();
-        Path checkpoint = fetching(() -> storage.checkpoint(plan.baseModel(), plan.baseSha256()),
+        CacheUse.Checkpoint checkpoint = fetching(() -> storage.checkpoint(plan.baseModel(), plan.baseSha256()),
                 e -> new CheckpointInvalidException("base model " + plan.baseModel() + ": " + e.getMessage(), e));
         Path trainFile = fetching(() -> storage.fetchData(plan.trainData()),
                 e -> DataException.empty("training data " + plan.trainData() + " does not exist"));
@@ -50,7 +53,7 @@ public final class ShardTraining {
         Path global = plan.globalAdapter() == null ? null : fetching(() -> storage.fetchDirectory(plan.globalAdapter()),
                 e -> new AdapterMismatchException("global adapter " + plan.globalAdapter() + " does not exist"));
         Path out = storage.outputDirectory(plan.output());
-        try (BaseModel base = BaseModel.open(checkpoint, plan.precision())) {
+        try (BaseModel base = BaseModel.open(checkpoint.dir(), placement)) {
             LoraParameters params = startingAdapter(plan, base, global);
             Chunker chunker = base.chunker(plan.maxSequenceLength());
             Dataset trainSet = Dataset.read(trainFile, plan.trainFormat());
@@ -90,7 +93,8 @@ public final class ShardTraining {
             ShardManifest manifest = new ShardManifest(plan.shard(), plan.round(), trainRecords.size(), report.tokens(),
                     before == null ? null : before.meanLoss(), after == null ? null : after.meanLoss(),
                     after == null ? 0 : after.tokens(), report.trainLoss(), steps, report.skippedSteps(), plan.rank(),
-                    (System.nanoTime() - start) / 1e9, report.tokensPerSecond(), files);
+                    (System.nanoTime() - start) / 1e9, report.tokensPerSecond(), placement.deviceName(),
+                    placement.precisionName(), checkpoint.cache().wireName(), files);
             manifest.write(out);
             storage.publish(out, plan.output(), OUTPUT_FILES);
             log.printf("eval loss %s -> %s, train loss %.4f, %.0f tokens/s%n", before == null ? "-" : String.format("%.4f", before.meanLoss()),
@@ -119,8 +123,8 @@ public final class ShardTraining {
         return targets.stream().map(LoraTarget::moduleName).toList();
     }
 
-    private interface Fetch {
-        Path get() throws IOException;
+    private interface Fetch<T> {
+        T get() throws IOException;
     }
 
     private interface Missing {
@@ -128,7 +132,7 @@ public final class ShardTraining {
     }
 
     /** A missing object becomes the failure of what it was meant to be (checkpoint, data, adapter). */
-    private static Path fetching(Fetch fetch, Missing missing) throws IOException {
+    private static <T> T fetching(Fetch<T> fetch, Missing missing) throws IOException {
         try {
             return fetch.get();
         } catch (StorageException e) {

@@ -8,6 +8,8 @@ import io.minio.Result;
 import io.minio.StatObjectArgs;
 import io.minio.StatObjectResponse;
 import io.minio.UploadObjectArgs;
+import io.minio.credentials.Provider;
+import io.minio.credentials.StaticProvider;
 import io.minio.errors.ErrorResponseException;
 import io.minio.messages.Item;
 import okhttp3.OkHttpClient;
@@ -32,21 +34,26 @@ public final class ObjectStore {
     private final int attempts;
     private final Duration firstBackoff;
 
-    public ObjectStore(String endpoint, String region, String accessKey, String secretKey, int attempts, Duration firstBackoff) {
-        if (accessKey == null || secretKey == null) {
-            throw new IllegalArgumentException("no credentials for object storage at " + endpoint);
-        }
-        OkHttpClient http = new OkHttpClient.Builder().connectTimeout(Duration.ofSeconds(10))
-                .readTimeout(Duration.ofMinutes(5)).writeTimeout(Duration.ofMinutes(5)).build();
-        MinioClient.Builder b = MinioClient.builder().endpoint(endpoint).credentials(accessKey, secretKey).httpClient(http);
+    /**
+     * @param credentials how requests are signed ({@link StorageCredentials})
+     * @param http        the client requests go through ({@link CaBundle#httpClient})
+     */
+    public ObjectStore(String endpoint, String region, Provider credentials, OkHttpClient http, int attempts,
+            Duration firstBackoff) {
+        MinioClient.Builder b = MinioClient.builder().endpoint(endpoint).credentialsProvider(credentials).httpClient(http);
         this.client = (region == null || region.isBlank() ? b : b.region(region)).build();
         this.endpoint = endpoint;
         this.attempts = Math.max(1, attempts);
         this.firstBackoff = firstBackoff;
     }
 
+    public ObjectStore(String endpoint, String region, Provider credentials, OkHttpClient http) {
+        this(endpoint, region, credentials, http, 4, Duration.ofMillis(500));
+    }
+
+    /** Static keys over the JVM's trusted CAs. */
     public ObjectStore(String endpoint, String region, String accessKey, String secretKey) {
-        this(endpoint, region, accessKey, secretKey, 4, Duration.ofMillis(500));
+        this(endpoint, region, new StaticProvider(accessKey, secretKey, null), CaBundle.httpClient(null));
     }
 
     public void download(S3Uri uri, Path file) throws StorageException {
@@ -61,9 +68,12 @@ public final class ObjectStore {
 
     /** The object's user metadata (lower-case keys without x-amz-meta-). */
     public Map<String, String> metadata(S3Uri uri) throws StorageException {
-        StatObjectResponse stat = call(uri, () -> client.statObject(
-                StatObjectArgs.builder().bucket(uri.bucket()).object(uri.key()).build()));
-        return stat.userMetadata();
+        return stat(uri).userMetadata();
+    }
+
+    /** The object's user metadata and its ETag (which changes whenever its content does). */
+    public StatObjectResponse stat(S3Uri uri) throws StorageException {
+        return call(uri, () -> client.statObject(StatObjectArgs.builder().bucket(uri.bucket()).object(uri.key()).build()));
     }
 
     public void upload(Path file, S3Uri uri, Map<String, String> userMetadata) throws StorageException {
@@ -85,6 +95,16 @@ public final class ObjectStore {
 
     private interface Call<T> {
         T run() throws Exception;
+    }
+
+    /** The credentials provider was refused (web identity: STS denied the token); an unreachable STS is retried. */
+    private void credentialsFailure(Exception e) throws StorageException {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.security.ProviderException p && !(p.getCause() instanceof IOException)) {
+                throw new StorageException(StorageException.Kind.ACCESS_DENIED, "could not get credentials for object "
+                        + "storage at " + endpoint + ": " + p.getMessage(), e);
+            }
+        }
     }
 
     private <T> T call(S3Uri uri, Call<T> call) throws StorageException {
@@ -111,6 +131,7 @@ public final class ObjectStore {
                             + " is unreachable (" + attempts + " attempts on " + uri + "): " + e.getMessage(), e);
                 }
             } catch (Exception e) {
+                credentialsFailure(e);
                 if (attempt >= attempts) {
                     throw new StorageException(StorageException.Kind.UNREACHABLE, "object storage at " + endpoint
                             + " failed on " + uri + ": " + e, e);

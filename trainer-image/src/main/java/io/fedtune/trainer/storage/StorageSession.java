@@ -21,14 +21,21 @@ public final class StorageSession implements AutoCloseable {
     private final Supplier<ObjectStore> runStoreFactory;
     private final Supplier<ObjectStore> dataStoreFactory;
     private final Path workDir;
+    private final Path cacheDir;
     private ObjectStore runStore;
     private ObjectStore dataStore;
     private Path scratch;
 
-    public StorageSession(Supplier<ObjectStore> runStore, Supplier<ObjectStore> dataStore, Path workDir) {
+    /** @param cacheDir the cache that outlives pods (FEDTUNE_CACHE_DIR) for base models, or null for the work dir */
+    public StorageSession(Supplier<ObjectStore> runStore, Supplier<ObjectStore> dataStore, Path workDir, Path cacheDir) {
         this.runStoreFactory = runStore;
         this.dataStoreFactory = dataStore;
         this.workDir = workDir;
+        this.cacheDir = cacheDir;
+    }
+
+    public StorageSession(Supplier<ObjectStore> runStore, Supplier<ObjectStore> dataStore, Path workDir) {
+        this(runStore, dataStore, workDir, null);
     }
 
     /** A session over the run's store alone (the aggregator: it reads no shard data). */
@@ -97,12 +104,16 @@ public final class StorageSession implements AutoCloseable {
         return file;
     }
 
-    /** A base checkpoint: local directory, or an s3:// prefix downloaded once into the model cache. */
-    public Path checkpoint(String location, String expectedSha256) throws IOException {
+    /**
+     * A base checkpoint: a local directory used in place, or an s3:// prefix downloaded once into the model cache (the
+     * one that outlives pods when there is one, else the work dir).
+     */
+    public CacheUse.Checkpoint checkpoint(String location, String expectedSha256) throws IOException {
         if (!S3Uri.isS3(location)) {
-            return localPath(location);
+            return new CacheUse.Checkpoint(localPath(location), CacheUse.OFF);
         }
-        return new ModelCache(workDir).fetch(run(), S3Uri.parse(location), expectedSha256);
+        ModelCache cache = cacheDir != null ? new ModelCache(cacheDir, true, System.err) : new ModelCache(workDir, false, System.err);
+        return cache.fetch(run(), S3Uri.parse(location), expectedSha256);
     }
 
     /** Every file directly under a prefix (an adapter) in a local directory; nothing there is NOT_FOUND. */

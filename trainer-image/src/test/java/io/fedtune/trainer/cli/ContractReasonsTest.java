@@ -101,12 +101,14 @@ class ContractReasonsTest {
                 new io.fedtune.trainer.data.TokenizerMismatchException("x"),
                 new io.fedtune.trainer.adapter.AdapterMismatchException("x"),
                 new io.fedtune.trainer.train.TrainingDivergedException("x"), io.fedtune.trainer.data.DataException.empty("x"),
+                new io.fedtune.trainer.model.GpuUnavailableException("x"),
                 new io.fedtune.trainer.storage.StorageException(io.fedtune.trainer.storage.StorageException.Kind.UNREACHABLE, "x", null),
                 new io.fedtune.trainer.storage.StorageException(io.fedtune.trainer.storage.StorageException.Kind.ACCESS_DENIED, "x", null),
                 new io.fedtune.trainer.storage.StorageException(io.fedtune.trainer.storage.StorageException.Kind.NOT_FOUND, "x", null)}) {
             assertThat(trainer).as(e.toString()).contains(Failure.of(e).reason().name());
         }
-        for (FailureReason r : new FailureReason[] {FailureReason.InvalidTask, FailureReason.NoValidUpdates}) {
+        for (FailureReason r : new FailureReason[] {FailureReason.InvalidTask, FailureReason.NoValidUpdates,
+                FailureReason.GpuUnavailable}) {
             assertThat(aggregatorReasons(contract())).contains(Failure.of(new RoundFailed(r, "x")).reason().name());
         }
     }

@@ -13,6 +13,7 @@ import io.fedtune.api.v1alpha1.DatasetRef;
 import io.fedtune.api.v1alpha1.LocalTrainingSpec;
 import io.fedtune.api.v1alpha1.LoraSpec;
 import io.fedtune.api.v1alpha1.TargetModule;
+import io.fedtune.trainer.model.GpuCheck;
 import io.fedtune.trainer.model.ModelConfig;
 import io.fedtune.trainer.model.RandomCheckpoint;
 import io.fedtune.trainer.pretrain.ByteLevelBpe;
@@ -39,6 +40,7 @@ import java.util.Map;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class TrainCommandTest {
     static final String[] WORDS = {"the", "river", "runs", "to", "sea", "and", "light", "was", "upon", "waters", "good", "day"};
@@ -156,6 +158,10 @@ class TrainCommandTest {
                 .isEqualTo(r.sha256());
         assertThat(m.samples()).isEqualTo(60);
         assertThat(m.tokensPerSecond()).isPositive();
+        String device = GpuCheck.run().problem().isPresent() ? "cpu" : "gpu";
+        assertThat(List.of(r.device(), m.device())).as("auto: a usable GPU, else the CPU").containsOnly(device);
+        assertThat(List.of(r.precision(), m.precision())).containsOnly(device.equals("cpu") ? "FP32" : "BF16");
+        assertThat(List.of(r.cache(), m.cache())).as("a local base model is used in place").containsOnly("off");
         JsonNode peft = new ObjectMapper().readTree(out.resolve("adapter_config.json").toFile());
         assertThat(peft.get("peft_type").asText()).isEqualTo("LORA");
         assertThat(peft.get("target_modules")).hasSize(7);
@@ -278,6 +284,61 @@ class TrainCommandTest {
         Run wrongShape = train(Map.of(), local(out, "--base", otherModel.toString(), "--global-adapter", adapterOut.toString()));
         assertThat(wrongShape.result().reason()).isEqualTo("AdapterMismatch");
         assertThat(wrongShape.result().message()).contains("the model needs");
+    }
+
+    @Test
+    void aPodThatAsksForAGpuItCannotUseFailsInsteadOfTrainingOnTheCpu() throws Exception {
+        assumeTrue(GpuCheck.run().problem().isPresent(), "this machine has a usable GPU");
+        Path out = root.resolve("gpu-out");
+        Run gpu = train(Map.of(TrainerEnv.DEVICE, "gpu"), local(out, "--steps", "2"));
+        assertThat(gpu.exit()).isEqualTo(1);
+        assertThat(gpu.result().reason()).isEqualTo("GpuUnavailable");
+        assertThat(gpu.result().message()).startsWith("the pod asked for a GPU (FEDTUNE_DEVICE=gpu), DJL's PyTorch engine sees 0 GPUs; libtorch flavour ");
+        assertThat(out.resolve("adapter_model.safetensors")).as("nothing trained on the CPU instead").doesNotExist();
+
+        Run cpu = train(Map.of(TrainerEnv.DEVICE, "cpu"), local(out, "--steps", "2"));
+        assertThat(cpu.exit()).isZero();
+        assertThat(cpu.result().device()).isEqualTo("cpu");
+        assertThat(cpu.result().precision()).isEqualTo("FP32");
+        assertThat(ShardManifest.read(out).device()).isEqualTo("cpu");
+
+        Run bogus = train(Map.of(TrainerEnv.DEVICE, "tpu"), local(out, "--steps", "2"));
+        assertThat(bogus.result().reason()).isEqualTo("InvalidTask");
+        assertThat(bogus.result().message()).contains("FEDTUNE_DEVICE is 'tpu'");
+    }
+
+    @Test
+    void aCacheThatOutlivesPodsIsFilledOnceAndSaysSo() throws Exception {
+        Map<String, String> env = Map.of(TrainerEnv.CACHE_DIR, root.resolve("pvc").toString(),
+                Environment.STORAGE_ENDPOINT, s3.endpoint(), Environment.STORAGE_REGION, "us-east-1",
+                TrainerEnv.STORAGE_ACCESS_KEY, S3ProxyServer.ACCESS_KEY, TrainerEnv.STORAGE_SECRET_KEY, S3ProxyServer.SECRET_KEY);
+        Path out = root.resolve("cache-out");
+        Run miss = train(env, local(out, "--base", "s3://run/models/tiny", "--steps", "2"));
+        assertThat(miss.exit()).as(miss.stdout()).isZero();
+        assertThat(miss.result().cache()).isEqualTo("miss");
+        assertThat(ShardManifest.read(out).cache()).isEqualTo("miss");
+        String sha = Sha256.of(base.resolve("model.safetensors"));
+        assertThat(root.resolve("pvc/models").resolve(sha).resolve("model.safetensors")).exists();
+
+        Run hit = train(env, local(out, "--base", "s3://run/models/tiny", "--steps", "2"));
+        assertThat(hit.result().cache()).isEqualTo("hit");
+        assertThat(ShardManifest.read(out).cache()).isEqualTo("hit");
+    }
+
+    @Test
+    void storageCredentialProblemsAreRefusedByName() throws Exception {
+        Path token = Files.writeString(root.resolve("web-identity-token"), "jwt");
+        Run noRole = train(Map.of(TrainerEnv.TASK, ContractJson.write(task(1, null, s3.endpoint())),
+                TrainerEnv.AWS_WEB_IDENTITY_TOKEN_FILE, token.toString()));
+        assertThat(noRole.result().reason()).isEqualTo("InvalidTask");
+        assertThat(noRole.result().message()).contains("web identity needs AWS_ROLE_ARN");
+
+        Path notPem = Files.writeString(root.resolve("ca.pem"), "-----BEGIN NOTHING-----\n");
+        Map<String, String> env = new HashMap<>(contractEnv(task(1, null, s3.endpoint()), S3ProxyServer.SECRET_KEY));
+        env.put(TrainerEnv.STORAGE_CA_FILE, notPem.toString());
+        Run badCa = train(env);
+        assertThat(badCa.result().reason()).isEqualTo("InvalidTask");
+        assertThat(badCa.result().message()).contains("FEDTUNE_STORAGE_CA_FILE " + notPem + " is not a PEM certificate");
     }
 
     private static Path copyBase(String name) throws IOException {

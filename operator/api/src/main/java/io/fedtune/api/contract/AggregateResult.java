@@ -20,6 +20,8 @@ import java.util.Map;
  * @param truncationEnergy fraction of the update's energy kept by ExactProduct's truncation, or null
  * @param epsilon          cumulative privacy epsilon, or null
  * @param seconds          wall time
+ * @param device           where the global evaluation ran ({@code cpu} or {@code gpu}); null when none ran
+ * @param precision        its dtype ({@code FP32} or {@code BF16}); null when none ran
  */
 public record AggregateResult(
         Outcome outcome,
@@ -35,10 +37,12 @@ public record AggregateResult(
         Boolean regressed,
         Double truncationEnergy,
         Double epsilon,
-        Double seconds) {
+        Double seconds,
+        String device,
+        String precision) {
 
     public static AggregateResult failed(FailureReason reason, String message) {
         return new AggregateResult(Outcome.Failed, reason.name(), message, null, null, null, null, null, null, null, null, null,
-                null, null);
+                null, null, null, null);
     }
 }

@@ -18,6 +18,11 @@ public enum FailureReason {
     AdapterMismatch(true),
     StorageUnreachable(false),
     TrainingDiverged(false),
+    /**
+     * The pod asked for a GPU ({@code FEDTUNE_DEVICE=gpu}) and has none it can use (none visible, no CUDA libtorch in the
+     * image, an allocation on it failed): another node may have one, so it is retried.
+     */
+    GpuUnavailable(false),
     NoValidUpdates(false),
     Internal(false),
     /** The container ended without a termination message (OOM kill, node loss, a crash before it could write one). */

@@ -19,6 +19,10 @@ package io.fedtune.api.contract;
  * @param skippedSteps   steps skipped for a non-finite gradient norm
  * @param seconds        wall time
  * @param tokensPerSecond training throughput
+ * @param device         where it trained: {@code cpu} or {@code gpu}
+ * @param precision      the dtype it trained in: {@code FP32} or {@code BF16}
+ * @param cache          the base model from the cache that outlives pods ({@code FEDTUNE_CACHE_DIR}): {@code hit},
+ *                       {@code miss}, or {@code off} (no such cache, or a local base model)
  */
 public record TrainResult(
         Outcome outcome,
@@ -36,10 +40,13 @@ public record TrainResult(
         Double evalLossAfter,
         Integer skippedSteps,
         Double seconds,
-        Double tokensPerSecond) {
+        Double tokensPerSecond,
+        String device,
+        String precision,
+        String cache) {
 
     public static TrainResult failed(FailureReason reason, String message) {
         return new TrainResult(Outcome.Failed, reason.name(), message, null, null, null, null, null, null, null, null, null, null,
-                null, null, null);
+                null, null, null, null, null, null);
     }
 }

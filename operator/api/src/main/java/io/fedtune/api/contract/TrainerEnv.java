@@ -47,6 +47,23 @@ public final class TrainerEnv {
     /** Where the JSON termination message goes; the container's terminationMessagePath. */
     public static final String TERMINATION_LOG = "FEDTUNE_TERMINATION_LOG";
 
+    /**
+     * Which device the container must train and evaluate on: {@code cpu}, {@code gpu}, or unset for auto (a usable GPU
+     * if there is one, else the CPU). The operator sets {@code gpu} when the container's resources name
+     * {@value #GPU_RESOURCE}; under {@code gpu} an image that cannot use a GPU fails with GpuUnavailable, never trains on
+     * the CPU instead.
+     */
+    public static final String DEVICE = "FEDTUNE_DEVICE";
+    public static final String DEVICE_CPU = "cpu";
+    public static final String DEVICE_GPU = "gpu";
+    /** The extended resource a GPU is asked for with (NVIDIA's device plugin). */
+    public static final String GPU_RESOURCE = "nvidia.com/gpu";
+    /**
+     * A directory that outlives pods (a PersistentVolumeClaim shared by the run's pods), for the base model: downloaded
+     * once under {@code models/<sha256 of model.safetensors>/} and verified on every use. Unset: the scratch directory.
+     */
+    public static final String CACHE_DIR = "FEDTUNE_CACHE_DIR";
+
     public static final String DEFAULT_WORK_DIR = "/scratch";
     public static final String DEFAULT_TERMINATION_LOG = "/dev/termination-log";
     /** Kubernetes keeps at most this many bytes of a termination message. */

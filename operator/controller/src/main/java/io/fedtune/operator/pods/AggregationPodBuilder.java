@@ -48,8 +48,9 @@ public final class AggregationPodBuilder {
                 PodLabels.MANAGED_BY, PodLabels.OPERATOR);
         var env = new java.util.ArrayList<io.fabric8.kubernetes.api.model.EnvVar>();
         env.add(RestrictedPod.plain(TrainerEnv.TASK_FILE, TrainerEnv.DEFAULT_TASK_DIR + "/" + TrainerEnv.TASK_FILE_NAME));
-        Pod restricted = RestrictedPod.build(run, name, labels, "aggregate", "aggregator", env,
-                PodSettings.merge(run.getSpec().aggregator, null), defaults);
+        var settings = PodSettings.merge(run.getSpec().aggregator, null);
+        env.addAll(GpuRequest.deviceEnv(settings.resources));
+        Pod restricted = RestrictedPod.build(run, name, labels, "aggregate", "aggregator", env, settings, defaults);
         var container = new ContainerBuilder(restricted.getSpec().getContainers().get(0))
                 .addNewVolumeMount().withName(TASK_VOLUME).withMountPath(TrainerEnv.DEFAULT_TASK_DIR).withReadOnly(true).endVolumeMount()
                 .build();

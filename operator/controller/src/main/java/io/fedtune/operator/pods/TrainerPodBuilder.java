@@ -11,6 +11,7 @@ import io.fedtune.api.v1alpha1.ClientShard;
 import io.fedtune.api.v1alpha1.FederatedRun;
 import io.fedtune.api.v1alpha1.FederatedRunSpec;
 import io.fedtune.api.v1alpha1.LoraSpec;
+import io.fedtune.api.v1alpha1.PodOverrides;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -36,6 +37,8 @@ public final class TrainerPodBuilder {
         env.add(RestrictedPod.plain(TrainerEnv.TASK, ContractJson.write(task)));
         env.addAll(StorageAccess.secretRefs(shard.getSpec().data.credentialsSecret, TrainerEnv.DATA_ACCESS_KEY,
                 TrainerEnv.DATA_SECRET_KEY, TrainerEnv.DATA_SESSION_TOKEN));
+        PodOverrides settings = PodSettings.merge(run.getSpec().trainer, shard.getSpec().trainer);
+        env.addAll(GpuRequest.deviceEnv(settings.resources));
 
         Map<String, String> labels = Map.of(
                 PodLabels.RUN, runName,
@@ -45,7 +48,7 @@ public final class TrainerPodBuilder {
                 PodLabels.ATTEMPT, Integer.toString(attempt),
                 PodLabels.MANAGED_BY, PodLabels.OPERATOR);
         return RestrictedPod.build(run, PodNames.trainer(runName, round, shardName, attempt), labels, "train", "trainer",
-                env, PodSettings.merge(run.getSpec().trainer, shard.getSpec().trainer), defaults);
+                env, settings, defaults);
     }
 
     static TrainTask task(FederatedRun run, ClientShard shard, int round, int attempt, String globalAdapter) {

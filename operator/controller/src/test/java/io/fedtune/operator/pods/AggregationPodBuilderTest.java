@@ -68,6 +68,19 @@ class AggregationPodBuilderTest {
     }
 
     @Test
+    void anAggregatorThatAsksForAGpuIsToldToUseOne() {
+        FederatedRun run = Fixtures.run("demo", "g", 3);
+        var builder = new AggregationPodBuilder("default/image:0");
+        assertThat(builder.build(run, task(run, 2)).pod().getSpec().getContainers().get(0).getEnv())
+                .noneMatch(e -> TrainerEnv.DEVICE.equals(e.getName()));
+        run.getSpec().aggregator = new io.fedtune.api.v1alpha1.PodOverrides();
+        run.getSpec().aggregator.resources = new io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder()
+                .addToRequests(TrainerEnv.GPU_RESOURCE, new io.fabric8.kubernetes.api.model.Quantity("1")).build();
+        assertThat(builder.build(run, task(run, 2)).pod().getSpec().getContainers().get(0).getEnv())
+                .anySatisfy(e -> assertThat(e.getName() + "=" + e.getValue()).isEqualTo("FEDTUNE_DEVICE=gpu"));
+    }
+
+    @Test
     void aPodFromBeforeTaskConfigMapsStillHasItsTaskRead() {
         FederatedRun run = Fixtures.run("demo", "g", 3);
         AggregateTask task = task(run, 3);

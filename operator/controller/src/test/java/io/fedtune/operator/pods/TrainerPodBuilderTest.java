@@ -63,6 +63,9 @@ class TrainerPodBuilderTest {
         assertThat(task.globalAdapter()).isEqualTo("s3://b/g");
         assertThat(task.output()).endsWith("/fedtune-it/demo/round-0002/shards/site-a/attempt-1");
         assertThat(env(pod, TrainerEnv.ROLE)).isEqualTo("train");
+        assertThat(env(pod, TrainerEnv.DEVICE)).as("the container asks for nvidia.com/gpu").isEqualTo("gpu");
+        Pod cpu = new TrainerPodBuilder("default/image:0").build(run, Fixtures.shard("site-b", "g"), 2, 1, null);
+        assertThat(cpu.getSpec().getContainers().get(0).getEnv()).noneMatch(e -> TrainerEnv.DEVICE.equals(e.getName()));
         assertThat(run.getSpec().lora.rank).isEqualTo(8);
     }
 

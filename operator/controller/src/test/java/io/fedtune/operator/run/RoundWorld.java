@@ -119,7 +119,7 @@ final class RoundWorld {
 
     void succeedTrainer(int round, String shard, int attempt) {
         finish(trainer(round, shard, attempt), true, new TrainResult(Outcome.Succeeded, null, null, shard, round,
-                "s3://bucket/" + shard + "/r" + round, "sha-" + shard, 8, 100L, 12800L, 2.0, 2.5, 2.1, 0, 1.0, 1000.0));
+                "s3://bucket/" + shard + "/r" + round, "sha-" + shard, 8, 100L, 12800L, 2.0, 2.5, 2.1, 0, 1.0, 1000.0, "cpu", "FP32", "off"));
     }
 
     void failTrainer(int round, String shard, int attempt, FailureReason reason) {
@@ -130,7 +130,7 @@ final class RoundWorld {
         AggregateTask task = task(aggregator(round, attempt));
         List<String> accepted = task.updates().stream().map(u -> u.shard()).toList();
         finish(aggregator(round, attempt), true, new AggregateResult(Outcome.Succeeded, null, null, round, task.output(),
-                "sha-global-" + round, accepted, List.of(), loss, Map.of("in-domain", loss), regressed, null, null, 1.0));
+                "sha-global-" + round, accepted, List.of(), loss, Map.of("in-domain", loss), regressed, null, null, 1.0, "cpu", "FP32"));
     }
 
     void failAggregation(int round, int attempt, FailureReason reason) {
