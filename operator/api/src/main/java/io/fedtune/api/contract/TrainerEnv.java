@@ -63,6 +63,8 @@ public final class TrainerEnv {
      * once under {@code models/<sha256 of model.safetensors>/} and verified on every use. Unset: the scratch directory.
      */
     public static final String CACHE_DIR = "FEDTUNE_CACHE_DIR";
+    /** Where the operator mounts the cache volume (spec.trainer.cache, spec.aggregator.cache). */
+    public static final String DEFAULT_CACHE_DIR = "/var/cache/fedtune";
 
     public static final String DEFAULT_WORK_DIR = "/scratch";
     public static final String DEFAULT_TERMINATION_LOG = "/dev/termination-log";

@@ -31,6 +31,16 @@ public class ClientShardStatus {
     @JsonPropertyDescription("Eval loss of the shard's adapter on its eval data after its last round's training.")
     public Double evalLossAfter;
 
+    @JsonPropertyDescription("Device its last round trained on, as the trainer reported it: cpu or gpu.")
+    public String device;
+
+    @JsonPropertyDescription("Precision its last round trained in, as the trainer reported it: FP32 or BF16.")
+    public String precision;
+
+    @JsonPropertyDescription("Where its last round's base model came from: hit (the cache, spec.trainer.cache), miss "
+            + "(downloaded into it) or off (no cache).")
+    public String cache;
+
     @JsonPropertyDescription("s3:// prefix of its latest adapter.")
     public String lastAdapter;
 

@@ -41,9 +41,14 @@ public class PodOverrides {
     public ResourceRequirements resources;
 
     @Pattern(Patterns.QUANTITY)
-    @JsonPropertyDescription("Size limit of the scratch emptyDir at /scratch (model cache, temporary files), e.g. 50Gi; also "
+    @JsonPropertyDescription("Size limit of the scratch emptyDir at /scratch (the base model unless cache is set, temporary files), e.g. 50Gi; also "
             + "the pod's ephemeral-storage request unless resources set one. Absent: the operator's fedtune.pods.scratch-size.")
     public String scratchSize;
+
+    @JsonPropertyDescription("A PersistentVolumeClaim that outlives pods for the base model, mounted read-write at "
+            + "/var/cache/fedtune and named by FEDTUNE_CACHE_DIR: pods sharing it download each checkpoint once. Absent: the "
+            + "base model goes to scratch, downloaded by every pod.")
+    public ModelCache cache;
 
     @JsonPropertyDescription("Node labels the pod must match, e.g. a GPU pool.")
     public Map<String, String> nodeSelector;

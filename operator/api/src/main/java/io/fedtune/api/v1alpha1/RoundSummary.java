@@ -17,6 +17,9 @@ public class RoundSummary {
      */
     public static final int NAMES_LIMIT = 10;
 
+    /** Device/precision kinds named in trainerDevices; the rest are counted together as "other". */
+    public static final int DEVICE_GROUPS_LIMIT = 4;
+
     @JsonPropertyDescription("Round number, from 1.")
     public Integer round;
 
@@ -58,6 +61,21 @@ public class RoundSummary {
 
     @JsonPropertyDescription("Differential-privacy epsilon spent so far, when privacy is on.")
     public Double epsilon;
+
+    @JsonPropertyDescription("Device/precision of the round's successful trainers as they reported it, counted, e.g. "
+            + "\"gpu/BF16 x3, cpu/FP32 x1\" (at most " + DEVICE_GROUPS_LIMIT + " kinds, then \"other x<n>\"; \"unreported\" for "
+            + "images that do not say). Absent when none reported one.")
+    public String trainerDevices;
+
+    @JsonPropertyDescription("Device/precision of the aggregation's global evaluation, e.g. gpu/BF16. Absent when none ran.")
+    public String aggregationDevice;
+
+    @JsonPropertyDescription("Successful trainers that found the base model in their cache (spec.trainer.cache). Absent, "
+            + "with cacheMisses, when no trainer of the round used a cache.")
+    public Integer cacheHits;
+
+    @JsonPropertyDescription("Successful trainers that downloaded the base model into their cache.")
+    public Integer cacheMisses;
 
     @JsonPropertyDescription("RFC 3339 time the round started.")
     public String startedAt;

@@ -17,6 +17,7 @@ public final class PodSettings {
             merged.imagePullPolicy = pick(layer.imagePullPolicy, merged.imagePullPolicy);
             merged.imagePullSecrets = pick(layer.imagePullSecrets, merged.imagePullSecrets);
             merged.scratchSize = pick(layer.scratchSize, merged.scratchSize);
+            merged.cache = pick(layer.cache, merged.cache);
             merged.runtimeClassName = pick(layer.runtimeClassName, merged.runtimeClassName);
             merged.resources = pick(layer.resources, merged.resources);
             merged.nodeSelector = pick(layer.nodeSelector, merged.nodeSelector);

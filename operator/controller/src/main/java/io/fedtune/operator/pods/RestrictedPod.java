@@ -7,8 +7,14 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodSecurityContext;
+import io.fabric8.kubernetes.api.model.PodSecurityContextBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.SeccompProfile;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fedtune.api.contract.TrainerEnv;
 import io.fedtune.api.v1alpha1.FederatedRun;
 import io.fedtune.api.v1alpha1.PodOverrides;
@@ -19,10 +25,17 @@ import java.util.Map;
 /**
  * A pod that keeps the trainer contract and the restricted Pod Security Standard: non-root, no privilege escalation, all
  * capabilities dropped, seccomp RuntimeDefault, read-only root with a size-limited emptyDir scratch volume, no
- * service-account token; the run's storage access ({@link StorageAccess}) and default resource requests.
+ * service-account token; the run's storage access ({@link StorageAccess}), default resource requests, and the model cache
+ * volume when the settings name one.
  */
 final class RestrictedPod {
     static final String SCRATCH_VOLUME = "scratch";
+    static final String CACHE_VOLUME = "model-cache";
+    /**
+     * The trainer image's uid (trainer-image/Dockerfile*): as fsGroup, the kubelet makes the cache volume writable by this
+     * group and adds it to the container's groups, so any image's user can write the cache.
+     */
+    static final long CACHE_GROUP = 10001;
 
     private RestrictedPod() {
     }
@@ -34,6 +47,9 @@ final class RestrictedPod {
         allEnv.addAll(env);
         allEnv.addAll(StorageAccess.env(run.getSpec().storage));
         allEnv.add(plain(TrainerEnv.WORK_DIR, TrainerEnv.DEFAULT_WORK_DIR));
+        if (settings.cache != null) {
+            allEnv.add(plain(TrainerEnv.CACHE_DIR, TrainerEnv.DEFAULT_CACHE_DIR));
+        }
         allEnv.add(plain(TrainerEnv.TERMINATION_LOG, TrainerEnv.DEFAULT_TERMINATION_LOG));
 
         String scratch = settings.scratchSize != null ? settings.scratchSize : defaults.scratchSize();
@@ -48,6 +64,7 @@ final class RestrictedPod {
                 .withTerminationMessagePolicy("FallbackToLogsOnError")
                 .addNewVolumeMount().withName(SCRATCH_VOLUME).withMountPath(TrainerEnv.DEFAULT_WORK_DIR).endVolumeMount()
                 .addAllToVolumeMounts(StorageAccess.mounts(run.getSpec().storage))
+                .addAllToVolumeMounts(cacheMounts(settings))
                 .withNewSecurityContext()
                 .withRunAsNonRoot(true)
                 .withAllowPrivilegeEscalation(false)
@@ -82,15 +99,33 @@ final class RestrictedPod {
                 .withPriorityClassName(settings.priorityClassName)
                 .withRuntimeClassName(settings.runtimeClassName)
                 .withImagePullSecrets(settings.imagePullSecrets)
-                .withNewSecurityContext()
-                .withRunAsNonRoot(true)
-                .withSeccompProfile(runtimeDefault())
-                .endSecurityContext()
+                .withSecurityContext(podSecurity(settings))
                 .addNewVolume().withName(SCRATCH_VOLUME).withNewEmptyDir().withSizeLimit(new Quantity(scratch)).endEmptyDir().endVolume()
                 .addAllToVolumes(StorageAccess.volumes(run.getSpec().storage))
+                .addAllToVolumes(cacheVolumes(settings))
                 .withContainers(container)
                 .endSpec()
                 .build();
+    }
+
+    /** fsGroup only with a cache: an emptyDir is writable without it, and pods without a cache stay as they were. */
+    private static PodSecurityContext podSecurity(PodOverrides settings) {
+        PodSecurityContextBuilder security = new PodSecurityContextBuilder().withRunAsNonRoot(true).withSeccompProfile(runtimeDefault());
+        if (settings.cache != null) {
+            // OnRootMismatch: a volume already owned by the group is not walked again on every pod start
+            security.withFsGroup(CACHE_GROUP).withFsGroupChangePolicy("OnRootMismatch");
+        }
+        return security.build();
+    }
+
+    private static List<Volume> cacheVolumes(PodOverrides settings) {
+        return settings.cache == null ? List.of() : List.of(new VolumeBuilder().withName(CACHE_VOLUME)
+                .withNewPersistentVolumeClaim().withClaimName(settings.cache.persistentVolumeClaim).endPersistentVolumeClaim().build());
+    }
+
+    private static List<VolumeMount> cacheMounts(PodOverrides settings) {
+        return settings.cache == null ? List.of()
+                : List.of(new VolumeMountBuilder().withName(CACHE_VOLUME).withMountPath(TrainerEnv.DEFAULT_CACHE_DIR).build());
     }
 
     static EnvVar plain(String name, String value) {

@@ -16,6 +16,7 @@ import io.fedtune.operator.events.EventReason;
 import io.fedtune.operator.pods.PodOutcome;
 import io.fedtune.operator.pods.TrainerPodBuilder;
 import io.fedtune.operator.round.Attempts;
+import io.fedtune.operator.round.DeviceUse;
 import io.fedtune.operator.round.RoundPods;
 import io.fedtune.operator.status.Situation;
 import java.time.Instant;
@@ -70,6 +71,8 @@ final class RoundEnding {
             summary.evalLosses.putAll(result.evalLosses());
         }
         summary.epsilon = result.epsilon();
+        DeviceUse.count(summary, trained.values());
+        summary.aggregationDevice = DeviceUse.of(result.device(), result.precision());
         summary.trainingSeconds = RoundHistory.seconds(s.status.roundStartedAt, aggregationStart(pods));
         summary.aggregationSeconds = result.seconds() != null ? result.seconds() : AggregateRound.duration(aggregation).toMillis() / 1000.0;
 
@@ -105,23 +108,26 @@ final class RoundEnding {
                 + " shard(s) trained successfully, spec.participation.minShards is " + s.run.getSpec().participation.minShards
                 + RoundHistory.failureDetail(pods, cut.failed(), cut)
                 + (cut.stragglers().isEmpty() ? "" : "; cut by the round timeout: " + RoundHistory.names(cut.stragglers()));
-        shards.trained(s, ShardResults.trained(pods, succeeded), Set.of());
+        Map<String, TrainResult> trained = ShardResults.trained(pods, succeeded);
+        shards.trained(s, trained, Set.of());
         shards.failed(s, pods, cut);
         pods.latestTrainers().forEach(actions.pods()::delete);
-        failRun(s, cut, ConditionReason.TooFewShards, message);
+        failRun(s, cut, trained, ConditionReason.TooFewShards, message);
     }
 
     void aggregationFailed(RunSnapshot s, RoundPods pods, Attempts attempts, RoundCut cut) {
         String message = "round " + s.status.currentRound + ": aggregation failed after " + attempts.attempt() + " attempt(s) ("
                 + attempts.last().reason() + "): " + attempts.last().message();
-        shards.trained(s, ShardResults.trained(pods, s.status.roundShards), Set.of());
+        Map<String, TrainResult> trained = ShardResults.trained(pods, s.status.roundShards);
+        shards.trained(s, trained, Set.of());
         shards.failed(s, pods, cut);
-        failRun(s, cut, ConditionReason.AggregationFailed, message);
+        failRun(s, cut, trained, ConditionReason.AggregationFailed, message);
     }
 
-    private void failRun(RunSnapshot s, RoundCut cut, ConditionReason reason, String message) {
+    private void failRun(RunSnapshot s, RoundCut cut, Map<String, TrainResult> trained, ConditionReason reason, String message) {
         RoundSummary summary = RoundHistory.entry(s, RoundOutcome.Failed, cut);
         summary.message = message;
+        DeviceUse.count(summary, trained.values());
         RoundHistory.record(s, summary, actions.metrics());
         actions.events().record(s.run, EventReason.RoundFailed, message);
         actions.events().record(s.run, EventReason.RunFailed, message);

@@ -5,13 +5,14 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fedtune.api.contract.TrainResult;
 import io.fedtune.api.v1alpha1.ClientShard;
 import io.fedtune.api.v1alpha1.ClientShardStatus;
+import io.fedtune.operator.round.DeviceUse;
 import java.net.HttpURLConnection;
 import java.util.Objects;
 import org.jboss.logging.Logger;
 
 /**
- * Writes a shard's participation fields (lastRun .. consecutiveFailures, lastSelectedRound); the ClientShardReconciler
- * owns observedGeneration and conditions. editStatus patches only the fields that changed, so the two owners never
+ * Writes a shard's participation fields (lastRun .. consecutiveFailures, device, precision, cache, lastSelectedRound); the
+ * ClientShardReconciler owns observedGeneration and conditions. editStatus patches only the fields that changed, so the two owners never
  * overwrite each other. lastSelectedRound makes a repeated write after an operator restart a no-op.
  */
 public class ShardStatusWriter implements ShardParticipation {
@@ -32,6 +33,9 @@ public class ShardStatusWriter implements ShardParticipation {
             s.evalLossBefore = result.evalLossBefore();
             s.evalLossAfter = result.evalLossAfter();
             s.lastAdapter = result.adapter();
+            s.device = DeviceUse.word(result.device());
+            s.precision = DeviceUse.word(result.precision());
+            s.cache = DeviceUse.word(result.cache());
             s.consecutiveFailures = 0;
         });
     }

@@ -102,6 +102,13 @@ class CrdSchemaValidatorTest {
                         "is not in the expected form"),
                 refused("runtime class with capitals", () -> set(run(), "spec.trainer.runtimeClassName", "NVIDIA"),
                         "spec.trainer.runtimeClassName", "is not in the expected form"),
+                refused("cache claim with capitals", () -> set(shard(), "spec.trainer.cache", Map.of("persistentVolumeClaim", "Models_A")),
+                        "spec.trainer.cache.persistentVolumeClaim", "is not in the expected form"),
+                refused("cache claim longer than a name", () -> set(run(), "spec.aggregator.cache",
+                        Map.of("persistentVolumeClaim", "m".repeat(254))), "spec.aggregator.cache.persistentVolumeClaim",
+                        "at most 253"),
+                refused("cache without a claim", () -> set(run(), "spec.trainer.cache", Map.of()),
+                        "spec.trainer.cache.persistentVolumeClaim", "required field is missing"),
                 refused("start timeout in words", () -> set(run(), "spec.participation.startTimeout", "ten minutes"),
                         "spec.participation.startTimeout", "is not in the expected form"),
                 refused("privacy without clip norm", () -> set(run(), "spec.aggregation.privacy", Map.of("noiseMultiplier", 1.0)),
@@ -182,10 +189,12 @@ class CrdSchemaValidatorTest {
                 "spec.storage.caBundle", Map.of("name", "minio-ca")),
                 "spec.storage.endpoint", "https://minio.storage:9000/"),
                 "spec.trainer", Map.of("serviceAccountName", "fedtune-run", "runtimeClassName", "nvidia", "scratchSize", "50Gi",
+                        "cache", Map.of("persistentVolumeClaim", "models.pool-a"),
                         "imagePullSecrets", List.of(Map.of("name", "registry")),
                         "resources", Map.of("limits", Map.of("nvidia.com/gpu", 1), "requests", Map.of("nvidia.com/gpu", "1"))));
         assertThat(VALIDATOR.validate(identity, null)).isEmpty();
-        GenericKubernetesResource token = set(shard(), "spec.data.credentialsSecret.sessionTokenKey", "sessionToken");
+        GenericKubernetesResource token = set(set(shard(), "spec.data.credentialsSecret.sessionTokenKey", "sessionToken"),
+                "spec.trainer.cache", Map.of("persistentVolumeClaim", "models-site-a"));
         assertThat(VALIDATOR.validate(token, null)).isEmpty();
     }
 
