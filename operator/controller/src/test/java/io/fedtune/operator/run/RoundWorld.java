@@ -118,8 +118,14 @@ final class RoundWorld {
     }
 
     void succeedTrainer(int round, String shard, int attempt) {
+        succeedTrainer(round, shard, attempt, "cpu", "FP32", "off");
+    }
+
+    /** A trainer that reports where it trained and where its base model came from (null: an image that does not say). */
+    void succeedTrainer(int round, String shard, int attempt, String device, String precision, String cache) {
         finish(trainer(round, shard, attempt), true, new TrainResult(Outcome.Succeeded, null, null, shard, round,
-                "s3://bucket/" + shard + "/r" + round, "sha-" + shard, 8, 100L, 12800L, 2.0, 2.5, 2.1, 0, 1.0, 1000.0, "cpu", "FP32", "off"));
+                "s3://bucket/" + shard + "/r" + round, "sha-" + shard, 8, 100L, 12800L, 2.0, 2.5, 2.1, 0, 1.0, 1000.0, device, precision,
+                cache));
     }
 
     void failTrainer(int round, String shard, int attempt, FailureReason reason) {
@@ -127,10 +133,16 @@ final class RoundWorld {
     }
 
     void succeedAggregation(int round, int attempt, double loss, Boolean regressed) {
+        succeedAggregation(round, attempt, loss, regressed, "cpu", "FP32");
+    }
+
+    /** An aggregation whose global evaluation ran on this device and precision (null: none ran). */
+    void succeedAggregation(int round, int attempt, double loss, Boolean regressed, String device, String precision) {
         AggregateTask task = task(aggregator(round, attempt));
         List<String> accepted = task.updates().stream().map(u -> u.shard()).toList();
         finish(aggregator(round, attempt), true, new AggregateResult(Outcome.Succeeded, null, null, round, task.output(),
-                "sha-global-" + round, accepted, List.of(), loss, Map.of("in-domain", loss), regressed, null, null, 1.0, "cpu", "FP32"));
+                "sha-global-" + round, accepted, List.of(), loss, Map.of("in-domain", loss), regressed, null, null, 1.0, device,
+                precision));
     }
 
     void failAggregation(int round, int attempt, FailureReason reason) {

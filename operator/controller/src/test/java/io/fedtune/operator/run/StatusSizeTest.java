@@ -3,10 +3,13 @@ package io.fedtune.operator.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fedtune.api.contract.ContractJson;
+import io.fedtune.api.contract.Outcome;
+import io.fedtune.api.contract.TrainResult;
 import io.fedtune.api.v1alpha1.FederatedRunStatus;
 import io.fedtune.api.v1alpha1.RefusedUpdate;
 import io.fedtune.api.v1alpha1.RoundOutcome;
 import io.fedtune.api.v1alpha1.RoundSummary;
+import io.fedtune.operator.round.DeviceUse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,6 +62,11 @@ class StatusSizeTest {
             summary.stragglers = new ArrayList<>(names("s" + round, 1000));
             summary.refused = new ArrayList<>(names("r" + round, 1000).stream().map(n -> new RefusedUpdate(n, "NormOutlier", "update norm far above the round's median")).toList());
             summary.message = "worst case: every list full";
+            // and every trainer reporting a device/precision of its own, of the longest word status keeps
+            DeviceUse.count(summary, names("d" + round, 1000).stream().map(n -> new TrainResult(Outcome.Succeeded, null, null, n,
+                    1, null, null, null, null, null, null, null, null, null, null, null, n.substring(0, 16), n.substring(47), "miss"))
+                    .toList());
+            summary.aggregationDevice = DeviceUse.of("x".repeat(16), "y".repeat(16));
             status.history.add(RoundHistory.bounded(summary));
         }
         int history = bytes(status) - bytes(withoutRoundShards(status));
@@ -69,6 +77,7 @@ class StatusSizeTest {
         assertThat(bytes(status)).isLessThan(256 * 1024);
         System.out.printf("status bytes: history %d, with 1,000 roundShards of 63 characters %d%n", bytes(withoutRoundShards(status)), bytes(status));
         assertThat(roundShards).isPositive();
+        assertThat(status.history).allSatisfy(h -> assertThat(h.trainerDevices).endsWith("other x996").hasSizeLessThan(200));
     }
 
     private static FederatedRunStatus withoutRoundShards(FederatedRunStatus status) {
