@@ -52,6 +52,10 @@ class FederatedRunLifecycleTest {
         assertThat(run.getStatus().history).allSatisfy(h -> {
             assertThat(h.outcome).isEqualTo(RoundOutcome.Completed);
             assertThat(h.participants).containsExactly("full-a", "full-b", "full-c");
+            // what the fake kubelet's trainers and aggregator report: the CPU, FP32, no cache
+            assertThat(h.trainerDevices).isEqualTo("cpu/FP32 x3");
+            assertThat(h.aggregationDevice).isEqualTo("cpu/FP32");
+            assertThat(h.cacheHits).isNull();
         });
         assertThat(run.getStatus().bestAdapter.round).isEqualTo(3);
         assertThat(run.getStatus().bestAdapter.evalLoss).isEqualTo(1.0);
@@ -68,6 +72,8 @@ class FederatedRunLifecycleTest {
         assertThat(shard.getStatus().lastRound).isEqualTo(3);
         assertThat(shard.getStatus().lastRun).isEqualTo("full");
         assertThat(shard.getStatus().consecutiveFailures).isZero();
+        assertThat(List.of(shard.getStatus().device, shard.getStatus().precision, shard.getStatus().cache))
+                .containsExactly("cpu", "FP32", "off");
         await().until(() -> Fixtures.pods(client, "full").isEmpty());
         assertThat(ArgoHealth.of(get(client, "full")).status()).isEqualTo("Healthy");
         assertThat(ArgoHealth.of(shard).status()).isEqualTo("Healthy");
