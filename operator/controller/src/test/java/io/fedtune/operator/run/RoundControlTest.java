@@ -23,6 +23,8 @@ import io.fedtune.operator.argocd.ArgoHealth;
 import io.fedtune.operator.Fixtures;
 import io.fedtune.operator.pods.PodLabels;
 import io.quarkus.test.junit.QuarkusTest;
+import io.fedtune.operator.apiserver.Admin;
+import io.fedtune.operator.apiserver.StrictApiServer;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import jakarta.inject.Inject;
 import java.time.Duration;
@@ -33,10 +35,11 @@ import org.junit.jupiter.api.Test;
 
 /** Failures, timeouts and the life-cycle controls of a run, each against the operator and the fake kubelet. */
 @QuarkusTest
-@WithKubernetesTestServer(crud = true)
+@WithKubernetesTestServer(crud = true, setup = StrictApiServer.class)
 class RoundControlTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
     @Inject
+    @Admin
     KubernetesClient client;
     FakeKubelet kubelet;
 
