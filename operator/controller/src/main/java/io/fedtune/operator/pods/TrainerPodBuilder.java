@@ -12,6 +12,7 @@ import io.fedtune.api.v1alpha1.FederatedRun;
 import io.fedtune.api.v1alpha1.FederatedRunSpec;
 import io.fedtune.api.v1alpha1.LoraSpec;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -36,14 +37,16 @@ public final class TrainerPodBuilder {
                 TrainerEnv.DATA_SECRET_KEY));
 
         Map<String, String> labels = Map.of(
-                PodLabels.RUN, runName,
+                PodLabels.RUN, PodLabels.value(runName),
                 PodLabels.ROUND, Integer.toString(round),
-                PodLabels.SHARD, shardName,
+                PodLabels.SHARD, PodLabels.value(shardName),
                 PodLabels.ROLE, PodLabels.ROLE_TRAINER,
                 PodLabels.ATTEMPT, Integer.toString(attempt),
                 PodLabels.MANAGED_BY, PodLabels.OPERATOR);
-        return RestrictedPod.build(run, PodNames.trainer(runName, round, shardName, attempt), labels, "train", "trainer",
+        Pod pod = RestrictedPod.build(run, PodNames.trainer(runName, round, shardName, attempt), labels, "train", "trainer",
                 env, PodSettings.merge(run.getSpec().trainer, shard.getSpec().trainer), defaultImage);
+        pod.getMetadata().setAnnotations(new HashMap<>(Map.of(PodLabels.SHARD, shardName)));
+        return pod;
     }
 
     static TrainTask task(FederatedRun run, ClientShard shard, int round, int attempt, String globalAdapter) {

@@ -23,8 +23,8 @@ public final class RoundPods {
             }
             if (PodLabels.ROLE_AGGREGATOR.equals(labels.get(PodLabels.ROLE))) {
                 aggregators.add(pod);
-            } else if (labels.get(PodLabels.SHARD) != null) {
-                trainers.computeIfAbsent(labels.get(PodLabels.SHARD), s -> new ArrayList<>()).add(pod);
+            } else if (PodLabels.shardOf(pod) != null) {
+                trainers.computeIfAbsent(PodLabels.shardOf(pod), s -> new ArrayList<>()).add(pod);
             }
         }
         trainers.values().forEach(l -> l.sort(BY_ATTEMPT));
