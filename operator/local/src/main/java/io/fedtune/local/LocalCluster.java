@@ -44,7 +44,7 @@ public final class LocalCluster implements AutoCloseable {
         LocalCluster cluster = new LocalCluster(layout, Files.createDirectories(workDir));
         try {
             cluster.startSilos(manifests, dataDir, baseModel);
-            cluster.api = EmbeddedApiServer.start(layout.crds(), OperatorProcess.freePort());
+            cluster.api = EmbeddedApiServer.start(layout.crds(), layout.chart(), OperatorProcess.freePort());
             cluster.pods = new LocalPodRunner(cluster.api.client(),
                     new TrainerJarCommand(layout.trainerJar(), Files.createDirectories(workDir.resolve("djl-cache"))),
                     Files.createDirectories(workDir.resolve("pods")), podSlots).start();

@@ -49,6 +49,7 @@ class QuickstartE2ETest {
     private LocalCluster cluster;
     private Path quickstart;
     private String uninterruptedSha;
+    private int refusedBefore;
 
     @BeforeAll
     void startCluster() throws Exception {
@@ -57,6 +58,18 @@ class QuickstartE2ETest {
         Path work = Files.createDirectories(layout.root().resolve("operator/local/target/e2e"));
         cluster = LocalCluster.start(layout, smaller(Manifests.load(quickstart)), new CrdSchemaValidator(),
                 quickstart.resolve("data"), layout.baseModel(), work, 2);
+    }
+
+    /** A request the strict API server refused (the operator's RBAC, an invalid object) fails the test it happened in. */
+    @org.junit.jupiter.api.BeforeEach
+    void countRefusals() {
+        refusedBefore = cluster.api().refusals().size();
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void nothingRefused() {
+        List<String> refusals = cluster.api().refusals();
+        assertThat(refusals.subList(refusedBefore, refusals.size())).as("requests the API server refused").isEmpty();
     }
 
     @AfterAll
