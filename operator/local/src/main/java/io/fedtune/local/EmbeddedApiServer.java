@@ -75,6 +75,11 @@ public final class EmbeddedApiServer implements AutoCloseable {
         return strict.refusals();
     }
 
+    /** What the operator's requests needed so far, "verb resource[.group]" each: empty when no operator has called. */
+    public List<String> operatorPermissions() {
+        return strict.used().stream().map(Object::toString).toList();
+    }
+
     /** The API server URL, e.g. http://127.0.0.1:6443. */
     public String url() {
         return "http://" + server.getHostName() + ":" + server.getPort();

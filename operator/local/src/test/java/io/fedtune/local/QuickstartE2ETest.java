@@ -70,6 +70,8 @@ class QuickstartE2ETest {
     void nothingRefused() {
         List<String> refusals = cluster.api().refusals();
         assertThat(refusals.subList(refusedBefore, refusals.size())).as("requests the API server refused").isEmpty();
+        assertThat(cluster.api().operatorPermissions()).as("the operator is authorized as its service account")
+                .contains("patch federatedruns.fedtune.io", "create pods");
     }
 
     @AfterAll
