@@ -146,7 +146,7 @@ public final class FakeKubelet implements AutoCloseable {
     /** Lets held pods of the run finish as scripted, and stops holding new ones. */
     public void release(String run) {
         script(run).hold = p -> false;
-        held.values().stream().filter(p -> run.equals(p.getMetadata().getLabels().get(PodLabels.RUN)))
+        held.values().stream().filter(p -> run.equals(runOf(p)))
                 .toList().forEach(p -> {
                     held.remove(key(p));
                     worker.submit(() -> finish(p));
@@ -169,7 +169,7 @@ public final class FakeKubelet implements AutoCloseable {
     }
 
     private void start(Pod pod) {
-        String run = pod.getMetadata().getLabels().get(PodLabels.RUN);
+        String run = runOf(pod);
         Script script = script(run);
         Instant now = Instant.now();
         if (script.unpullable.contains(pod.getSpec().getContainers().get(0).getImage())) {
@@ -188,7 +188,7 @@ public final class FakeKubelet implements AutoCloseable {
             p.getStatus().setContainerStatuses(List.of(new ContainerStatusBuilder().withName(container(p)).withReady(true)
                     .withState(new ContainerStateBuilder().withNewRunning().withStartedAt(now.toString()).endRunning().build()).build()));
         });
-        boolean hang = isTrainer(pod) && script.hangTrainers.contains(pod.getMetadata().getLabels().get(PodLabels.SHARD));
+        boolean hang = isTrainer(pod) && script.hangTrainers.contains(PodLabels.shard(pod));
         if (hang) {
             return;
         }
@@ -201,7 +201,7 @@ public final class FakeKubelet implements AutoCloseable {
 
     private void finish(Pod pod) {
         tasks.computeIfAbsent(pod.getMetadata().getName(), n -> taskOf(pod));
-        String run = pod.getMetadata().getLabels().get(PodLabels.RUN);
+        String run = runOf(pod);
         Script script = script(run);
         int attempt = Integer.parseInt(pod.getMetadata().getLabels().get(PodLabels.ATTEMPT));
         String task = tasks.get(pod.getMetadata().getName());
@@ -254,6 +254,11 @@ public final class FakeKubelet implements AutoCloseable {
         } catch (KubernetesClientException e) {
             // the operator deleted the pod meanwhile: nothing left to report on
         }
+    }
+
+    /** The run's full name, from the owner reference (the label may be cut to 63 characters). */
+    private static String runOf(Pod pod) {
+        return pod.getMetadata().getOwnerReferences().get(0).getName();
     }
 
     private static boolean isTrainer(Pod pod) {

@@ -97,7 +97,7 @@ public final class Fixtures {
     }
 
     public static List<Pod> pods(KubernetesClient client, String run) {
-        return client.pods().inNamespace(NAMESPACE).withLabel(PodLabels.RUN, run).list().getItems();
+        return client.pods().inNamespace(NAMESPACE).withLabel(PodLabels.RUN, PodLabels.value(run)).list().getItems();
     }
 
     public static List<Event> events(KubernetesClient client, String name) {

@@ -5,37 +5,54 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.fedtune.strictapi.ChartRole;
+import io.fedtune.strictapi.StrictDispatcher;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.stream.Stream;
 
 /**
  * The in-process Kubernetes API: fabric8's mock server in CRUD mode, over plain HTTP on loopback, with fedtune's CRDs
  * registered so that status is a subresource, and the discovery and table printing that a real kubectl needs. It keeps objects, watches, resourceVersions and generations; it does not
  * validate schemas (apply does that first), run pods (the local pod runner does) or collect garbage.
+ * It is strict where a real cluster is ({@link StrictDispatcher}): the operator (the client with
+ * {@link #OPERATOR_TOKEN}) may do only what the chart's ClusterRole grants, and objects anyone writes are validated as
+ * the API server validates them; every refusal is kept ({@link #refusals}).
  */
 public final class EmbeddedApiServer implements AutoCloseable {
     // Held strongly: java.util.logging forgets the level of a logger nobody references.
     private static final java.util.logging.Logger MOCK_SERVER_LOG = quiet("io.fabric8.mockwebserver");
 
+    /** The bearer token the operator process is given: the chart's service account to this server. */
+    public static final String OPERATOR_TOKEN = StrictDispatcher.OPERATOR_TOKEN;
+
     private final KubernetesMockServer server;
+    private final StrictDispatcher strict;
     private final KubernetesClient client;
 
-    private EmbeddedApiServer(KubernetesMockServer server) {
+    private EmbeddedApiServer(KubernetesMockServer server, StrictDispatcher strict) {
         this.server = server;
+        this.strict = strict;
         this.client = server.createClient();
     }
 
+    /** With the role of the chart next to the CRDs (crds/ and charts/fedtune-operator of the repository). */
     public static EmbeddedApiServer start(Path crdDir, int port) throws IOException {
+        return start(crdDir, crdDir.resolveSibling("charts").resolve("fedtune-operator"), port);
+    }
+
+    public static EmbeddedApiServer start(Path crdDir, Path chartDir, int port) throws IOException {
         KubectlDispatcher dispatcher = new KubectlDispatcher();
+        StrictDispatcher strict = new StrictDispatcher(dispatcher, ChartRole.render(chartDir));
         KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                dispatcher, false);
+                strict, false);
         server.init(InetAddress.getLoopbackAddress(), port);
-        EmbeddedApiServer api = new EmbeddedApiServer(server);
+        EmbeddedApiServer api = new EmbeddedApiServer(server, strict);
         try (Stream<Path> files = Files.list(crdDir)) {
             for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
                 try (InputStream in = Files.newInputStream(file)) {
@@ -51,6 +68,16 @@ public final class EmbeddedApiServer implements AutoCloseable {
     /** A client of this server for the local mode's own parts (apply, pod runner, progress). */
     public KubernetesClient client() {
         return client;
+    }
+
+    /** Every request refused so far (403, 400, 422), as "METHOD PATH -> CODE MESSAGE"; a real cluster would refuse them too. */
+    public List<String> refusals() {
+        return strict.refusals();
+    }
+
+    /** What the operator's requests needed so far, "verb resource[.group]" each: empty when no operator has called. */
+    public List<String> operatorPermissions() {
+        return strict.used().stream().map(Object::toString).toList();
     }
 
     /** The API server URL, e.g. http://127.0.0.1:6443. */

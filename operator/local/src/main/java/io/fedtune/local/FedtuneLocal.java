@@ -79,6 +79,10 @@ public final class FedtuneLocal {
                 Path report = RunReport.write(end, baseline, cluster, work.resolve("report.html"));
                 System.out.println("Report: " + report);
                 System.out.println("Objects stay on disk under " + work.resolve("s3"));
+                if (!cluster.api().refusals().isEmpty()) {
+                    System.err.println("The API server refused " + cluster.api().refusals().size() + " request(s), as a cluster would:\n  "
+                            + String.join("\n  ", cluster.api().refusals()));
+                }
                 if (keepRunning) {
                     System.out.println("Keeping the API server and S3 up; Ctrl-C to stop.");
                     Thread.currentThread().join();

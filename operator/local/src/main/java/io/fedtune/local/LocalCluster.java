@@ -44,7 +44,7 @@ public final class LocalCluster implements AutoCloseable {
         LocalCluster cluster = new LocalCluster(layout, Files.createDirectories(workDir));
         try {
             cluster.startSilos(manifests, dataDir, baseModel);
-            cluster.api = EmbeddedApiServer.start(layout.crds(), OperatorProcess.freePort());
+            cluster.api = EmbeddedApiServer.start(layout.crds(), layout.chart(), OperatorProcess.freePort());
             TrainerJarCommand trainer = new TrainerJarCommand(layout.trainerJar(), workDir.resolve("djl-cache"));
             trainer.warmCache(baseModel);
             Path podsDir = Files.createDirectories(workDir.resolve("pods"));

@@ -41,6 +41,8 @@ public final class OperatorProcess implements AutoCloseable {
         Map<String, String> env = builder.environment();
         env.put("QUARKUS_KUBERNETES_CLIENT_API_SERVER_URL", apiServerUrl);
         env.put("QUARKUS_KUBERNETES_CLIENT_TRUST_CERTS", "true");
+        // the chart's service account, as the embedded API server authorizes it (a cluster mounts its token instead)
+        env.put("QUARKUS_KUBERNETES_CLIENT_TOKEN", EmbeddedApiServer.OPERATOR_TOKEN);
         env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
         env.put("QUARKUS_HTTP_HOST", "127.0.0.1");
         env.put("KUBERNETES_AUTH_TRYKUBECONFIG", "false");

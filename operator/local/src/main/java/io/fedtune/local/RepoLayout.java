@@ -23,6 +23,11 @@ public record RepoLayout(Path root) {
         return root.resolve("crds");
     }
 
+    /** The Helm chart; local mode's API server enforces the ClusterRole it renders on the operator. */
+    public Path chart() {
+        return root.resolve("charts/fedtune-operator");
+    }
+
     public Path trainerJar() {
         return built(root.resolve("trainer-image/target/fedtune-trainer.jar"));
     }

@@ -52,6 +52,7 @@ class QuickstartE2ETest {
     private LocalCluster cluster;
     private Path quickstart;
     private String uninterruptedSha;
+    private int refusedBefore;
 
     @BeforeAll
     void startCluster() throws Exception {
@@ -62,6 +63,20 @@ class QuickstartE2ETest {
                 quickstart.resolve("data"), layout.baseModel(), work, 2);
         // a pod that only works with the runner's privileges, environment or writable disk must fail here too
         ConfinementRequired.check(cluster.pods().confinement());
+    }
+
+    /** A request the strict API server refused (the operator's RBAC, an invalid object) fails the test it happened in. */
+    @org.junit.jupiter.api.BeforeEach
+    void countRefusals() {
+        refusedBefore = cluster.api().refusals().size();
+    }
+
+    @org.junit.jupiter.api.AfterEach
+    void nothingRefused() {
+        List<String> refusals = cluster.api().refusals();
+        assertThat(refusals.subList(refusedBefore, refusals.size())).as("requests the API server refused").isEmpty();
+        assertThat(cluster.api().operatorPermissions()).as("the operator is authorized as its service account")
+                .contains("patch federatedruns.fedtune.io", "create pods");
     }
 
     @AfterAll

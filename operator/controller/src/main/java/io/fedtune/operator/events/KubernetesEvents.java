@@ -14,6 +14,7 @@ import org.jboss.logging.Logger;
 public final class KubernetesEvents implements RunEvents {
     private static final Logger LOG = Logger.getLogger(KubernetesEvents.class);
     private static final int MESSAGE_LIMIT = 1024;
+    private static final int NAME_LIMIT = 253;
     private final KubernetesClient client;
     private final AtomicLong sequence = new AtomicLong();
 
@@ -24,8 +25,13 @@ public final class KubernetesEvents implements RunEvents {
     @Override
     public void record(HasMetadata about, EventReason reason, String message) {
         String now = Instant.now().toString();
-        String name = about.getMetadata().getName() + "." + Long.toHexString(System.nanoTime())
-                + Long.toHexString(sequence.incrementAndGet()).toLowerCase(Locale.ROOT);
+        String suffix = "." + Long.toHexString(System.nanoTime()) + Long.toHexString(sequence.incrementAndGet()).toLowerCase(Locale.ROOT);
+        // an event's name is a DNS subdomain of at most 253 characters, and so is the name it starts with
+        String head = about.getMetadata().getName();
+        if (head.length() + suffix.length() > NAME_LIMIT) {
+            head = head.substring(0, NAME_LIMIT - suffix.length()).replaceAll("[-.]+$", "");
+        }
+        String name = head + suffix;
         try {
             client.v1().events().inNamespace(about.getMetadata().getNamespace()).resource(new EventBuilder()
                     .withNewMetadata().withName(name).withNamespace(about.getMetadata().getNamespace()).endMetadata()

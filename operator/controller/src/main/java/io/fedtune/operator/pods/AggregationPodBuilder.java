@@ -41,7 +41,7 @@ public final class AggregationPodBuilder {
         String runName = run.getMetadata().getName();
         String name = PodNames.aggregator(runName, task.round(), task.attempt());
         Map<String, String> labels = Map.of(
-                PodLabels.RUN, runName,
+                PodLabels.RUN, PodLabels.value(runName),
                 PodLabels.ROUND, Integer.toString(task.round()),
                 PodLabels.ROLE, PodLabels.ROLE_AGGREGATOR,
                 PodLabels.ATTEMPT, Integer.toString(task.attempt()),

@@ -7,7 +7,8 @@ import java.util.Map;
 
 /**
  * The labels and annotations on every pod the operator creates, and the one place they are read back: the round life
- * cycle is derived from them (with status), so a restarted operator sees what the last one did.
+ * cycle is derived from them (with status), so a restarted operator sees what the last one did. Names in label
+ * values go through {@link #value}; a trainer pod also carries its full shard name in the {@link #SHARD} annotation.
  */
 public final class PodLabels {
     public static final String RUN = "fedtune.io/run";
@@ -30,6 +31,16 @@ public final class PodLabels {
     private PodLabels() {
     }
 
+    /**
+     * A run or shard name as a label value, for writing and for selecting: the name itself when it fits in 63 characters,
+     * else its head and a hash of the whole name, as pod names are cut (names are DNS subdomains of up to 253
+     * characters, so nothing else can make one an invalid value). Read names back with {@link #shard}, never from
+     * the label.
+     */
+    public static String value(String name) {
+        return PodNames.fit(name);
+    }
+
     /** The pod's round, or null on a pod without one. */
     public static Integer round(Pod pod) {
         try {
@@ -50,9 +61,10 @@ public final class PodLabels {
         }
     }
 
-    /** The shard a trainer pod trains, or null. */
+    /** The full shard name of a trainer pod: its annotation (the label may be cut), or the label of pods from before it. */
     public static String shard(Pod pod) {
-        return label(pod, SHARD);
+        String annotated = annotation(pod, SHARD);
+        return annotated != null ? annotated : label(pod, SHARD);
     }
 
     public static boolean isAggregator(Pod pod) {

@@ -13,6 +13,7 @@ import io.fedtune.api.v1alpha1.FederatedRunSpec;
 import io.fedtune.api.v1alpha1.LoraSpec;
 import io.fedtune.api.v1alpha1.PodOverrides;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -41,14 +42,16 @@ public final class TrainerPodBuilder {
         env.addAll(GpuRequest.deviceEnv(settings.resources));
 
         Map<String, String> labels = Map.of(
-                PodLabels.RUN, runName,
+                PodLabels.RUN, PodLabels.value(runName),
                 PodLabels.ROUND, Integer.toString(round),
-                PodLabels.SHARD, shardName,
+                PodLabels.SHARD, PodLabels.value(shardName),
                 PodLabels.ROLE, PodLabels.ROLE_TRAINER,
                 PodLabels.ATTEMPT, Integer.toString(attempt),
                 PodLabels.MANAGED_BY, PodLabels.OPERATOR);
-        return RestrictedPod.build(run, PodNames.trainer(runName, round, shardName, attempt), labels, "train", "trainer",
+        Pod pod = RestrictedPod.build(run, PodNames.trainer(runName, round, shardName, attempt), labels, "train", "trainer",
                 env, settings, defaults);
+        pod.getMetadata().setAnnotations(new HashMap<>(Map.of(PodLabels.SHARD, shardName)));
+        return pod;
     }
 
     static TrainTask task(FederatedRun run, ClientShard shard, int round, int attempt, String globalAdapter) {

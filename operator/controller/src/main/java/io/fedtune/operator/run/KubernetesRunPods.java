@@ -53,7 +53,7 @@ public final class KubernetesRunPods implements RunPods {
 
     @Override
     public void deleteAllOf(String namespace, String run) {
-        client.pods().inNamespace(namespace).withLabel(PodLabels.RUN, run).delete();
-        client.configMaps().inNamespace(namespace).withLabel(PodLabels.RUN, run).delete();
+        client.pods().inNamespace(namespace).withLabel(PodLabels.RUN, PodLabels.value(run)).delete();
+        client.configMaps().inNamespace(namespace).withLabel(PodLabels.RUN, PodLabels.value(run)).delete();
     }
 }

@@ -9,6 +9,8 @@ import io.fedtune.api.v1alpha1.FederatedRun;
 import io.fedtune.api.v1alpha1.Phase;
 import io.fedtune.operator.Fixtures;
 import io.quarkus.test.junit.QuarkusTest;
+import io.fedtune.operator.apiserver.Admin;
+import io.fedtune.operator.apiserver.StrictApiServer;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import jakarta.inject.Inject;
 import java.lang.management.ManagementFactory;
@@ -24,9 +26,10 @@ import org.junit.jupiter.api.Test;
  * run with: mvn -pl operator/controller test -Dtest=RoundBenchmark -Dfedtune.bench=true
  */
 @QuarkusTest
-@WithKubernetesTestServer(crud = true)
+@WithKubernetesTestServer(crud = true, setup = StrictApiServer.class)
 class RoundBenchmark {
     @Inject
+    @Admin
     KubernetesClient client;
 
     @Test

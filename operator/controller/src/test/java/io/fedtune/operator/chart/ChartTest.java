@@ -16,6 +16,9 @@ import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fedtune.operator.apiserver.OperatorAccess;
+import io.fedtune.strictapi.ChartRole;
+import io.fedtune.strictapi.RbacPolicy;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -64,12 +67,28 @@ class ChartTest {
     void grantsWhatTheOperatorDoes() {
         List<PolicyRule> rules = DEFAULTS.one(ClusterRole.class).getRules();
 
-        assertThat(verbs(rules, "fedtune.io", "federatedruns")).containsExactlyInAnyOrder("get", "list", "watch");
+        assertThat(verbs(rules, "fedtune.io", "federatedruns")).containsExactlyInAnyOrder("get", "list", "watch", "patch");
+        assertThat(verbs(rules, "fedtune.io", "federatedruns/finalizers")).containsExactly("update");
         assertThat(verbs(rules, "fedtune.io", "clientshards")).containsExactlyInAnyOrder("get", "list", "watch");
-        assertThat(verbs(rules, "fedtune.io", "federatedruns/status")).contains("patch", "update").doesNotContain("create", "delete");
-        assertThat(verbs(rules, "fedtune.io", "clientshards/status")).contains("patch", "update");
-        assertThat(verbs(rules, "", "pods")).containsExactlyInAnyOrder("create", "delete", "get", "list", "watch");
-        assertThat(verbs(rules, "", "events")).containsExactlyInAnyOrder("create", "patch");
+        assertThat(verbs(rules, "fedtune.io", "federatedruns/status")).containsExactly("update");
+        assertThat(verbs(rules, "fedtune.io", "clientshards/status")).containsExactly("patch");
+        assertThat(verbs(rules, "", "pods")).containsExactlyInAnyOrder("create", "delete", "deletecollection", "list", "watch");
+        assertThat(verbs(rules, "", "configmaps")).containsExactlyInAnyOrder("create", "delete", "deletecollection", "get");
+        assertThat(verbs(rules, "", "events")).containsExactly("create");
+    }
+
+    /** Whatever the code does, the role must allow (the strict test API server enforces that), and nothing more. */
+    @Test
+    void grantsExactlyWhatTheOperatorsCodeUses() {
+        RbacPolicy policy = ChartRole.render(RenderedChart.chart());
+
+        assertThat(policy.user()).isEqualTo("system:serviceaccount:fedtune:fedtune-operator");
+        assertThat(policy.granted()).as("no wildcards").isPresent();
+        assertThat(policy.granted().orElseThrow()).containsExactlyInAnyOrderElementsOf(OperatorAccess.permissions());
+        for (RenderedChart rendered : List.of(DEFAULTS, RenderedChart.render("watchNamespaces: [team-a]"))) {
+            assertThat(new RbacPolicy("u", rendered.one(ClusterRole.class)).granted().orElseThrow())
+                    .containsExactlyInAnyOrderElementsOf(OperatorAccess.permissions());
+        }
     }
 
     @Test

@@ -19,6 +19,8 @@ import io.fedtune.operator.argocd.ArgoHealth;
 import io.fedtune.operator.Fixtures;
 import io.fedtune.operator.pods.PodLabels;
 import io.quarkus.test.junit.QuarkusTest;
+import io.fedtune.operator.apiserver.Admin;
+import io.fedtune.operator.apiserver.StrictApiServer;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import jakarta.inject.Inject;
 import java.time.Duration;
@@ -27,9 +29,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
-@WithKubernetesTestServer(crud = true)
+@WithKubernetesTestServer(crud = true, setup = StrictApiServer.class)
 class FederatedRunLifecycleTest {
     @Inject
+    @Admin
     KubernetesClient client;
     FakeKubelet kubelet;
 

@@ -20,6 +20,8 @@ import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.reconciler.Constants;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.quarkus.test.junit.QuarkusTest;
+import io.fedtune.operator.apiserver.Admin;
+import io.fedtune.operator.apiserver.StrictApiServer;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import jakarta.inject.Inject;
 import java.time.Duration;
@@ -37,12 +39,16 @@ import org.junit.jupiter.api.Test;
  * with the same history and adapters as an uninterrupted run of the same spec, without a second aggregation pod.
  */
 @QuarkusTest
-@WithKubernetesTestServer(crud = true)
+@WithKubernetesTestServer(crud = true, setup = StrictApiServer.class)
 class OperatorRestartTest {
     private static final String NS = "fedtune-restart";
     private static final Duration WAIT = Duration.ofSeconds(30);
     @Inject
+    @Admin
     KubernetesClient client;
+    /** The operator's own client (its service account's token): what each hand-built instance uses. */
+    @Inject
+    KubernetesClient operatorClient;
     @Inject
     Operator quarkusOperator;
     FakeKubelet kubelet;
@@ -137,10 +143,10 @@ class OperatorRestartTest {
     }
 
     private void startInstance() {
-        RoundActions actions = new RoundActions(new KubernetesRunPods(client), new KubernetesEvents(client),
+        RoundActions actions = new RoundActions(new KubernetesRunPods(operatorClient), new KubernetesEvents(operatorClient),
                 new RunMetrics(new SimpleMeterRegistry()), new TrainerPodBuilder("trainer:test"),
-                new AggregationPodBuilder("trainer:test"), new ShardStatusWriter(client), new CrdSchemaValidator());
-        instance = new Operator(o -> o.withKubernetesClient(client).withCloseClientOnStop(false)
+                new AggregationPodBuilder("trainer:test"), new ShardStatusWriter(operatorClient), new CrdSchemaValidator());
+        instance = new Operator(o -> o.withKubernetesClient(operatorClient).withCloseClientOnStop(false)
                 .withUseSSAToPatchPrimaryResource(false).withSSABasedCreateUpdateMatchForDependentResources(false));
         instance.register(new FederatedRunReconciler(actions), c -> c.settingNamespaces(Set.of(NS)));
         instance.start();

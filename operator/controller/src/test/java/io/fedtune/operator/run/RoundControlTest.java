@@ -24,6 +24,8 @@ import io.fedtune.operator.Fixtures;
 import io.fedtune.operator.pods.PodLabels;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.KubernetesTestServer;
+import io.fedtune.operator.apiserver.Admin;
+import io.fedtune.operator.apiserver.StrictApiServer;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import io.fabric8.kubernetes.api.model.StatusBuilder;
 import io.quarkus.test.kubernetes.client.KubernetesServer;
@@ -36,10 +38,11 @@ import org.junit.jupiter.api.Test;
 
 /** Failures, timeouts and the life-cycle controls of a run, each against the operator and the fake kubelet. */
 @QuarkusTest
-@WithKubernetesTestServer(crud = true)
+@WithKubernetesTestServer(crud = true, setup = StrictApiServer.class)
 class RoundControlTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
     @Inject
+    @Admin
     KubernetesClient client;
     @KubernetesTestServer
     KubernetesServer server;

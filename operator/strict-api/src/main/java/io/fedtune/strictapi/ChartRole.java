@@ -1,0 +1,104 @@
+package io.fedtune.strictapi;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.marcnuri.helm.Helm;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * The operator's ClusterRole as the chart installs it: rendered by real Helm (helm-java) with the chart's defaults,
+ * and the user its ClusterRoleBinding binds it to (system:serviceaccount:NAMESPACE:NAME).
+ */
+public final class ChartRole {
+    /** The release the strict world installs: with these, the operator is system:serviceaccount:fedtune:fedtune-operator. */
+    public static final String RELEASE = "fedtune-operator";
+    public static final String NAMESPACE = "fedtune";
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+    private ChartRole() {
+    }
+
+    /** helm template of the chart at {@code chartDir} (charts/fedtune-operator), its role bound to its service account. */
+    public static RbacPolicy render(Path chartDir) {
+        List<Object> objects = parse(new Helm(renderable(chartDir)).template().withName(RELEASE).withNamespace(NAMESPACE).call());
+        ClusterRole role = one(objects, ClusterRole.class);
+        ClusterRoleBinding binding = one(objects, ClusterRoleBinding.class);
+        ServiceAccount account = one(objects, ServiceAccount.class);
+        if (!binding.getRoleRef().getName().equals(role.getMetadata().getName())
+                || binding.getSubjects().stream().noneMatch(s -> s.getName().equals(account.getMetadata().getName()))) {
+            throw new IllegalStateException("the chart's ClusterRoleBinding does not bind its ClusterRole to its ServiceAccount");
+        }
+        String namespace = account.getMetadata().getNamespace() != null ? account.getMetadata().getNamespace() : NAMESPACE;
+        return new RbacPolicy("system:serviceaccount:" + namespace + ":" + account.getMetadata().getName(), role);
+    }
+
+    /** charts/fedtune-operator above the working directory (a module or the repository root). */
+    public static Path findChart() {
+        Path dir = Path.of("").toAbsolutePath();
+        while (dir != null && !Files.isDirectory(dir.resolve("charts/fedtune-operator"))) {
+            dir = dir.getParent();
+        }
+        if (dir == null) {
+            throw new IllegalStateException("charts/fedtune-operator not found above " + Path.of("").toAbsolutePath());
+        }
+        return dir.resolve("charts/fedtune-operator");
+    }
+
+    /**
+     * helm-java has no --kube-version and assumes Kubernetes 1.20, which the chart's kubeVersion refuses: render a copy
+     * without that one line (ChartTest lints the real chart).
+     */
+    private static Path renderable(Path source) {
+        try {
+            Path copy = Files.createTempDirectory("fedtune-chart").resolve(source.getFileName().toString());
+            try (Stream<Path> files = Files.walk(source)) {
+                for (Path file : files.toList()) {
+                    Path target = copy.resolve(source.relativize(file).toString());
+                    if (Files.isDirectory(file)) {
+                        Files.createDirectories(target);
+                    } else {
+                        Files.copy(file, target);
+                    }
+                }
+            }
+            Path chartYaml = copy.resolve("Chart.yaml");
+            Files.writeString(chartYaml, Files.readString(chartYaml).replaceAll("(?m)^kubeVersion:.*\\R", ""));
+            return copy;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static List<Object> parse(String manifests) {
+        List<Object> objects = new ArrayList<>();
+        try {
+            for (JsonNode doc : YAML.readerFor(JsonNode.class).<JsonNode>readValues(manifests).readAll()) {
+                if (doc != null && !doc.isNull() && !doc.isEmpty()) {
+                    objects.add(Serialization.unmarshal(doc.toString()));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return objects;
+    }
+
+    private static <T> T one(List<Object> objects, Class<T> type) {
+        List<T> found = objects.stream().filter(type::isInstance).map(type::cast).toList();
+        if (found.size() != 1) {
+            throw new IllegalStateException("expected one " + type.getSimpleName() + " in the rendered chart, found " + found.size());
+        }
+        return found.get(0);
+    }
+}
