@@ -35,8 +35,8 @@ while [ $# -gt 0 ]; do
 done
 [ ${#images[@]} -gt 0 ] || images=(trainer trainer-cuda operator)
 case "$cuda_torch" in
-  cu124) torch_artifact=pytorch-native-cu124 ;;
-  cpu) torch_artifact=pytorch-native-cpu
+  cu124) libtorch_dir=trainer-image/target/image-cuda/libtorch ;;
+  cpu) libtorch_dir=images/target/cuda-standin/libtorch
        if $push; then echo "build.sh: --cuda-torch cpu builds a stand-in; it is never pushed" >&2; exit 2; fi ;;
   *) echo "build.sh: --cuda-torch is cu124 or cpu" >&2; exit 2 ;;
 esac
@@ -67,7 +67,7 @@ if ! $skip_maven; then
   if wants operator; then modules+=(operator/controller); fi
   profile=()
   if wants trainer-cuda; then
-    profile=(-Pcuda-image -Dfedtune.cuda.torch.artifact="$torch_artifact" -Dfedtune.cuda.torch.flavor="$cuda_torch")
+    if [ "$cuda_torch" = cu124 ]; then profile=(-Pcuda-image); else modules+=(images); fi
   fi
   (IFS=,; set -x; "${MVN:-mvn}" -B -q "${maven_args[@]}" package -DskipTests -pl "${modules[*]}" -am "${profile[@]}")
 fi
@@ -89,7 +89,8 @@ fi
 if wants trainer-cuda; then
   cuda_tag="$tag"; [ "$cuda_torch" = cu124 ] || cuda_tag="$tag-cpu-standin"
   build "$registry/fedtune-trainer-cuda:$cuda_tag" trainer-image/Dockerfile.cuda "${cuda_base_arg[@]}" \
-    --build-arg "TORCH_FLAVOR=$cuda_torch" --build-arg "PYTORCH_VERSION=$pytorch_version"
+    --build-arg "TORCH_FLAVOR=$cuda_torch" --build-arg "PYTORCH_VERSION=$pytorch_version" \
+    --build-arg "LIBTORCH_DIR=$libtorch_dir"
 fi
 if wants operator; then
   build "$registry/fedtune-operator:$tag" operator/controller/src/main/docker/Dockerfile.jvm "${base_arg[@]}"
