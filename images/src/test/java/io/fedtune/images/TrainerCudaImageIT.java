@@ -45,6 +45,15 @@ class TrainerCudaImageIT {
     }
 
     @Test
+    void jnaLoadsItsNativeLibraryFromTheImageUnderThePodsConfinement() throws Exception {
+        Pod pod = new TrainerPodBuilder(Images.TRAINER_CUDA_STANDIN).build(quickstart.run, quickstart.shards.get(0), 1, 1, null);
+        PodmanKubelet.Finished probe = kubelet.run(JnaProbe.pod(pod), Duration.ofMinutes(2));
+        // without it DJL counts no GPU (CudaUtils loads cudart through JNA) and trains on the CPU
+        assertThat(Files.readString(probe.log())).contains("jnidispatch /app/native/libjnidispatch.so");
+        assertThat(probe.exitCode()).isZero();
+    }
+
+    @Test
     void aTrainerPodRunsTheCudaImageWithNothingUnpackedInThePod() throws Exception {
         assertThat(PodmanKubelet.imageUser(Images.TRAINER_CUDA_STANDIN)).isEqualTo("10001:10001");
         Pod pod = new TrainerPodBuilder(Images.TRAINER_CUDA_STANDIN).build(quickstart.run, quickstart.shards.get(0), 1, 1, null);

@@ -72,7 +72,7 @@ class TrainerImageIT {
     @Test
     void jnaLoadsItsNativeLibraryFromTheImageUnderThePodsConfinement() throws Exception {
         Pod pod = new TrainerPodBuilder(Images.TRAINER).build(quickstart.run, quickstart.shards.get(0), 1, 1, null);
-        PodmanKubelet.Finished probe = kubelet.run(probe(pod), POD_TIMEOUT);
+        PodmanKubelet.Finished probe = kubelet.run(JnaProbe.pod(pod), POD_TIMEOUT);
         assertThat(probe.exitCode()).as(Files.readString(probe.log())).isZero();
         assertThat(Files.readString(probe.log())).contains("jnidispatch /app/native/libjnidispatch.so");
     }
@@ -124,20 +124,6 @@ class TrainerImageIT {
         assertThat(result.evalLosses()).containsOnlyKeys("in-domain", "out-of-domain");
         assertThat(result.evalLoss()).isFinite().isPositive();
         assertNothingNativeIn(done);
-    }
-
-    /** The pod as built, running JnaProbe from the test classes (mounted read-only) with the image's JVM options. */
-    private Pod probe(Pod pod) {
-        Pod copy = new io.fabric8.kubernetes.api.model.PodBuilder(pod).editMetadata().withName(pod.getMetadata().getName() + "-jna")
-                .endMetadata().build();
-        var c = copy.getSpec().getContainers().get(0);
-        c.setCommand(List.of("/bin/sh", "-c", "exec java $FEDTUNE_JAVA_OPTS -cp \"$FEDTUNE_CLASSPATH:/probe\" " + JnaProbe.class.getName()));
-        c.setArgs(List.of());
-        c.getVolumeMounts().add(new io.fabric8.kubernetes.api.model.VolumeMountBuilder().withName("probe").withMountPath("/probe")
-                .withReadOnly(true).build());
-        copy.getSpec().getVolumes().add(new io.fabric8.kubernetes.api.model.VolumeBuilder().withName("probe")
-                .withNewHostPath().withPath(Images.ROOT.resolve("images/target/test-classes").toString()).endHostPath().build());
-        return copy;
     }
 
     /** Every native library was unpacked at build time: none lands in the pod's only writable volume. */
