@@ -67,9 +67,12 @@ if ! $skip_maven; then
   if wants operator; then modules+=(operator/controller); fi
   profile=()
   if wants trainer-cuda; then
-    if [ "$cuda_torch" = cu124 ]; then profile=(-Pcuda-image); else modules+=(images); fi
+    [ "$cuda_torch" = cpu ] || profile=(-Pcuda-image)
   fi
   (IFS=,; set -x; "${MVN:-mvn}" -B -q "${maven_args[@]}" package -DskipTests -pl "${modules[*]}" -am "${profile[@]}")
+  if wants trainer-cuda && [ "$cuda_torch" = cpu ]; then
+    (set -x; "${MVN:-mvn}" -B -q "${maven_args[@]}" -pl images dependency:unpack@cuda-standin-libtorch)
+  fi
 fi
 
 built=()
