@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
     --cuda-base) cuda_base="$2"; shift ;;
     --cuda-torch) cuda_torch="$2"; shift ;;
     trainer|trainer-cuda|operator) images+=("$1") ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "build.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
