@@ -20,7 +20,7 @@ final class JnaProbe {
         var c = copy.getSpec().getContainers().get(0);
         // images before FEDTUNE_CLASSPATH ran the shaded jar
         c.setCommand(List.of("/bin/sh", "-c", "exec java $FEDTUNE_JAVA_OPTS -cp \"${FEDTUNE_CLASSPATH:-/app/fedtune-trainer.jar}:/probe\" "
-                + Main.class.getName()));
+                + Main.class.getName().replace("$", "\\$")));
         c.setArgs(List.of());
         c.getVolumeMounts().add(new VolumeMountBuilder().withName("probe").withMountPath("/probe").withReadOnly(true).build());
         copy.getSpec().getVolumes().add(new VolumeBuilder().withName("probe")
