@@ -45,10 +45,16 @@ class BuildContextIT {
                 + "RUN cd /context && find . -type f | sed 's|^\\./|context: |' | sort\n");
         List<String> args = new ArrayList<>(List.of("build", "--no-cache", "--rm"));
         args.addAll(Podman.LIMITS);
-        args.addAll(List.of("--build-arg", "BASE=" + Images.BASE, "-f", dockerfile.toString(), tree.toString()));
+        Path iid = work.resolve("iid");
+        Files.deleteIfExists(iid);
+        args.addAll(List.of("--iidfile", iid.toString(), "--build-arg", "BASE=" + Images.BASE, "-f", dockerfile.toString(),
+                tree.toString()));
         // the base image (made by images/base-image.sh when absent) comes from building the trainer first
         Images.trainer();
         Podman.Result r = Podman.run(args, Duration.ofMinutes(5), null);
+        if (Files.exists(iid)) {
+            Podman.run(List.of("rmi", Files.readString(iid).trim()), Duration.ofMinutes(1), null);
+        }
         assertThat(r.exit()).as(r.tail()).isZero();
         List<String> sent = r.output().lines().filter(l -> l.startsWith("context: ")).map(l -> l.substring(9)).toList();
 
