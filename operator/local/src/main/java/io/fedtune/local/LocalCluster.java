@@ -17,7 +17,7 @@ import java.util.Map;
  */
 public final class LocalCluster implements AutoCloseable {
     /** The image local mode's operator gives trainer pods; the pod runner runs it as the trainer jar. */
-    public static final String TRAINER_IMAGE = "ghcr.io/fedtune/fedtune-trainer:0.1.0";
+    public static final String TRAINER_IMAGE = "ghcr.io/fedtune/fedtune-trainer:0.1.0-SNAPSHOT";
 
     private final RepoLayout layout;
     private final Path workDir;

@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * The operator's ClusterRole as the chart installs it: rendered by real Helm (helm-java) with the chart's defaults,
@@ -31,7 +30,7 @@ public final class ChartRole {
 
     /** helm template of the chart at {@code chartDir} (charts/fedtune-operator), its role bound to its service account. */
     public static RbacPolicy render(Path chartDir) {
-        List<Object> objects = parse(new Helm(renderable(chartDir)).template().withName(RELEASE).withNamespace(NAMESPACE).call());
+        List<Object> objects = parse(new Helm(RenderableChart.of(chartDir)).template().withName(RELEASE).withNamespace(NAMESPACE).call());
         ClusterRole role = one(objects, ClusterRole.class);
         ClusterRoleBinding binding = one(objects, ClusterRoleBinding.class);
         ServiceAccount account = one(objects, ServiceAccount.class);
@@ -53,31 +52,6 @@ public final class ChartRole {
             throw new IllegalStateException("charts/fedtune-operator not found above " + Path.of("").toAbsolutePath());
         }
         return dir.resolve("charts/fedtune-operator");
-    }
-
-    /**
-     * helm-java has no --kube-version and assumes Kubernetes 1.20, which the chart's kubeVersion refuses: render a copy
-     * without that one line (ChartTest lints the real chart).
-     */
-    private static Path renderable(Path source) {
-        try {
-            Path copy = Files.createTempDirectory("fedtune-chart").resolve(source.getFileName().toString());
-            try (Stream<Path> files = Files.walk(source)) {
-                for (Path file : files.toList()) {
-                    Path target = copy.resolve(source.relativize(file).toString());
-                    if (Files.isDirectory(file)) {
-                        Files.createDirectories(target);
-                    } else {
-                        Files.copy(file, target);
-                    }
-                }
-            }
-            Path chartYaml = copy.resolve("Chart.yaml");
-            Files.writeString(chartYaml, Files.readString(chartYaml).replaceAll("(?m)^kubeVersion:.*\\R", ""));
-            return copy;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     private static List<Object> parse(String manifests) {

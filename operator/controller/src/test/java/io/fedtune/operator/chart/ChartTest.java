@@ -42,9 +42,9 @@ class ChartTest {
         Deployment deployment = DEFAULTS.one(Deployment.class);
         assertThat(deployment.getSpec().getTemplate().getSpec().getServiceAccountName())
                 .isEqualTo(DEFAULTS.one(ServiceAccount.class).getMetadata().getName());
-        assertThat(operator(deployment).getImage()).isEqualTo("ghcr.io/fedtune/fedtune-operator:0.1.0");
+        assertThat(operator(deployment).getImage()).isEqualTo("ghcr.io/fedtune/fedtune-operator:0.1.0-SNAPSHOT");
         assertThat(env(deployment, "QUARKUS_OPERATOR_SDK_NAMESPACES")).isEqualTo("JOSDK_ALL_NAMESPACES");
-        assertThat(env(deployment, "FEDTUNE_TRAINER_IMAGE")).isEqualTo("ghcr.io/fedtune/fedtune-trainer:0.1.0");
+        assertThat(env(deployment, "FEDTUNE_TRAINER_IMAGE")).isEqualTo("ghcr.io/fedtune/fedtune-trainer:0.1.0-SNAPSHOT");
         assertThat(env(deployment, "JAVA_OPTS_APPEND")).contains("-Djava.util.logging.manager=org.jboss.logmanager.LogManager");
     }
 

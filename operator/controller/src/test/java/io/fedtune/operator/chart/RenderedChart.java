@@ -13,14 +13,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 /** The chart rendered by real Helm (helm template), parsed into typed Kubernetes objects. */
 record RenderedChart(List<HasMetadata> objects) {
     static final String RELEASE = "fedtune";
     static final String NAMESPACE = "fedtune-system";
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-    private static Path renderable;
 
     static Path chart() {
         Path dir = Path.of("").toAbsolutePath();
@@ -54,36 +52,7 @@ record RenderedChart(List<HasMetadata> objects) {
     }
 
     private static TemplateCommand template() {
-        return new Helm(renderable()).template().withName(RELEASE).withNamespace(NAMESPACE);
-    }
-
-    /**
-     * The chart as helm-java can render it: helm-java has no --kube-version and assumes Kubernetes 1.20, which the
-     * chart's kubeVersion refuses, so templates render from a copy without that one line (lint checks the real one).
-     */
-    private static synchronized Path renderable() {
-        if (renderable == null) {
-            try {
-                Path copy = Files.createTempDirectory("fedtune-chart").resolve("fedtune-operator");
-                Path source = chart();
-                try (Stream<Path> files = Files.walk(source)) {
-                    for (Path file : files.toList()) {
-                        Path target = copy.resolve(source.relativize(file).toString());
-                        if (Files.isDirectory(file)) {
-                            Files.createDirectories(target);
-                        } else {
-                            Files.copy(file, target);
-                        }
-                    }
-                }
-                Path chartYaml = copy.resolve("Chart.yaml");
-                Files.writeString(chartYaml, Files.readString(chartYaml).replaceAll("(?m)^kubeVersion:.*\\R", ""));
-                renderable = copy;
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-        return renderable;
+        return new Helm(io.fedtune.strictapi.RenderableChart.of(chart())).template().withName(RELEASE).withNamespace(NAMESPACE);
     }
 
     private static List<HasMetadata> parse(String manifests) {
