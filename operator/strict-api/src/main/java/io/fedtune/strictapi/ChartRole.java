@@ -1,18 +1,12 @@
 package io.fedtune.strictapi;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.marcnuri.helm.Helm;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
-import io.fabric8.kubernetes.client.utils.Serialization;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -23,14 +17,13 @@ public final class ChartRole {
     /** The release the strict world installs: with these, the operator is system:serviceaccount:fedtune:fedtune-operator. */
     public static final String RELEASE = "fedtune-operator";
     public static final String NAMESPACE = "fedtune";
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     private ChartRole() {
     }
 
     /** helm template of the chart at {@code chartDir} (charts/fedtune-operator), its role bound to its service account. */
     public static RbacPolicy render(Path chartDir) {
-        List<Object> objects = parse(new Helm(RenderableChart.of(chartDir)).template().withName(RELEASE).withNamespace(NAMESPACE).call());
+        List<HasMetadata> objects = RenderableChart.parse(new Helm(RenderableChart.of(chartDir)).template().withName(RELEASE).withNamespace(NAMESPACE).call());
         ClusterRole role = one(objects, ClusterRole.class);
         ClusterRoleBinding binding = one(objects, ClusterRoleBinding.class);
         ServiceAccount account = one(objects, ServiceAccount.class);
@@ -54,21 +47,7 @@ public final class ChartRole {
         return dir.resolve("charts/fedtune-operator");
     }
 
-    private static List<Object> parse(String manifests) {
-        List<Object> objects = new ArrayList<>();
-        try {
-            for (JsonNode doc : YAML.readerFor(JsonNode.class).<JsonNode>readValues(manifests).readAll()) {
-                if (doc != null && !doc.isNull() && !doc.isEmpty()) {
-                    objects.add(Serialization.unmarshal(doc.toString()));
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return objects;
-    }
-
-    private static <T> T one(List<Object> objects, Class<T> type) {
+    private static <T> T one(List<HasMetadata> objects, Class<T> type) {
         List<T> found = objects.stream().filter(type::isInstance).map(type::cast).toList();
         if (found.size() != 1) {
             throw new IllegalStateException("expected one " + type.getSimpleName() + " in the rendered chart, found " + found.size());

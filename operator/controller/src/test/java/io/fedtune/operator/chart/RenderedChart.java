@@ -1,24 +1,18 @@
 package io.fedtune.operator.chart;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.TemplateCommand;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.client.utils.Serialization;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /** The chart rendered by real Helm (helm template), parsed into typed Kubernetes objects. */
 record RenderedChart(List<HasMetadata> objects) {
     static final String RELEASE = "fedtune";
     static final String NAMESPACE = "fedtune-system";
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     static Path chart() {
         Path dir = Path.of("").toAbsolutePath();
@@ -33,7 +27,7 @@ record RenderedChart(List<HasMetadata> objects) {
 
     /** helm template with the chart's defaults. */
     static RenderedChart render() {
-        return new RenderedChart(parse(template().call()));
+        return new RenderedChart(io.fedtune.strictapi.RenderableChart.parse(template().call()));
     }
 
     /** helm template -f VALUES (given as YAML); throws what Helm reports when it refuses them. */
@@ -42,7 +36,7 @@ record RenderedChart(List<HasMetadata> objects) {
             Path values = Files.createTempFile("fedtune-values", ".yaml");
             try {
                 Files.writeString(values, valuesYaml);
-                return new RenderedChart(parse(template().withValuesFile(values).call()));
+                return new RenderedChart(io.fedtune.strictapi.RenderableChart.parse(template().withValuesFile(values).call()));
             } finally {
                 Files.deleteIfExists(values);
             }
@@ -53,20 +47,6 @@ record RenderedChart(List<HasMetadata> objects) {
 
     private static TemplateCommand template() {
         return new Helm(io.fedtune.strictapi.RenderableChart.of(chart())).template().withName(RELEASE).withNamespace(NAMESPACE);
-    }
-
-    private static List<HasMetadata> parse(String manifests) {
-        List<HasMetadata> objects = new ArrayList<>();
-        try {
-            for (JsonNode doc : YAML.readerFor(JsonNode.class).<JsonNode>readValues(manifests).readAll()) {
-                if (doc != null && !doc.isNull() && !doc.isEmpty()) {
-                    objects.add(Serialization.unmarshal(doc.toString()));
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return objects;
     }
 
     <T extends HasMetadata> List<T> all(Class<T> type) {
