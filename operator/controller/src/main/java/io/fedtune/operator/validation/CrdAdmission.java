@@ -73,7 +73,7 @@ public final class CrdAdmission {
             List<RuleCost> versionRules = new ArrayList<>();
             new Walk(CelRuleCheck.environment(types), types, versionRules, refusals)
                     .visit(root, crd.getSpec().getNames().getKind(), "", 1L, null);
-            long total = versionRules.stream().mapToLong(RuleCost::cost).reduce(0, CelCostEstimator::add);
+            long total = versionRules.stream().mapToLong(RuleCost::cost).reduce(0, CelCost::add);
             totals.put(version.getName(), total);
             rules.addAll(versionRules);
             if (total > PER_CRD_COST_LIMIT) {
@@ -89,7 +89,7 @@ public final class CrdAdmission {
 
     /** How far over (or under) a limit a cost is, worded as the API server words it. */
     static String factor(long cost, long limit) {
-        double f = cost == CelCostEstimator.UNBOUNDED ? Double.POSITIVE_INFINITY : (double) cost / limit;
+        double f = cost == CelCost.UNBOUNDED ? Double.POSITIVE_INFINITY : (double) cost / limit;
         if (f > 100) {
             return "more than 100x";
         }
@@ -111,7 +111,7 @@ public final class CrdAdmission {
                 estimateRules(schema, declared, typeName, path, cardinality, unboundedAncestor);
             }
             Long perValue = SchemaSizes.childCardinality(schema);
-            Long childCardinality = cardinality == null || perValue == null ? null : CelCostEstimator.multiply(cardinality, perValue);
+            Long childCardinality = cardinality == null || perValue == null ? null : CelCost.multiply(cardinality, perValue);
             String childUnbounded = unboundedAncestor != null ? unboundedAncestor : perValue == null ? display(path) : null;
             if (schema.getProperties() != null) {
                 schema.getProperties().forEach((name, child) -> visit(child, typeName + "." + name,
@@ -167,7 +167,7 @@ public final class CrdAdmission {
             if (unboundedAncestor != null) {
                 fixes.add("add maxItems (or maxProperties) to " + unboundedAncestor);
             }
-            long cost = CelCostEstimator.multiply(estimate.cost(), times);
+            long cost = CelCost.multiply(estimate.cost(), times);
             RuleCost ruleCost = new RuleCost(where, index, expression, estimate.cost(), times, cost, List.copyOf(fixes));
             rules.add(ruleCost);
             if (ruleCost.overRuleLimit()) {

@@ -31,6 +31,6 @@ public record RuleCost(String path, int index, String expression, long perCall, 
     }
 
     static String amount(long value) {
-        return value == CelCostEstimator.UNBOUNDED ? "unbounded" : String.format("%,d", value);
+        return value == CelCost.UNBOUNDED ? "unbounded" : String.format("%,d", value);
     }
 }
