@@ -156,7 +156,7 @@ class StrictDispatcherTest {
                 .addToLimits("nvidia.com/gpu", new io.fabric8.kubernetes.api.model.Quantity("one")).build());
         assertThatThrownBy(() -> admin.resource(pod).create())
                 .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getStatus().getMessage())
-                        .isEqualTo("Pod in version \"v1\" cannot be handled as a Pod: " + ObjectRules.QUANTITY_MSG));
+                        .isEqualTo("Pod in version \"v1\" cannot be handled as a Pod: " + ResourceQuantity.MSG));
     }
 
     @Test
