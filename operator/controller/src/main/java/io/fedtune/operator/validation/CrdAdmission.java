@@ -160,7 +160,7 @@ public final class CrdAdmission {
                 estimate = CelCostEstimator.estimate(ast, schema, where.equals("<root>") ? "" : where);
             } catch (CelCostEstimator.Unsupported e) {
                 refusals.add(new Violation(where, at + ": " + e.getMessage() + " (in `" + expression + "`); the check cannot vouch "
-                        + "for this rule: model it in CelCostEstimator or write the rule with the functions it covers"));
+                        + "for this rule: model it in FunctionCost (functions) or CelCostEstimator (expression forms), or write the rule with the functions it covers"));
                 return;
             }
             List<String> fixes = new ArrayList<>(estimate.limitsToAdd().stream().sorted().toList());
