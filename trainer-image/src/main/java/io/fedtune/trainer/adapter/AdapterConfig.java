@@ -16,6 +16,8 @@ import java.util.List;
 public record AdapterConfig(int r, double loraAlpha, double loraDropout, List<LoraTarget> targetModules,
                             String baseModelNameOrPath) {
     public static final String FILE = "adapter_config.json";
+    /** The largest adapter_config.json read: real ones are under 1 KB. */
+    public static final long CAP = io.fedtune.trainer.storage.SmallFile.MiB;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     public AdapterConfig {
@@ -61,7 +63,11 @@ public record AdapterConfig(int r, double loraAlpha, double loraDropout, List<Lo
         if (!Files.isRegularFile(file)) {
             throw new AdapterMismatchException("adapter has no " + FILE + " in " + dir);
         }
-        return parse(Files.readString(file, StandardCharsets.UTF_8));
+        try {
+            return parse(io.fedtune.trainer.storage.SmallFile.readString(file, CAP));
+        } catch (io.fedtune.trainer.storage.SmallFile.TooLarge e) {
+            throw new AdapterMismatchException(e.getMessage());
+        }
     }
 
     public static AdapterConfig parse(String json) throws AdapterMismatchException {

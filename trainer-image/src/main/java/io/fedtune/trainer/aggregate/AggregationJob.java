@@ -136,7 +136,13 @@ public final class AggregationJob {
             throw new RoundFailed(FailureReason.InvalidTask, "the previous global adapter has no " + Adapter.WEIGHTS_FILE);
         }
         if (Files.isRegularFile(manifest)) {
-            String listed = ContractJson.mapper().readTree(Files.readString(manifest)).path("files")
+            String text;
+            try {
+                text = io.fedtune.trainer.storage.SmallFile.readString(manifest, 4 * io.fedtune.trainer.storage.SmallFile.MiB);
+            } catch (io.fedtune.trainer.storage.SmallFile.TooLarge e) {
+                throw new RoundFailed(FailureReason.AdapterMismatch, "the previous global adapter's " + e.getMessage());
+            }
+            String listed = ContractJson.mapper().readTree(text).path("files")
                     .path(Adapter.WEIGHTS_FILE).asText(null);
             if (listed != null && !listed.equalsIgnoreCase(Sha256.of(weights))) {
                 throw new RoundFailed(FailureReason.InvalidTask, "the previous global adapter's SHA-256 differs from its manifest");

@@ -59,21 +59,21 @@ public final class AggregateCommand implements Callable<Integer> {
                     task.storage() == null ? null : task.storage().region(), work)) {
                 result = new AggregationJob(task, storage, env.device()).run();
             }
-        } catch (Exception e) {
+        } catch (Exception | OutOfMemoryError e) {
             Failure f = Failure.of(e);
             result = AggregateResult.failed(f.reason(), f.message());
         }
         Path log = terminationLog != null ? terminationLog
                 : Path.of(env(TrainerEnv.TERMINATION_LOG, TrainerEnv.DEFAULT_TERMINATION_LOG));
-        TerminationMessage.write(log, TerminationMessage.of(result));
+        TerminationMessage.write(log, TerminationMessage.aggregate(result));
         return result.outcome() == Outcome.Succeeded ? 0 : 1;
     }
 
     private String taskJson() throws IOException {
         if (taskFile != null) {
-            return Files.readString(taskFile, StandardCharsets.UTF_8);
+            return Environment.taskFile(taskFile);
         }
-        return TrainerEnv.task(env::get).orElseThrow(() -> new IllegalArgumentException("no task: set "
+        return env.task().orElseThrow(() -> new IllegalArgumentException("no task: set "
                 + TrainerEnv.TASK_FILE + " or " + TrainerEnv.TASK + ", or pass --task"));
     }
 

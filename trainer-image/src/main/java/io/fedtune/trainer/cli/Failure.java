@@ -8,6 +8,8 @@ import io.fedtune.trainer.data.TokenizerMismatchException;
 import io.fedtune.trainer.model.CheckpointInvalidException;
 import io.fedtune.trainer.model.GpuUnavailableException;
 import io.fedtune.trainer.safetensors.SafetensorsFormatException;
+import io.fedtune.trainer.storage.LocalDisk;
+import io.fedtune.trainer.storage.SmallFile;
 import io.fedtune.trainer.storage.StorageException;
 import io.fedtune.trainer.train.TrainingDivergedException;
 
@@ -17,7 +19,25 @@ record Failure(FailureReason reason, String message) {
     static Failure of(Throwable e) {
         String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         FailureReason reason;
-        if (e instanceof RoundFailed r) {
+        Throwable full = LocalDisk.full(e);
+        java.nio.file.FileSystemException unwritable = full == null ? LocalDisk.unwritable(e) : null;
+        if (outOfMemory(e)) {
+            reason = FailureReason.OutOfMemory;
+            message = outOfMemoryMessage();
+        } else if (full != null) {
+            reason = FailureReason.ScratchFull;
+            String path = LocalDisk.path(full);
+            message = "no space left on device" + (path == null ? "" : " writing " + path)
+                    + (full == e ? "" : " (" + message + ")");
+        } else if (unwritable != null) {
+            reason = FailureReason.ScratchUnwritable;
+            String path = LocalDisk.path(unwritable);
+            message = "cannot write " + (path == null ? "the scratch directory" : path) + ": "
+                    + unwritable.getClass().getSimpleName() + (unwritable.getReason() == null ? "" : " " + unwritable.getReason())
+                    + (unwritable == e ? "" : " (" + message + ")");
+        } else if (e instanceof SmallFile.TooLarge) {
+            reason = FailureReason.InvalidTask;
+        } else if (e instanceof RoundFailed r) {
             reason = r.reason();
         } else if (e instanceof CheckpointInvalidException) {
             reason = FailureReason.CheckpointInvalid;
@@ -31,7 +51,7 @@ record Failure(FailureReason reason, String message) {
             reason = switch (s.kind()) {
                 case ACCESS_DENIED -> FailureReason.AccessDenied;
                 case UNREACHABLE -> FailureReason.StorageUnreachable;
-                case NOT_FOUND -> FailureReason.InvalidTask;
+                case NOT_FOUND -> FailureReason.InputMissing;
             };
         } else if (e instanceof TrainingDivergedException) {
             reason = FailureReason.TrainingDiverged;
@@ -44,5 +64,22 @@ record Failure(FailureReason reason, String message) {
             message = e.getClass().getSimpleName() + ": " + message;
         }
         return new Failure(reason, message);
+    }
+
+    private static boolean outOfMemory(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof OutOfMemoryError) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Built before any failure, so the message exists even when the heap does not have room for it. */
+    static final String OUT_OF_MEMORY = "the JVM ran out of heap (OutOfMemoryError) at -Xmx"
+            + Runtime.getRuntime().maxMemory() / (1024 * 1024) + "m; give the container more memory";
+
+    static String outOfMemoryMessage() {
+        return OUT_OF_MEMORY;
     }
 }

@@ -57,16 +57,43 @@ final class TerminationMessage {
                 result.seconds(), result.device(), result.precision()));
     }
 
-    /** Writes the message where the pod's terminationMessagePath is, and echoes it on stdout; null writes no file. */
-    static void write(Path file, String json) {
+    /** The message of an out-of-memory failure, encoded before any failure so it can be written without a free heap. */
+    private static final byte[] OUT_OF_MEMORY = ContractJson.write(TrainResult.failed(
+            io.fedtune.api.contract.FailureReason.OutOfMemory, Failure.OUT_OF_MEMORY)).getBytes(StandardCharsets.UTF_8);
+    private static final byte[] AGGREGATE_OUT_OF_MEMORY = ContractJson.write(AggregateResult.failed(
+            io.fedtune.api.contract.FailureReason.OutOfMemory, Failure.OUT_OF_MEMORY)).getBytes(StandardCharsets.UTF_8);
+
+    /** The train result's message in memory; the pre-encoded out-of-memory one when even that cannot be built. */
+    static byte[] train(TrainResult result) {
+        try {
+            return of(result).getBytes(StandardCharsets.UTF_8);
+        } catch (OutOfMemoryError e) {
+            return OUT_OF_MEMORY;
+        }
+    }
+
+    static byte[] aggregate(AggregateResult result) {
+        try {
+            return of(result).getBytes(StandardCharsets.UTF_8);
+        } catch (OutOfMemoryError e) {
+            return AGGREGATE_OUT_OF_MEMORY;
+        }
+    }
+
+    /**
+     * Writes the message where the pod's terminationMessagePath is (never on scratch, so a full scratch volume cannot
+     * stop it), last, and echoes it on stdout; null writes no file.
+     */
+    static void write(Path file, byte[] json) {
         if (file != null) {
             try {
-                Files.writeString(file, json, StandardCharsets.UTF_8);
+                Files.write(file, json);
             } catch (IOException e) {
                 System.err.println("cannot write the termination message to " + file + ": " + e.getMessage());
             }
         }
-        System.out.println(json);
+        System.out.write(json, 0, json.length);
+        System.out.println();
     }
 
     private static int bytes(String json) {

@@ -71,14 +71,14 @@ final class TrainCommand implements Callable<Integer> {
                 : env.get(TrainerEnv.TERMINATION_LOG) != null ? Path.of(env.get(TrainerEnv.TERMINATION_LOG)) : null;
         TrainResult result;
         try {
-            var task = TrainerEnv.task(env::get);
+            var task = env.task();
             result = task.isPresent() ? runTask(ContractJson.read(task.get(), TrainTask.class)) : runOptions();
-        } catch (Exception e) {
+        } catch (Exception | OutOfMemoryError e) {
             Failure f = Failure.of(e);
             result = TrainResult.failed(f.reason(), f.message());
             System.err.println("train failed: " + f.reason() + ": " + f.message());
         }
-        TerminationMessage.write(termination, TerminationMessage.of(result));
+        TerminationMessage.write(termination, TerminationMessage.train(result));
         return result.outcome() == Outcome.Succeeded ? 0 : 1;
     }
 

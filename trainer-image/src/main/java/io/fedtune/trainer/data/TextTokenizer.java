@@ -11,6 +11,9 @@ import java.util.Iterator;
 
 /** A Hugging Face tokenizer.json, loaded through DJL, that encodes without truncation or special tokens. */
 public final class TextTokenizer implements AutoCloseable {
+    /** The largest tokenizer.json read: real vocabularies of 256k tokens are about 35 MB. */
+    public static final long CAP = 64 * io.fedtune.trainer.storage.SmallFile.MiB;
+
     private final HuggingFaceTokenizer tokenizer;
     private final int vocabSize;
 
@@ -30,6 +33,10 @@ public final class TextTokenizer implements AutoCloseable {
         }
         int size;
         try {
+            long bytes = Files.size(file);
+            if (bytes > CAP) {
+                throw new TokenizerMismatchException(new io.fedtune.trainer.storage.SmallFile.TooLarge(file, bytes, CAP).getMessage());
+            }
             size = idCount(new ObjectMapper().readTree(file.toFile()));
         } catch (IOException e) {
             throw new TokenizerMismatchException("tokenizer.json is not valid JSON: " + e.getMessage());

@@ -21,13 +21,18 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
     public static final List<String> SUPPORTED = List.of("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM");
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
+    /** The largest config.json read: real ones are a few KB. */
+    public static final long CAP = io.fedtune.trainer.storage.SmallFile.MiB;
+
     public static ModelConfig read(Path dir) throws CheckpointInvalidException {
         Path file = dir.resolve(FILE);
         if (!Files.isRegularFile(file)) {
             throw new CheckpointInvalidException("checkpoint has no " + FILE + " in " + dir);
         }
         try {
-            return parse(Files.readString(file));
+            return parse(io.fedtune.trainer.storage.SmallFile.readString(file, CAP));
+        } catch (io.fedtune.trainer.storage.SmallFile.TooLarge e) {
+            throw new CheckpointInvalidException(e.getMessage(), e);
         } catch (IOException e) {
             throw new CheckpointInvalidException("cannot read " + file + ": " + e.getMessage(), e);
         }

@@ -126,6 +126,11 @@ public final class ObjectStore {
                             + " failed on " + uri + ": " + code + " " + e.getMessage(), e);
                 }
             } catch (IOException e) {
+                if (LocalDisk.full(e) != null || LocalDisk.unwritable(e) != null) {
+                    // the local side failed, not the store: retrying cannot help (Failure names the path)
+                    throw new StorageException(StorageException.Kind.UNREACHABLE, "cannot write " + uri
+                            + " locally: " + e.getMessage(), e);
+                }
                 if (attempt >= attempts) {
                     throw new StorageException(StorageException.Kind.UNREACHABLE, "object storage at " + endpoint
                             + " is unreachable (" + attempts + " attempts on " + uri + "): " + e.getMessage(), e);

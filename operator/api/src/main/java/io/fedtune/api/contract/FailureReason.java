@@ -24,6 +24,23 @@ public enum FailureReason {
      */
     GpuUnavailable(false),
     NoValidUpdates(false),
+    /**
+     * The scratch volume ({@code FEDTUNE_WORK_DIR} or the cache) filled up ("No space left on device"); the message
+     * names the path. Retried: the next pod gets a fresh emptyDir, perhaps on a node with more disk.
+     */
+    ScratchFull(false),
+    /**
+     * The scratch directory is missing, read-only, or cannot be created; the message names the path. Retried: it is a
+     * property of the node and its volume, not of the task, so another node may work.
+     */
+    ScratchUnwritable(false),
+    /** The JVM ran out of heap (OutOfMemoryError); the message names -Xmx. Retried: the next attempt may fit. */
+    OutOfMemory(false),
+    /**
+     * An object the task promises (base model, global adapter, data, a shard's update) is not there (404); the message
+     * names the key. Retried a few times, as storage may lag behind the write that made it.
+     */
+    InputMissing(false),
     Internal(false),
     /** The container ended without a termination message (OOM kill, node loss, a crash before it could write one). */
     ContainerFailed(false),

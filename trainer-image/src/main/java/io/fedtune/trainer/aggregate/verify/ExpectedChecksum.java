@@ -12,6 +12,9 @@ import java.nio.file.Path;
 
 /** The SHA-256 an update's weights must have: what the trainer reported, cross-checked with its manifest.json. */
 final class ExpectedChecksum {
+    /** The largest manifest.json read: a shard's lists a few files. */
+    public static final long MANIFEST_CAP = 4 * io.fedtune.trainer.storage.SmallFile.MiB;
+
     private ExpectedChecksum() {
     }
 
@@ -21,11 +24,13 @@ final class ExpectedChecksum {
         String listed = null;
         if (Files.isRegularFile(manifest)) {
             try {
-                JsonNode files = ContractJson.mapper().readTree(Files.readString(manifest, StandardCharsets.UTF_8))
+                JsonNode files = ContractJson.mapper().readTree(io.fedtune.trainer.storage.SmallFile.readString(manifest, MANIFEST_CAP))
                         .path("files");
                 if (files.path(Adapter.WEIGHTS_FILE).isTextual()) {
                     listed = files.get(Adapter.WEIGHTS_FILE).asText();
                 }
+            } catch (io.fedtune.trainer.storage.SmallFile.TooLarge e) {
+                throw new UpdateRefused(RefusalReason.Malformed, e.getMessage());
             } catch (IOException e) {
                 throw new UpdateRefused(RefusalReason.Malformed, "manifest.json is not valid JSON: " + e.getMessage());
             }
