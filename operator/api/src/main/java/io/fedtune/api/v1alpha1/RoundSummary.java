@@ -17,6 +17,9 @@ public class RoundSummary {
      */
     public static final int NAMES_LIMIT = 10;
 
+    /** Failure reasons counted in failedAttemptReasons; the rest are counted together as "other". */
+    public static final int ATTEMPT_REASONS_LIMIT = 6;
+
     /** Device/precision kinds named in trainerDevices; the rest are counted together as "other". */
     public static final int DEVICE_GROUPS_LIMIT = 4;
 
@@ -49,6 +52,22 @@ public class RoundSummary {
 
     @JsonPropertyDescription("Number of shards whose trainer failed after all retries.")
     public Integer failedCount;
+
+    @JsonPropertyDescription("Trainer attempts of the round that failed, retried or not, including those of shards that "
+            + "succeeded on a later attempt.")
+    public Integer failedAttempts;
+
+    @JsonPropertyDescription("Failed trainer attempts counted per failure reason, e.g. {StorageUnreachable: 5, "
+            + "ContainerFailed: 1} (at most " + ATTEMPT_REASONS_LIMIT + " reasons, most first, then \"other\"; \"Unrecorded\" for "
+            + "an attempt whose pod is gone). Absent when none failed.")
+    public Map<String, Integer> failedAttemptReasons = new LinkedHashMap<>();
+
+    @JsonPropertyDescription("Shards with at least one failed trainer attempt (the first " + NAMES_LIMIT
+            + "; failedAttemptShardCount says how many).")
+    public List<String> failedAttemptShards = new ArrayList<>();
+
+    @JsonPropertyDescription("Number of shards with at least one failed trainer attempt.")
+    public Integer failedAttemptShardCount;
 
     @JsonPropertyDescription("Mean of the participants' final training losses.")
     public Double meanTrainLoss;

@@ -8,6 +8,7 @@ import io.fedtune.api.contract.ContractJson;
 import io.fedtune.api.contract.FailureReason;
 import io.fedtune.api.contract.Outcome;
 import io.fedtune.api.contract.TrainResult;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -72,6 +73,10 @@ public record PodOutcome(State state, String reason, String message, String resu
         Instant finishedAt = terminated.map(ContainerStateTerminated::getFinishedAt).map(PodOutcome::parse)
                 .orElseGet(() -> parse(pod.getMetadata().getCreationTimestamp()));
         String json = terminated.map(ContainerStateTerminated::getMessage).orElse(null);
+        if (json != null && oversized(json)) {
+            return new PodOutcome(State.FAILED, FailureReason.ContainerFailed.name(), exited(terminated)
+                    + " and a termination message over the " + MESSAGE_CAP + "-byte cap, which is not read", null, finishedAt);
+        }
         Result result = Result.parse(json);
         if ("Succeeded".equals(phase) && result.outcome == Outcome.Succeeded) {
             return new PodOutcome(State.SUCCEEDED, null, null, json, finishedAt);
@@ -79,10 +84,29 @@ public record PodOutcome(State state, String reason, String message, String resu
         if (result.outcome == Outcome.Failed && result.reason != null) {
             return new PodOutcome(State.FAILED, result.reason, result.message, json, finishedAt);
         }
-        String why = "Succeeded".equals(phase) ? "the container exited 0 without a Succeeded result in its termination message"
-                : "the container failed without a result in its termination message"
-                        + terminated.map(t -> " (exit code " + t.getExitCode() + (t.getReason() != null ? ", " + t.getReason() : "") + ")").orElse("");
+        String why = exited(terminated) + (json == null || json.isBlank() ? " without a termination message"
+                : result.outcome == null ? " with a termination message that is not a contract result (at most " + MESSAGE_CAP + " bytes of JSON)"
+                        : " without a Succeeded result in its termination message");
         return new PodOutcome(State.FAILED, FailureReason.ContainerFailed.name(), why, null, finishedAt);
+    }
+
+    /** The kubelet caps termination messages at 4 KiB; a fake kubelet or a FallbackToLogsOnError tail may not. */
+    public static final int MESSAGE_CAP = 4096;
+
+    private static boolean oversized(String message) {
+        // chars never outnumber UTF-8 bytes, so a long string is over the cap without encoding it
+        return message.length() > MESSAGE_CAP || message.getBytes(StandardCharsets.UTF_8).length > MESSAGE_CAP;
+    }
+
+    /** "the container exited with code 137 (OOMKilled)": the exit code, and the kubelet's reason when it gives one. */
+    private static String exited(Optional<ContainerStateTerminated> terminated) {
+        return terminated.map(t -> "the container exited with code " + t.getExitCode()
+                + (t.getReason() == null || t.getReason().isBlank() ? "" : " (" + shortReason(t.getReason()) + ")"))
+                .orElse("the container ended");
+    }
+
+    private static String shortReason(String reason) {
+        return reason.length() <= 40 ? reason : reason.substring(0, 37) + "...";
     }
 
     public TrainResult trainResult() {
@@ -99,9 +123,17 @@ public record PodOutcome(State state, String reason, String message, String resu
             return Optional.empty();
         }
         return statuses.stream()
-                .filter(s -> s.getState() != null && s.getState().getTerminated() != null)
-                .map(s -> s.getState().getTerminated())
+                .map(PodOutcome::terminated)
+                .flatMap(Optional::stream)
                 .findFirst();
+    }
+
+    /** The container's terminated state, or its last one (restartPolicy Never leaves it in the state itself). */
+    private static Optional<ContainerStateTerminated> terminated(ContainerStatus status) {
+        if (status.getState() != null && status.getState().getTerminated() != null) {
+            return Optional.of(status.getState().getTerminated());
+        }
+        return Optional.ofNullable(status.getLastState()).map(s -> s.getTerminated());
     }
 
     private static Instant parse(String time) {

@@ -53,7 +53,7 @@ final class RoundEnding {
         Optional<AggregateTask> task = AggregateRound.task(actions.pods(), aggregation);
         Map<String, TrainResult> trained = ShardResults.trained(pods, s.status.roundShards);
         Set<String> refusedShards = new HashSet<>();
-        RoundSummary summary = RoundHistory.entry(s, RoundOutcome.Completed, cut);
+        RoundSummary summary = RoundHistory.entry(s, RoundOutcome.Completed, cut, pods);
         for (Refusal r : Optional.ofNullable(result.refused()).orElse(List.of())) {
             summary.refused.add(new RefusedUpdate(r.shard(), r.reason(), r.message()));
             refusedShards.add(r.shard());
@@ -112,7 +112,7 @@ final class RoundEnding {
         shards.trained(s, trained, Set.of());
         shards.failed(s, pods, cut);
         pods.latestTrainers().forEach(actions.pods()::delete);
-        failRun(s, cut, trained, ConditionReason.TooFewShards, message);
+        failRun(s, pods, cut, trained, ConditionReason.TooFewShards, message);
     }
 
     void aggregationFailed(RunSnapshot s, RoundPods pods, Attempts attempts, RoundCut cut) {
@@ -121,11 +121,11 @@ final class RoundEnding {
         Map<String, TrainResult> trained = ShardResults.trained(pods, s.status.roundShards);
         shards.trained(s, trained, Set.of());
         shards.failed(s, pods, cut);
-        failRun(s, cut, trained, ConditionReason.AggregationFailed, message);
+        failRun(s, pods, cut, trained, ConditionReason.AggregationFailed, message);
     }
 
-    private void failRun(RunSnapshot s, RoundCut cut, Map<String, TrainResult> trained, ConditionReason reason, String message) {
-        RoundSummary summary = RoundHistory.entry(s, RoundOutcome.Failed, cut);
+    private void failRun(RunSnapshot s, RoundPods pods, RoundCut cut, Map<String, TrainResult> trained, ConditionReason reason, String message) {
+        RoundSummary summary = RoundHistory.entry(s, RoundOutcome.Failed, cut, pods);
         summary.message = message;
         DeviceUse.count(summary, trained.values());
         RoundHistory.record(s, summary, actions.metrics());

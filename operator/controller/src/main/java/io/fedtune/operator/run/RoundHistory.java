@@ -6,6 +6,7 @@ import io.fedtune.api.v1alpha1.RoundOutcome;
 import io.fedtune.api.v1alpha1.RoundSummary;
 import io.fedtune.operator.metrics.RunMetrics;
 import io.fedtune.operator.pods.PodOutcome;
+import io.fedtune.operator.round.FailedAttempts;
 import io.fedtune.operator.round.RoundPods;
 import java.time.Duration;
 import java.time.Instant;
@@ -22,13 +23,14 @@ final class RoundHistory {
     }
 
     /** The entry of the round in flight, before its results are filled in. */
-    static RoundSummary entry(RunSnapshot s, RoundOutcome outcome, RoundCut cut) {
+    static RoundSummary entry(RunSnapshot s, RoundOutcome outcome, RoundCut cut, RoundPods pods) {
         RoundSummary summary = new RoundSummary();
         summary.round = s.status.currentRound;
         summary.outcome = outcome;
         summary.failed = new ArrayList<>(cut.failed());
         summary.stragglers = new ArrayList<>(cut.stragglers());
         summary.startedAt = s.status.roundStartedAt;
+        FailedAttempts.count(summary, pods, s.status.roundShards, shard -> cut.failed().contains(shard) ? reason(cut.why().get(shard)) : null);
         return summary;
     }
 
@@ -59,12 +61,15 @@ final class RoundHistory {
         summary.refusedCount = summary.refused.size();
         summary.failedCount = summary.failed.size();
         summary.stragglerCount = summary.stragglers.size();
+        summary.failedAttemptShardCount = summary.failedAttemptShards.size();
         boolean cut = summary.participantCount > RoundSummary.NAMES_LIMIT || summary.refusedCount > RoundSummary.NAMES_LIMIT
-                || summary.failedCount > RoundSummary.NAMES_LIMIT || summary.stragglerCount > RoundSummary.NAMES_LIMIT;
+                || summary.failedCount > RoundSummary.NAMES_LIMIT || summary.stragglerCount > RoundSummary.NAMES_LIMIT
+                || summary.failedAttemptShardCount > RoundSummary.NAMES_LIMIT;
         summary.participants = first(summary.participants);
         summary.refused = first(summary.refused);
         summary.failed = first(summary.failed);
         summary.stragglers = first(summary.stragglers);
+        summary.failedAttemptShards = first(summary.failedAttemptShards);
         if (cut) {
             summary.message = (summary.message == null ? "" : summary.message + "; ") + "shard lists name the first "
                     + RoundSummary.NAMES_LIMIT + " of each, the counts give the totals";
@@ -96,6 +101,15 @@ final class RoundHistory {
         }
         return "; failed: " + String.join(", ", parts)
                 + (failed.size() > parts.size() ? " and " + (failed.size() - parts.size()) + " more" : "");
+    }
+
+    /** The reason of what the cut recorded ("Reason: message"), null when it recorded nothing. */
+    private static String reason(String recorded) {
+        if (recorded == null) {
+            return null;
+        }
+        int colon = recorded.indexOf(':');
+        return colon < 0 ? recorded : recorded.substring(0, colon);
     }
 
     static Double seconds(String from, Instant to) {

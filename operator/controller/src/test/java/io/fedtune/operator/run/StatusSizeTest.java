@@ -61,6 +61,11 @@ class StatusSizeTest {
             summary.failed = new ArrayList<>(names("f" + round, 1000));
             summary.stragglers = new ArrayList<>(names("s" + round, 1000));
             summary.refused = new ArrayList<>(names("r" + round, 1000).stream().map(n -> new RefusedUpdate(n, "NormOutlier", "update norm far above the round's median")).toList());
+            summary.failedAttemptShards = new ArrayList<>(names("a" + round, 1000));
+            summary.failedAttempts = 6000;
+            java.util.Map<String, Integer> reasons = new java.util.HashMap<>();
+            names("reason", 1000).forEach(n -> reasons.put(("R" + n).replaceAll("[^A-Za-z0-9]", "").substring(0, 40), 6));
+            summary.failedAttemptReasons = io.fedtune.operator.round.FailedAttempts.mostFirst(reasons);
             summary.message = "worst case: every list full";
             // and every trainer reporting a device/precision of its own, of the longest word status keeps
             DeviceUse.count(summary, names("d" + round, 1000).stream().map(n -> new TrainResult(Outcome.Succeeded, null, null, n,
@@ -77,6 +82,10 @@ class StatusSizeTest {
         assertThat(bytes(status)).isLessThan(256 * 1024);
         System.out.printf("status bytes: history %d, with 1,000 roundShards of 63 characters %d%n", bytes(withoutRoundShards(status)), bytes(status));
         assertThat(roundShards).isPositive();
+        assertThat(status.history).allSatisfy(h -> assertThat(h.failedAttemptReasons).hasSize(RoundSummary.ATTEMPT_REASONS_LIMIT + 1)
+                .containsKey("other"));
+        assertThat(status.history).allSatisfy(h -> assertThat(h.failedAttemptShards).hasSize(RoundSummary.NAMES_LIMIT));
+        assertThat(status.history).allSatisfy(h -> assertThat(h.failedAttemptShardCount).isEqualTo(1000));
         assertThat(status.history).allSatisfy(h -> assertThat(h.trainerDevices).endsWith("other x996").hasSizeLessThan(200));
     }
 

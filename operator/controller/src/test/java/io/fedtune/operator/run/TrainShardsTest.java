@@ -137,4 +137,45 @@ class TrainShardsTest {
         w.reconcile();
         assertThat(PodLabels.failedShards(w.pods.pods.get(w.aggregator(1, 1)))).containsExactly("b");
     }
+
+    @Test
+    void retriesThenSuccessLeaveTheFailedAttemptsAndTheirReasonsInHistory() {
+        RoundWorld w = training("a", "b");
+        w.run.getSpec().participation.maxRetries = 6;
+        w.run.getSpec().participation.retryBackoff = "1s";
+        w.run.getSpec().participation.roundTimeout = "1h";
+        for (int attempt = 1; attempt <= 6; attempt++) {
+            w.failTrainer(1, "a", attempt, attempt == 6 ? FailureReason.ContainerFailed : FailureReason.StorageUnreachable);
+            w.clock.advance(Duration.ofMinutes(1));
+            w.reconcile();
+            assertThat(w.pods.created).contains(w.trainer(1, "a", attempt + 1));
+        }
+        w.succeedTrainer(1, "a", 7);
+        w.succeedTrainer(1, "b", 1);
+        w.reconcile();
+        w.succeedAggregation(1, 1, 1.0, null);
+        w.reconcile();
+
+        var entry = w.status.history.get(0);
+        assertThat(entry.outcome).isEqualTo(RoundOutcome.Completed);
+        assertThat(entry.failedCount).isZero();
+        assertThat(entry.failedAttempts).isEqualTo(6);
+        assertThat(entry.failedAttemptReasons).containsExactly(java.util.Map.entry("StorageUnreachable", 5),
+                java.util.Map.entry("ContainerFailed", 1));
+        assertThat(entry.failedAttemptShards).containsExactly("a");
+        assertThat(entry.failedAttemptShardCount).isEqualTo(1);
+    }
+
+    @Test
+    void aRoundWithoutFailedAttemptsCountsNone() {
+        RoundWorld w = training("a");
+        w.succeedTrainer(1, "a", 1);
+        w.reconcile();
+        w.succeedAggregation(1, 1, 1.0, null);
+        w.reconcile();
+        var entry = w.status.history.get(0);
+        assertThat(entry.failedAttempts).isZero();
+        assertThat(entry.failedAttemptReasons).isEmpty();
+        assertThat(entry.failedAttemptShardCount).isZero();
+    }
 }
