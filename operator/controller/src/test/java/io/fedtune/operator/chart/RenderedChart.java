@@ -15,14 +15,7 @@ record RenderedChart(List<HasMetadata> objects) {
     static final String NAMESPACE = "fedtune-system";
 
     static Path chart() {
-        Path dir = Path.of("").toAbsolutePath();
-        while (dir != null && !Files.isDirectory(dir.resolve("charts/fedtune-operator"))) {
-            dir = dir.getParent();
-        }
-        if (dir == null) {
-            throw new IllegalStateException("charts/fedtune-operator not found above " + Path.of("").toAbsolutePath());
-        }
-        return dir.resolve("charts/fedtune-operator");
+        return io.fedtune.strictapi.ChartRole.findChart();
     }
 
     /** helm template with the chart's defaults. */
