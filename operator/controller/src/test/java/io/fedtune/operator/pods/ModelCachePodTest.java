@@ -6,39 +6,15 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Volume;
-import io.fedtune.api.contract.AggregateTask;
 import io.fedtune.api.contract.TrainerEnv;
-import io.fedtune.api.v1alpha1.ClientShard;
-import io.fedtune.api.v1alpha1.FederatedRun;
 import io.fedtune.api.v1alpha1.ModelCache;
 import io.fedtune.api.v1alpha1.PodOverrides;
-import io.fedtune.operator.Fixtures;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** spec.trainer.cache and spec.aggregator.cache: a PersistentVolumeClaim for the base model that outlives pods. */
-class ModelCachePodTest {
-    private static final PodDefaults DEFAULTS = new PodDefaults("default/image:0", "2", "8Gi", "30Gi");
-
-    private final FederatedRun run = run();
-    private final ClientShard shard = Fixtures.shard("site-a", "g");
-
-    private static FederatedRun run() {
-        FederatedRun run = Fixtures.run("demo", "g", 3);
-        run.getMetadata().setUid("uid-1");
-        return run;
-    }
-
-    private Pod trainer() {
-        return new TrainerPodBuilder(DEFAULTS).build(run, shard, 1, 1, null);
-    }
-
-    private Pod aggregator() {
-        AggregateTask task = AggregationPodBuilderTest.task(run, 2);
-        return new AggregationPodBuilder(DEFAULTS).build(run, task).pod();
-    }
-
+class ModelCachePodTest extends PodBuilderFixture {
     private static PodOverrides cache(String claim) {
         PodOverrides settings = new PodOverrides();
         settings.cache = new ModelCache(claim);

@@ -9,40 +9,16 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fabric8.kubernetes.api.model.Volume;
-import io.fedtune.api.contract.AggregateTask;
 import io.fedtune.api.contract.TrainerEnv;
-import io.fedtune.api.v1alpha1.ClientShard;
 import io.fedtune.api.v1alpha1.ConfigMapKey;
-import io.fedtune.api.v1alpha1.FederatedRun;
 import io.fedtune.api.v1alpha1.PodOverrides;
 import io.fedtune.api.v1alpha1.WebIdentity;
-import io.fedtune.operator.Fixtures;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** Default requests, scratch size, pull secrets, runtime class, and how pods reach the run's storage. */
-class PodResourcesAndStorageTest {
-    private static final PodDefaults DEFAULTS = new PodDefaults("default/image:0", "2", "8Gi", "30Gi");
-
-    private final FederatedRun run = run();
-    private final ClientShard shard = Fixtures.shard("site-a", "g");
-
-    private static FederatedRun run() {
-        FederatedRun run = Fixtures.run("demo", "g", 3);
-        run.getMetadata().setUid("uid-1");
-        return run;
-    }
-
-    private Pod trainer() {
-        return new TrainerPodBuilder(DEFAULTS).build(run, shard, 1, 1, null);
-    }
-
-    private Pod aggregator() {
-        AggregateTask task = AggregationPodBuilderTest.task(run, 2);
-        return new AggregationPodBuilder(DEFAULTS).build(run, task).pod();
-    }
-
+class PodResourcesAndStorageTest extends PodBuilderFixture {
     @Test
     void podsWithoutResourcesGetTheDefaultRequestsAndASizedScratchVolume() {
         for (Pod pod : List.of(trainer(), aggregator())) {
