@@ -8,7 +8,6 @@ import io.fedtune.api.v1alpha1.FederatedRun;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,13 +25,11 @@ public final class Baseline {
         Map<String, Double> losses = new LinkedHashMap<>();
         for (EvalDataset set : run.getSpec().evaluation.datasets) {
             S3Uri uri = S3Uri.parse(set.uri);
-            List<String> cmd = new ArrayList<>(List.of(S3Silo.javaBin(), "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1",
-                    "-Dai.djl.pytorch.num_interop_threads=1", "-jar", trainerJar.toString(), "evaluate",
+            List<String> cmd = TrainerJarCommand.hostCommand(S3Silo.javaBin(), trainerJar, "evaluate",
                     "--base", baseModel.toString(), "--data", dataDir.resolve(uri.bucket()).resolve(uri.key()).toString(),
-                    "--format", set.format.name(), "--max-seq-len", run.getSpec().training.maxSequenceLength.toString()));
+                    "--format", set.format.name(), "--max-seq-len", run.getSpec().training.maxSequenceLength.toString());
             ProcessBuilder pb = new ProcessBuilder(cmd);
-            pb.environment().put("OPT_OUT_TRACKING", "true");
-            pb.environment().put("DJL_CACHE_DIR", djlCache.toString());
+            TrainerJarCommand.hostEnvironment(pb, djlCache);
             Process p = pb.redirectError(ProcessBuilder.Redirect.DISCARD).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (p.waitFor() != 0) {

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -21,6 +22,14 @@ public final class TrainerJarCommand implements PodCommand {
     /** The Dockerfile's {@code WORKDIR}. */
     static final String IMAGE_WORKDIR = "/scratch";
     static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    /** The trainer JVM's options: one intra-op and one inter-op thread, so a run's adapters are reproducible. */
+    static final List<String> JVM_OPTIONS = List.of("-Xmx1g", "-XX:+UseSerialGC", "-Dai.djl.offline=true",
+            "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1");
+    /**
+     * The Dockerfile's ENV that is not about paths. MKL_CBWR=AUTO is MKL's reproducible mode: without it libtorch's
+     * matrix products depend on how their buffers happen to be aligned, so the same seed can give other adapter bytes.
+     */
+    static final Map<String, String> TRAINER_ENV = Map.of("OPT_OUT_TRACKING", "true", "MKL_CBWR", "AUTO");
 
     private final Path trainerJar;
     private final Path djlCache;
@@ -42,21 +51,36 @@ public final class TrainerJarCommand implements PodCommand {
                     + "fedtune-trainer images as `java -jar " + trainerJar.getFileName() + "`");
         }
         // `java` as the image's ENTRYPOINT names it: found through the image's PATH, not the runner's
-        List<String> cmd = new ArrayList<>(List.of("java", "-Xmx1g", "-XX:+UseSerialGC",
-                "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1",
-                "-jar", trainerJar.toString()));
+        List<String> cmd = new ArrayList<>(List.of("java"));
+        cmd.addAll(JVM_OPTIONS);
+        cmd.addAll(List.of("-jar", trainerJar.toString()));
         if (container.getArgs() != null) {
             cmd.addAll(container.getArgs());
         }
         return cmd;
     }
 
+    /** The trainer run on this machine, outside any pod (warming the cache, the base model's baseline). */
+    static List<String> hostCommand(String java, Path trainerJar, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(java));
+        cmd.addAll(JVM_OPTIONS);
+        cmd.addAll(List.of("-jar", trainerJar.toString()));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    static void hostEnvironment(ProcessBuilder pb, Path djlCache) {
+        pb.environment().putAll(TRAINER_ENV);
+        pb.environment().put("DJL_CACHE_DIR", djlCache.toString());
+    }
+
     @Override
     public Map<String, String> imageEnvironment() {
-        return Map.of("JAVA_HOME", javaHome.toString(),
-                "PATH", javaHome.resolve("bin") + ":" + DEFAULT_PATH,
-                "OPT_OUT_TRACKING", "true",
-                "DJL_CACHE_DIR", djlCache.toString());
+        Map<String, String> env = new HashMap<>(TRAINER_ENV);
+        env.put("JAVA_HOME", javaHome.toString());
+        env.put("PATH", javaHome.resolve("bin") + ":" + DEFAULT_PATH);
+        env.put("DJL_CACHE_DIR", djlCache.toString());
+        return Map.copyOf(env);
     }
 
     @Override
@@ -91,12 +115,10 @@ public final class TrainerJarCommand implements PodCommand {
         Path sample = Files.createTempFile("fedtune-warm", ".jsonl");
         try {
             Files.writeString(sample, "{\"text\": \"In the beginning was the Word.\"}\n");
-            List<String> cmd = new ArrayList<>(List.of(javaHome.resolve("bin/java").toString(), "-Xmx1g", "-XX:+UseSerialGC",
-                    "-Dai.djl.offline=true", "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1",
-                    "-jar", trainerJar.toString(), "evaluate", "--base", baseModel.toString(), "--data", sample.toString(),
-                    "--max-seq-len", "16", "--batch-size", "1"));
+            List<String> cmd = hostCommand(javaHome.resolve("bin/java").toString(), trainerJar, "evaluate",
+                    "--base", baseModel.toString(), "--data", sample.toString(), "--max-seq-len", "16", "--batch-size", "1");
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-            pb.environment().putAll(Map.of("OPT_OUT_TRACKING", "true", "DJL_CACHE_DIR", djlCache.toString()));
+            hostEnvironment(pb, djlCache);
             Process p = pb.start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (p.waitFor() != 0) {
