@@ -71,7 +71,7 @@ public final class AggregateCommand implements Callable<Integer> {
 
     private String taskJson() throws IOException {
         if (taskFile != null) {
-            return Environment.taskFile(taskFile);
+            return TrainerEnv.taskFile(taskFile);
         }
         return env.task().orElseThrow(() -> new IllegalArgumentException("no task: set "
                 + TrainerEnv.TASK_FILE + " or " + TrainerEnv.TASK + ", or pass --task"));

@@ -34,31 +34,9 @@ final class Environment {
         return env.get(name);
     }
 
-    /** The largest task the trainer reads: a ConfigMap holds 1 MiB, so this leaves room and still bounds the heap. */
-    static final long TASK_CAP = 16 * io.fedtune.trainer.storage.SmallFile.MiB;
-
-    /** The contract's task JSON ({@link TrainerEnv#task}), refused with InvalidTask when over {@link #TASK_CAP}. */
-    java.util.Optional<String> task() throws java.io.IOException {
-        String file = env.get(TrainerEnv.TASK_FILE);
-        if (file != null && !file.isBlank()) {
-            return java.util.Optional.of(taskFile(Path.of(file)));
-        }
-        java.util.Optional<String> json = TrainerEnv.task(env::get);
-        if (json.isPresent() && json.get().length() > TASK_CAP) {
-            throw new IllegalArgumentException(TrainerEnv.TASK + " is " + json.get().length()
-                    + " characters, over the cap of " + TASK_CAP + " bytes");
-        }
-        return json;
-    }
-
-    static String taskFile(Path file) {
-        try {
-            return io.fedtune.trainer.storage.SmallFile.readString(file, TASK_CAP);
-        } catch (io.fedtune.trainer.storage.SmallFile.TooLarge e) {
-            throw new IllegalArgumentException("the task file " + e.getMessage(), e);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot read the task file " + file + " (" + TrainerEnv.TASK_FILE + ")", e);
-        }
+    /** The contract's task JSON ({@link TrainerEnv#task}, at most {@link TrainerEnv#TASK_CAP}). */
+    java.util.Optional<String> task() {
+        return TrainerEnv.task(env::get);
     }
 
     Path workDir() {

@@ -68,7 +68,11 @@ public final class SafetensorsReader implements Closeable {
         ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
         readFully(channel, lenBuf, 0);
         long headerLen = lenBuf.getLong(0);
-        if (headerLen < 2 || headerLen > MAX_HEADER_BYTES || headerLen > size - 8) {
+        if (headerLen > MAX_HEADER_BYTES) {
+            throw new SafetensorsFormatException(path + ": header length " + headerLen + " is over the cap of "
+                    + MAX_HEADER_BYTES / (1024 * 1024) + " MiB");
+        }
+        if (headerLen < 2 || headerLen > size - 8) {
             throw new SafetensorsFormatException(path + ": header length " + headerLen + " out of bounds (file is "
                     + size + " bytes)");
         }

@@ -170,6 +170,18 @@ class RoundAggregationTest {
     }
 
     @Test
+    void refusesAManifestOverItsCapUnread() throws Exception {
+        addShards(3, 2);
+        try (RandomAccessFile raf = new RandomAccessFile(offered.get(1).dir().resolve("manifest.json").toFile(), "rw")) {
+            raf.setLength(5L * 1024 * 1024);
+        }
+        RoundReport report = aggregate(1, fedAvg(Weighting.Uniform), lora(2), null, "global");
+        assertThat(report.refused()).extracting(Refusal::shard, Refusal::reason)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("shard-1", RefusalReason.Malformed.name()));
+        assertThat(report.refused().get(0).message()).contains("manifest.json").contains("over the cap of 4194304 bytes");
+    }
+
+    @Test
     void refusesANaN() throws Exception {
         addShard("shard-0", 2, 10, AdapterFixture.random(layout, 2, 1));
         Map<String, float[]> bad = AdapterFixture.random(layout, 2, 2);

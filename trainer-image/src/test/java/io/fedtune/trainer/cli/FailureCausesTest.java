@@ -91,7 +91,7 @@ class FailureCausesTest {
 
     @Test
     void anOversizedTaskFileIsInvalidTaskNamingTheFileAndTheCap() throws IOException {
-        Path task = sparse(tmp.resolve("task.json"), Environment.TASK_CAP + 1);
+        Path task = sparse(tmp.resolve("task.json"), TrainerEnv.TASK_CAP + 1);
         Path log = tmp.resolve("termination-log");
         TrainCommand train = new TrainCommand(new Environment(Map.of(TrainerEnv.TASK_FILE, task.toString(),
                 TrainerEnv.TERMINATION_LOG, log.toString())));

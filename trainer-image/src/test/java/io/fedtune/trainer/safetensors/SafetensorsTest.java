@@ -118,6 +118,14 @@ class SafetensorsTest {
         Path hugeHeader = dir.resolve("huge");
         Files.write(hugeHeader, huge.array());
         assertThatThrownBy(() -> SafetensorsReader.open(hugeHeader)).hasMessageContaining("header length");
+        // a header within the file but over the cap is refused before it is read: the file is sparse
+        Path overCap = dir.resolve("over-cap.safetensors");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(overCap.toFile(), "rw")) {
+            f.setLength(SafetensorsReader.MAX_HEADER_BYTES + 64);
+            f.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(SafetensorsReader.MAX_HEADER_BYTES + 1).array());
+        }
+        assertThatThrownBy(() -> SafetensorsReader.open(overCap)).isInstanceOf(SafetensorsFormatException.class)
+                .hasMessageContaining("over-cap.safetensors").hasMessageContaining("over the cap of 100 MiB");
 
         assertThatThrownBy(() -> SafetensorsReader.open(raw("not json", new byte[0])))
                 .hasMessageContaining("not valid JSON");

@@ -70,6 +70,8 @@ public final class TrainerEnv {
     public static final String DEFAULT_TERMINATION_LOG = "/dev/termination-log";
     /** Kubernetes keeps at most this many bytes of a termination message. */
     public static final int TERMINATION_MESSAGE_LIMIT = 4096;
+    /** The largest task a trainer reads: a ConfigMap holds 1 MiB, so this leaves room and still bounds the heap. */
+    public static final int TASK_CAP = 16 * 1024 * 1024;
 
     private TrainerEnv() {
     }
@@ -81,13 +83,27 @@ public final class TrainerEnv {
     public static java.util.Optional<String> task(java.util.function.Function<String, String> env) {
         String file = env.apply(TASK_FILE);
         if (file != null && !file.isBlank()) {
-            try {
-                return java.util.Optional.of(java.nio.file.Files.readString(java.nio.file.Path.of(file), java.nio.charset.StandardCharsets.UTF_8));
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException("cannot read the task file " + file + " (" + TASK_FILE + ")", e);
-            }
+            return java.util.Optional.of(taskFile(java.nio.file.Path.of(file)));
         }
         String json = env.apply(TASK);
+        if (json != null && json.length() > TASK_CAP) {
+            throw new IllegalArgumentException(TASK + " is " + json.length() + " characters, over the cap of " + TASK_CAP
+                    + " bytes");
+        }
         return json == null || json.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(json);
+    }
+
+    /** A task file, read no further than {@link #TASK_CAP}: a larger one is refused naming the file and the cap. */
+    public static String taskFile(java.nio.file.Path file) {
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+            byte[] bytes = in.readNBytes(TASK_CAP + 1);
+            if (bytes.length > TASK_CAP) {
+                throw new IllegalArgumentException("the task file " + file + " is over the cap of " + TASK_CAP
+                        + " bytes (" + TASK_CAP / (1024 * 1024) + " MiB)");
+            }
+            return new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read the task file " + file + " (" + TASK_FILE + ")", e);
+        }
     }
 }
