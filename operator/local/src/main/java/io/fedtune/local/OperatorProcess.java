@@ -48,7 +48,7 @@ public final class OperatorProcess implements AutoCloseable {
         env.put("KUBERNETES_AUTH_TRYKUBECONFIG", "false");
         env.put("KUBERNETES_AUTH_TRYSERVICEACCOUNT", "false");
         env.put("FEDTUNE_TRAINER_IMAGE", trainerImage);
-        OperatorProcess operator = new OperatorProcess(builder.start(), port, log);
+        OperatorProcess operator = new OperatorProcess(ChildProcesses.start(builder), port, log);
         operator.awaitReady();
         return operator;
     }
