@@ -24,7 +24,7 @@ public final class OperatorProcess implements AutoCloseable {
     private final int httpPort;
     private final Path log;
 
-    private OperatorProcess(Process process, int httpPort, Path log) {
+    OperatorProcess(Process process, int httpPort, Path log) {
         this.process = process;
         this.httpPort = httpPort;
         this.log = log;
@@ -49,12 +49,22 @@ public final class OperatorProcess implements AutoCloseable {
         env.put("KUBERNETES_AUTH_TRYSERVICEACCOUNT", "false");
         env.put("FEDTUNE_TRAINER_IMAGE", trainerImage);
         OperatorProcess operator = new OperatorProcess(ChildProcesses.start(builder), port, log);
-        operator.awaitReady();
+        try {
+            operator.awaitReady();
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            operator.process.destroyForcibly();
+            throw e;
+        }
         return operator;
     }
 
     public ProcessHandle handle() {
         return process.toHandle();
+    }
+
+    /** Waits for the process to end; its exit code. */
+    public int awaitExit() throws InterruptedException {
+        return process.waitFor();
     }
 
     /** Kills the operator at once, as a node failure or an OOM kill would. */
