@@ -30,7 +30,7 @@ public final class Baseline {
                     "--format", set.format.name(), "--max-seq-len", run.getSpec().training.maxSequenceLength.toString());
             ProcessBuilder pb = new ProcessBuilder(cmd);
             TrainerJarCommand.hostEnvironment(pb, djlCache);
-            Process p = pb.redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            Process p = ChildProcesses.start(pb.redirectError(ProcessBuilder.Redirect.DISCARD));
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (p.waitFor() != 0) {
                 throw new IOException("evaluating the base model on " + set.name + " failed: " + out);

@@ -237,7 +237,7 @@ public final class Bubblewrap implements Confinement {
             try {
                 ContainerLaunch launch = new ContainerLaunch("probe", List.of("true"), Map.of("PATH", "/usr/bin:/bin"), "/",
                         new ContainerLaunch.RunAs(65534, 65534, List.of(), true, List.of("ALL"), List.of()), true, List.of(), dir);
-                Process p = processFor(launch).redirectErrorStream(true).start();
+                Process p = ChildProcesses.start(processFor(launch).redirectErrorStream(true));
                 if (!p.waitFor(30, TimeUnit.SECONDS)) {
                     p.destroyForcibly();
                     return Optional.of("bubblewrap did not start a trivial sandbox within 30 s");

@@ -66,7 +66,8 @@ public final class FedtuneLocal {
             System.out.println("fedtune local: " + manifests.shards().size() + " shards, run " + run.getMetadata().getName()
                     + ", " + run.getSpec().rounds + " rounds; work folder " + work);
             try (LocalCluster cluster = LocalCluster.start(layout, manifests, new CrdSchemaValidator(), data, model, work,
-                    slots != null ? slots : Runtime.getRuntime().availableProcessors())) {
+                    slots != null ? slots : Runtime.getRuntime().availableProcessors(),
+                    line -> System.out.println("fedtune local: " + line))) {
                 Path kubeconfig = cluster.api().writeKubeconfig(work.resolve("kubeconfig"));
                 System.out.println("S3 silos: " + cluster.silos().stream().map(S3Silo::endpoint).toList()
                         + "; API server " + cluster.api().url() + " (kubeconfig: " + kubeconfig + ")");
@@ -88,7 +89,7 @@ public final class FedtuneLocal {
                     Thread.currentThread().join();
                 }
                 return end != null && end.getStatus() != null && end.getStatus().phase == Phase.Succeeded ? 0 : 1;
-            } catch (InvalidManifests e) {
+            } catch (InvalidManifests | SiloRefused e) {
                 System.err.println(e.getMessage());
                 return 2;
             }

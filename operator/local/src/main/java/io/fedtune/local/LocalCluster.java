@@ -6,29 +6,36 @@ import io.fedtune.operator.validation.ResourceValidator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Everything a federated run needs on one machine, started in order: S3 silos (seeded with the base model and each
- * shard's data), the in-process Kubernetes API, the local pod runner and the operator process. Closing it stops all;
+ * shard's data), the in-process Kubernetes API, the local pod runner and the operator process, restarted whenever it
+ * exits (see {@link OperatorDeployment}). Closing it stops all;
  * the objects stay on disk under the work folder.
  */
 public final class LocalCluster implements AutoCloseable {
     /** The image local mode's operator gives trainer pods; the pod runner runs it as the trainer jar. */
     public static final String TRAINER_IMAGE = "ghcr.io/fedtune/fedtune-trainer:0.1.0-SNAPSHOT";
+    private static final Duration OPERATOR_FIRST_BACKOFF = Duration.ofSeconds(1);
+    private static final Duration OPERATOR_MAX_BACKOFF = Duration.ofSeconds(30);
 
     private final RepoLayout layout;
     private final Path workDir;
     private final List<S3Silo> silos = new ArrayList<>();
     private EmbeddedApiServer api;
     private LocalPodRunner pods;
-    private OperatorProcess operator;
+    private final Consumer<String> events;
+    private OperatorDeployment operator;
 
-    private LocalCluster(RepoLayout layout, Path workDir) {
+    private LocalCluster(RepoLayout layout, Path workDir, Consumer<String> events) {
         this.layout = layout;
         this.workDir = workDir;
+        this.events = events;
     }
 
     /**
@@ -40,8 +47,14 @@ public final class LocalCluster implements AutoCloseable {
      */
     public static LocalCluster start(RepoLayout layout, Manifests manifests, ResourceValidator validator, Path dataDir,
                                      Path baseModel, Path workDir, int podSlots) throws Exception {
+        return start(layout, manifests, validator, dataDir, baseModel, workDir, podSlots, System.out::println);
+    }
+
+    /** @param events where lines about the cluster's own parts go, such as an operator restart */
+    public static LocalCluster start(RepoLayout layout, Manifests manifests, ResourceValidator validator, Path dataDir,
+                                     Path baseModel, Path workDir, int podSlots, Consumer<String> events) throws Exception {
         refuseInvalid(manifests, validator);
-        LocalCluster cluster = new LocalCluster(layout, Files.createDirectories(workDir));
+        LocalCluster cluster = new LocalCluster(layout, Files.createDirectories(workDir), events);
         try {
             cluster.startSilos(manifests, dataDir, baseModel);
             cluster.api = EmbeddedApiServer.start(layout.crds(), layout.chart(), OperatorProcess.freePort());
@@ -95,15 +108,24 @@ public final class LocalCluster implements AutoCloseable {
         }
     }
 
-    /** Starts (or, after {@link #stopOperator}, restarts) the operator process. */
+    /**
+     * Starts (or, after {@link #killOperator}, starts again) the operator process, kept running as a Deployment
+     * would: restarted, after a backoff, whenever it exits.
+     */
     public void startOperator() throws IOException, InterruptedException {
-        operator = OperatorProcess.start(layout.operatorJar(), api.url(), TRAINER_IMAGE, workDir.resolve("operator.log"));
+        operator = OperatorDeployment.start(() -> OperatorProcess.start(layout.operatorJar(), api.url(), TRAINER_IMAGE,
+                workDir.resolve("operator.log")), events, OPERATOR_FIRST_BACKOFF, OPERATOR_MAX_BACKOFF);
     }
 
-    /** Kills the operator at once, mid-whatever it was doing. */
+    /** Kills the operator at once, mid-whatever it was doing, and does not restart it. */
     public void killOperator() throws InterruptedException {
         operator.kill();
         operator = null;
+    }
+
+    /** The operator as local mode keeps it running: its current process, its restarts. */
+    public OperatorDeployment operator() {
+        return operator;
     }
 
     public KubernetesClient client() {

@@ -144,10 +144,9 @@ public final class LocalPodRunner implements AutoCloseable {
             if (!confinement.confines()) {
                 report.unconfined(pod, confinement.describe());
             }
-            Process process = confinement.processFor(launch)
+            Process process = ChildProcesses.start(confinement.processFor(launch)
                     .redirectErrorStream(true)
-                    .redirectOutput(logOf(ns, name).toFile())
-                    .start();
+                    .redirectOutput(logOf(ns, name).toFile()));
             running.put(key(pod), process);
             report.running(pod, container.getName(), started);
             int exit = process.waitFor();

@@ -24,7 +24,7 @@ public final class OperatorProcess implements AutoCloseable {
     private final int httpPort;
     private final Path log;
 
-    private OperatorProcess(Process process, int httpPort, Path log) {
+    OperatorProcess(Process process, int httpPort, Path log) {
         this.process = process;
         this.httpPort = httpPort;
         this.log = log;
@@ -48,13 +48,23 @@ public final class OperatorProcess implements AutoCloseable {
         env.put("KUBERNETES_AUTH_TRYKUBECONFIG", "false");
         env.put("KUBERNETES_AUTH_TRYSERVICEACCOUNT", "false");
         env.put("FEDTUNE_TRAINER_IMAGE", trainerImage);
-        OperatorProcess operator = new OperatorProcess(builder.start(), port, log);
-        operator.awaitReady();
+        OperatorProcess operator = new OperatorProcess(ChildProcesses.start(builder), port, log);
+        try {
+            operator.awaitReady();
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            operator.process.destroyForcibly();
+            throw e;
+        }
         return operator;
     }
 
     public ProcessHandle handle() {
         return process.toHandle();
+    }
+
+    /** Waits for the process to end; its exit code. */
+    public int awaitExit() throws InterruptedException {
+        return process.waitFor();
     }
 
     /** Kills the operator at once, as a node failure or an OOM kill would. */

@@ -1,18 +1,12 @@
 package io.fedtune.local;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fedtune.api.contract.ObjectLayout;
 import io.fedtune.api.contract.S3Uri;
 import io.fedtune.api.v1alpha1.FederatedRun;
 import io.fedtune.api.v1alpha1.RoundSummary;
-import io.minio.GetObjectArgs;
-import io.minio.ListObjectsArgs;
 import io.minio.MinioClient;
-import io.minio.Result;
-import io.minio.messages.Item;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,7 +21,6 @@ import java.util.TreeMap;
  * the last round's eval loss by context-length class, as an HTML page with inline SVG charts.
  */
 public final class RunReport {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final String[] COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"};
 
     private RunReport() {
@@ -39,7 +32,14 @@ public final class RunReport {
             return file;
         }
         var storage = run.getSpec().storage;
-        MinioClient s3 = cluster.silo(storage.endpoint).client();
+        MinioClient s3 = cluster.silos().stream().filter(s -> s.endpoint().equals(storage.endpoint)).findFirst()
+                .map(S3Silo::client).orElseGet(() -> MinioClient.builder().endpoint(storage.endpoint).build());
+        return write(run, baseline, new ReportStorage(s3, storage.endpoint), file);
+    }
+
+    /** The report from what storage yields; what it could not read is listed in the report instead of thrown. */
+    static Path write(FederatedRun run, Map<String, Double> baseline, ReportStorage s3, Path file) throws IOException {
+        var storage = run.getSpec().storage;
         ObjectLayout layout = new ObjectLayout(storage.bucket, storage.prefix, run.getMetadata().getNamespace(), run.getMetadata().getName());
 
         Map<String, Map<Integer, Double>> evalBySet = new TreeMap<>();
@@ -57,7 +57,8 @@ public final class RunReport {
                     trainByShard.computeIfAbsent(shardManifest.getKey(), k -> new TreeMap<>()).put(r.round, loss.asDouble());
                 }
             }
-            JsonNode global = read(s3, S3Uri.parse(layout.globalAdapter(r.round) + "/manifest.json"));
+            JsonNode global = s3.read("round " + r.round + " global eval",
+                    S3Uri.parse(layout.globalAdapter(r.round) + "/manifest.json")).orElse(null);
             if (global != null) {
                 lastGlobal = global;
             }
@@ -93,47 +94,36 @@ public final class RunReport {
         if (lastGlobal != null) {
             html.append("<h2>Last round: eval loss by context-length class</h2>").append(lengthClassTable(lastGlobal));
         }
+        if (!s3.unread().isEmpty()) {
+            html.append("<h2>Not in this report</h2><p>Storage could not give these; the charts and tables above leave "
+                    + "them out.</p><ul>");
+            s3.unread().forEach(line -> html.append("<li>").append(esc(line)).append("</li>"));
+            html.append("</ul>");
+        }
         html.append("</body></html>");
         Files.writeString(file, html);
         return file;
     }
 
     /** The latest attempt's manifest of each shard in a round. */
-    private static Map<String, JsonNode> shardManifests(MinioClient s3, ObjectLayout layout, int round) {
+    private static Map<String, JsonNode> shardManifests(ReportStorage s3, ObjectLayout layout, int round) {
         S3Uri shards = S3Uri.parse(layout.round(round) + "/shards/");
         Map<String, String> latest = new TreeMap<>();
-        for (Result<Item> result : s3.listObjects(ListObjectsArgs.builder().bucket(shards.bucket()).prefix(shards.key()).recursive(true).build())) {
-            try {
-                String key = result.get().objectName();
-                if (key.endsWith("/manifest.json")) {
-                    String shard = key.substring(shards.key().length()).split("/")[0];
-                    latest.merge(shard, key, (a, b) -> attempt(a) >= attempt(b) ? a : b);
-                }
-            } catch (Exception e) {
-                throw new IllegalStateException("listing " + shards + ": " + e.getMessage(), e);
+        for (String key : s3.keys("round " + round + " shard train losses", shards)) {
+            if (key.endsWith("/manifest.json")) {
+                String shard = key.substring(shards.key().length()).split("/")[0];
+                latest.merge(shard, key, (a, b) -> attempt(a) >= attempt(b) ? a : b);
             }
         }
         Map<String, JsonNode> out = new LinkedHashMap<>();
-        latest.forEach((shard, key) -> {
-            JsonNode m = read(s3, new S3Uri(shards.bucket(), key));
-            if (m != null) {
-                out.put(shard, m);
-            }
-        });
+        latest.forEach((shard, key) -> s3.read("round " + round + " shard " + shard + " train loss", new S3Uri(shards.bucket(), key))
+                .ifPresent(m -> out.put(shard, m)));
         return out;
     }
 
     private static int attempt(String key) {
         var m = java.util.regex.Pattern.compile("attempt-(\\d+)").matcher(key);
         return m.find() ? Integer.parseInt(m.group(1)) : 0;
-    }
-
-    private static JsonNode read(MinioClient s3, S3Uri uri) {
-        try (InputStream in = s3.getObject(GetObjectArgs.builder().bucket(uri.bucket()).object(uri.key()).build())) {
-            return JSON.readTree(in);
-        } catch (Exception missing) {
-            return null;
-        }
     }
 
     /** One row per eval set and context-length class, from the aggregator manifest's evaluation. */

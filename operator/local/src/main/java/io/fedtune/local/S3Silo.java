@@ -3,9 +3,6 @@ package io.fedtune.local;
 import io.minio.MinioClient;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,6 +15,7 @@ import java.util.List;
  */
 public final class S3Silo implements AutoCloseable {
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration SERVING_TIMEOUT = Duration.ofSeconds(15);
 
     private final String endpoint;
     private final String accessKey;
@@ -33,10 +31,22 @@ public final class S3Silo implements AutoCloseable {
         this.process = process;
     }
 
-    /** Starts s3proxy on the endpoint's port, storing objects under dir/objects. Returns once it answers. */
+    /**
+     * Starts s3proxy on the endpoint's port, storing objects under dir/objects. Returns once it serves this silo's
+     * folder (see {@link SiloIdentity}).
+     *
+     * @throws SiloRefused where the port is taken, naming who holds it, or another server answers there
+     */
     public static S3Silo start(Path s3proxyJar, String endpoint, String accessKey, String secretKey, Path dir)
             throws IOException, InterruptedException {
+        int port = URI.create(endpoint).getPort();
+        if (!ListeningPort.isFree(port)) {
+            throw new SiloRefused("port " + port + " for the silo at " + endpoint + " is taken by "
+                    + ListeningPort.describeHolder(port) + ". Is an earlier fedtune-local still running? Stop it, or give "
+                    + "this run other ports; nothing was started or uploaded.");
+        }
         Path objects = Files.createDirectories(dir.resolve("objects"));
+        SiloIdentity identity = SiloIdentity.plant(objects);
         Path properties = dir.resolve("s3proxy.properties");
         Files.writeString(properties, String.join("\n",
                 "s3proxy.endpoint=" + endpoint,
@@ -46,13 +56,17 @@ public final class S3Silo implements AutoCloseable {
                 "jclouds.provider=filesystem-nio2",
                 "jclouds.filesystem.basedir=" + objects.toAbsolutePath(),
                 ""));
-        Process process = new ProcessBuilder(List.of(javaBin(), "-Xmx256m", "-XX:TieredStopAtLevel=1",
+        Process process = ChildProcesses.start(new ProcessBuilder(List.of(javaBin(), "-Xmx256m", "-XX:TieredStopAtLevel=1",
                 "-jar", s3proxyJar.toString(), "--properties", properties.toString()))
                 .redirectErrorStream(true)
-                .redirectOutput(dir.resolve("s3proxy.log").toFile())
-                .start();
+                .redirectOutput(dir.resolve("s3proxy.log").toFile()));
         S3Silo silo = new S3Silo(endpoint, accessKey, secretKey, objects, process);
-        silo.awaitReady();
+        try {
+            silo.awaitReady(port, identity);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            silo.close();
+            throw e;
+        }
         return silo;
     }
 
@@ -77,26 +91,36 @@ public final class S3Silo implements AutoCloseable {
         return MinioClient.builder().endpoint(endpoint).credentials(accessKey, secretKey).build();
     }
 
-    // s3proxy answers an unsigned GET / with 403 once it serves requests.
-    private void awaitReady() throws IOException, InterruptedException {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    // Talks to the port only once this silo's own process listens on it, then checks it serves this silo's folder.
+    private void awaitReady(int port, SiloIdentity identity) throws IOException, InterruptedException {
         Instant deadline = Instant.now().plus(READY_TIMEOUT);
         long pauseMillis = 50;
+        Instant listening = null;
         while (Instant.now().isBefore(deadline)) {
             if (!process.isAlive()) {
                 throw new IOException("s3proxy for " + endpoint + " exited with " + process.exitValue()
+                        + (ListeningPort.isListenedOn(port) ? "; port " + port + " is held by " + ListeningPort.describeHolder(port) : "")
                         + "; see " + dataDir.getParent().resolve("s3proxy.log"));
             }
-            try {
-                http.send(HttpRequest.newBuilder(URI.create(endpoint + "/")).build(), HttpResponse.BodyHandlers.discarding());
-                return;
-            } catch (IOException notYetListening) {
-                Thread.sleep(pauseMillis);
-                pauseMillis = Math.min(pauseMillis * 2, 500);
+            if (ListeningPort.isHeldBy(process.pid(), port)) {
+                try {
+                    identity.check(client(), endpoint, dataDir);
+                    return;
+                } catch (SiloRefused e) {
+                    listening = listening != null ? listening : Instant.now();
+                    if (Instant.now().isAfter(listening.plus(SERVING_TIMEOUT))) {
+                        throw e; // it listens on the port, so only a wrong folder or broken server fails this long
+                    }
+                }
+            } else if (ListeningPort.isListenedOn(port) && ListeningPort.holderPid(port).filter(p -> p != process.pid()).isPresent()) {
+                throw new SiloRefused("port " + port + " for the silo at " + endpoint + " was taken while s3proxy started, by "
+                        + ListeningPort.describeHolder(port) + "; nothing was uploaded");
             }
+            Thread.sleep(pauseMillis);
+            pauseMillis = Math.min(pauseMillis * 2, 500);
         }
-        close();
-        throw new IOException("s3proxy for " + endpoint + " did not answer within " + READY_TIMEOUT.toSeconds() + " s");
+        throw new IOException("s3proxy for " + endpoint + " did not listen within " + READY_TIMEOUT.toSeconds() + " s; see "
+                + dataDir.getParent().resolve("s3proxy.log"));
     }
 
     @Override

@@ -119,7 +119,7 @@ public final class TrainerJarCommand implements PodCommand {
                     "--base", baseModel.toString(), "--data", sample.toString(), "--max-seq-len", "16", "--batch-size", "1");
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
             hostEnvironment(pb, djlCache);
-            Process p = pb.start();
+            Process p = ChildProcesses.start(pb);
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (p.waitFor() != 0) {
                 throw new IOException("warming the DJL cache in " + djlCache + " failed: " + out);

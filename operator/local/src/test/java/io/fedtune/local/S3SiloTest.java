@@ -3,16 +3,21 @@ package io.fedtune.local;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.sun.net.httpserver.HttpServer;
 import io.minio.GetObjectArgs;
 import io.minio.MinioClient;
 import io.minio.errors.ErrorResponseException;
 import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,6 +44,57 @@ class S3SiloTest {
             assertThatThrownBy(() -> read(intruder, "shard-a", "train.jsonl"))
                     .isInstanceOf(ErrorResponseException.class)
                     .hasMessageContaining("signature");
+        }
+    }
+
+    @Test
+    void aTakenPortIsRefusedNamingThePortAndTheProcessHoldingIt(@TempDir Path tmp) throws Exception {
+        try (ServerSocket held = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            int port = held.getLocalPort();
+            String endpoint = "http://127.0.0.1:" + port;
+
+            assertThatThrownBy(() -> S3Silo.start(RepoLayout.find().s3proxyJar(), endpoint, "k", "s", tmp.resolve("s3")))
+                    .isInstanceOf(SiloRefused.class)
+                    .hasMessageContaining("port " + port)
+                    .hasMessageContaining("pid " + ProcessHandle.current().pid() + " (")
+                    .hasMessageContaining(ProcessHandle.current().info().command().orElse("java"));
+            assertThat(tmp.resolve("s3")).as("nothing started").doesNotExist();
+        }
+    }
+
+    @Test
+    void aForeignHttpServerOnThePortIsRefusedAndNeverTalkedTo(@TempDir Path tmp) throws Exception {
+        HttpServer foreign = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        List<String> requests = new CopyOnWriteArrayList<>();
+        foreign.createContext("/", exchange -> {
+            requests.add(exchange.getRequestMethod() + " " + exchange.getRequestURI());
+            exchange.sendResponseHeaders(200, -1);
+            exchange.close();
+        });
+        foreign.start();
+        try {
+            String endpoint = "http://127.0.0.1:" + foreign.getAddress().getPort();
+
+            assertThatThrownBy(() -> S3Silo.start(RepoLayout.find().s3proxyJar(), endpoint, "k", "s", tmp.resolve("s3")))
+                    .isInstanceOf(SiloRefused.class)
+                    .hasMessageContaining("port " + foreign.getAddress().getPort())
+                    .hasMessageContaining("pid " + ProcessHandle.current().pid());
+            assertThat(requests).as("requests the foreign server got").isEmpty();
+        } finally {
+            foreign.stop(0);
+        }
+    }
+
+    @Test
+    void anS3ServerServingAnotherFolderFailsTheSilosIdentityCheck(@TempDir Path tmp) throws Exception {
+        String endpoint = "http://127.0.0.1:" + OperatorProcess.freePort();
+        try (S3Silo earlierRun = S3Silo.start(RepoLayout.find().s3proxyJar(), endpoint, "k", "s", tmp.resolve("earlier"))) {
+            Path ours = Files.createDirectories(tmp.resolve("ours/objects"));
+            SiloIdentity identity = SiloIdentity.plant(ours);
+
+            assertThatThrownBy(() -> identity.check(earlierRun.client(), endpoint, ours))
+                    .isInstanceOf(SiloRefused.class)
+                    .hasMessageContaining("serves another folder than " + ours);
         }
     }
 
