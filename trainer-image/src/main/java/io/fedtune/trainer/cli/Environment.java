@@ -21,9 +21,16 @@ final class Environment {
     static final String DATA_ENDPOINT = "FEDTUNE_DATA_ENDPOINT";
 
     private final Map<String, String> env;
+    private final ObjectStore.RetryListener retries;
 
     Environment(Map<String, String> env) {
+        this(env, null);
+    }
+
+    /** @param retries told of each storage retry (tests); null: a line on stderr */
+    Environment(Map<String, String> env, ObjectStore.RetryListener retries) {
         this.env = env;
+        this.retries = retries;
     }
 
     static Environment system() {
@@ -54,6 +61,24 @@ final class Environment {
         return DeviceRequest.parse(env.get(TrainerEnv.DEVICE));
     }
 
+    /** How long a storage call rides out an outage: {@link TrainerEnv#STORAGE_RETRY_SECONDS}, else the contract's default. */
+    ObjectStore.Retry storageRetry() {
+        String seconds = env.get(TrainerEnv.STORAGE_RETRY_SECONDS);
+        if (seconds == null || seconds.isBlank()) {
+            return ObjectStore.Retry.contractDefault();
+        }
+        try {
+            long s = Long.parseLong(seconds.trim());
+            if (s >= 0) {
+                return ObjectStore.Retry.of(java.time.Duration.ofSeconds(s));
+            }
+        } catch (NumberFormatException e) {
+            // refused below
+        }
+        throw new IllegalArgumentException(TrainerEnv.STORAGE_RETRY_SECONDS + " must be a whole number of seconds >= 0 (got \""
+                + seconds + "\")");
+    }
+
     /** Storage for commands run by hand: endpoints from the environment. */
     StorageSession session() {
         return session(env.get(STORAGE_ENDPOINT), env.get(STORAGE_REGION),
@@ -82,6 +107,7 @@ final class Environment {
         }
         String ca = env.get(TrainerEnv.STORAGE_CA_FILE);
         OkHttpClient http = CaBundle.httpClient(ca == null || ca.isBlank() ? null : Path.of(ca));
-        return new ObjectStore(endpoint, region, StorageCredentials.of(env::get, keys, endpoint, region, http), http);
+        return new ObjectStore(endpoint, region, StorageCredentials.of(env::get, keys, endpoint, region, http), http,
+                storageRetry(), retries);
     }
 }

@@ -96,6 +96,8 @@ public final class ShardTraining {
                     (System.nanoTime() - start) / 1e9, report.tokensPerSecond(), placement.deviceName(),
                     placement.precisionName(), checkpoint.cache().wireName(), files);
             manifest.write(out);
+            // trained once: from here on only the upload is retried (ObjectStore's retry time), never the training
+            log.printf("publishing %s to %s%n", OUTPUT_FILES, plan.output());
             storage.publish(out, plan.output(), OUTPUT_FILES);
             log.printf("eval loss %s -> %s, train loss %.4f, %.0f tokens/s%n", before == null ? "-" : String.format("%.4f", before.meanLoss()),
                     after == null ? "-" : String.format("%.4f", after.meanLoss()), report.trainLoss(), report.tokensPerSecond());

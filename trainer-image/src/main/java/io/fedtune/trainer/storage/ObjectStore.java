@@ -22,38 +22,88 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 
-/** An S3 endpoint (MinIO, S3, s3proxy) seen through the MinIO client, with transient errors retried with backoff. */
+/**
+ * An S3 endpoint (MinIO, S3, s3proxy) seen through the MinIO client. Transient errors (connection refused, timeouts,
+ * 5xx, 429 and SlowDown throttling) are retried with capped, jittered exponential backoff for a bounded time per call
+ * ({@link Retry#time}), counted from the call's first failure: an outage shorter than that is ridden out, and an
+ * upload after training is retried on its own, never the training. Other 4xx answers are final at once.
+ */
 public final class ObjectStore {
+    /**
+     * How long one call retries transient errors, and its backoff: the first wait, doubled per failure up to maxBackoff,
+     * each wait drawn uniformly from its upper half (jitter, so a fleet of pods does not retry in step).
+     */
+    public record Retry(Duration time, Duration firstBackoff, Duration maxBackoff) {
+        public static final Duration FIRST_BACKOFF = Duration.ofMillis(500);
+        public static final Duration MAX_BACKOFF = Duration.ofSeconds(20);
+
+        public static Retry of(Duration time) {
+            return new Retry(time, FIRST_BACKOFF, MAX_BACKOFF);
+        }
+
+        /** The default of the contract: {@link io.fedtune.api.contract.TrainerEnv#DEFAULT_STORAGE_RETRY_SECONDS}. */
+        public static Retry contractDefault() {
+            return of(Duration.ofSeconds(io.fedtune.api.contract.TrainerEnv.DEFAULT_STORAGE_RETRY_SECONDS));
+        }
+    }
+
+    /** Told before each wait: which call failed transiently, how long it has been failing, and why. */
+    public interface RetryListener {
+        void retrying(S3Uri uri, int attempt, Duration failingFor, Exception cause);
+
+        /** A line on stderr per retry (no credentials: the endpoint, the object and the error). */
+        static RetryListener log(String endpoint) {
+            return (uri, attempt, failingFor, cause) -> System.err.println("object storage at " + endpoint + " failed on " + uri
+                    + " (attempt " + attempt + ", failing for " + failingFor.toSeconds() + " s): " + cause);
+        }
+    }
     private static final Set<String> DENIED = Set.of("AccessDenied", "SignatureDoesNotMatch", "InvalidAccessKeyId",
             "InvalidToken", "ExpiredToken");
     private static final Set<String> MISSING = Set.of("NoSuchKey", "NoSuchBucket", "NoSuchObject");
 
     private final MinioClient client;
     private final String endpoint;
-    private final int attempts;
-    private final Duration firstBackoff;
+    private final Retry retry;
+    private final RetryListener listener;
 
     /**
      * @param credentials how requests are signed ({@link StorageCredentials})
      * @param http        the client requests go through ({@link CaBundle#httpClient})
      */
-    public ObjectStore(String endpoint, String region, Provider credentials, OkHttpClient http, int attempts,
-            Duration firstBackoff) {
+    public ObjectStore(String endpoint, String region, Provider credentials, OkHttpClient http, Retry retry,
+            RetryListener listener) {
         MinioClient.Builder b = MinioClient.builder().endpoint(endpoint).credentialsProvider(credentials).httpClient(http);
         this.client = (region == null || region.isBlank() ? b : b.region(region)).build();
-        this.endpoint = endpoint;
-        this.attempts = Math.max(1, attempts);
-        this.firstBackoff = firstBackoff;
+        this.endpoint = shown(endpoint);
+        this.retry = retry;
+        this.listener = listener != null ? listener : RetryListener.log(this.endpoint);
+    }
+
+    public ObjectStore(String endpoint, String region, Provider credentials, OkHttpClient http, Retry retry) {
+        this(endpoint, region, credentials, http, retry, null);
     }
 
     public ObjectStore(String endpoint, String region, Provider credentials, OkHttpClient http) {
-        this(endpoint, region, credentials, http, 4, Duration.ofMillis(500));
+        this(endpoint, region, credentials, http, Retry.contractDefault());
     }
 
     /** Static keys over the JVM's trusted CAs. */
     public ObjectStore(String endpoint, String region, String accessKey, String secretKey) {
         this(endpoint, region, new StaticProvider(accessKey, secretKey, null), CaBundle.httpClient(null));
+    }
+
+    /** Static keys over the JVM's trusted CAs, with this retry policy. */
+    public ObjectStore(String endpoint, String region, String accessKey, String secretKey, Retry retry, RetryListener listener) {
+        this(endpoint, region, new StaticProvider(accessKey, secretKey, null), CaBundle.httpClient(null), retry, listener);
+    }
+
+    /** The endpoint as messages name it: without user info, should an endpoint ever carry any. */
+    static String shown(String endpoint) {
+        int scheme = endpoint.indexOf("://");
+        int at = endpoint.lastIndexOf('@');
+        return scheme >= 0 && at > scheme ? endpoint.substring(0, scheme + 3) + endpoint.substring(at + 1) : endpoint;
     }
 
     public void download(S3Uri uri, Path file) throws StorageException {
@@ -107,9 +157,16 @@ public final class ObjectStore {
         }
     }
 
+    /** S3's throttling answers, retried like a 5xx. */
+    private static boolean throttled(ErrorResponseException e) {
+        return e.response().code() == 429 || "SlowDown".equals(e.errorResponse().code());
+    }
+
     private <T> T call(S3Uri uri, Call<T> call) throws StorageException {
-        Duration backoff = firstBackoff;
+        long firstFailure = 0;
+        Duration backoff = retry.firstBackoff();
         for (int attempt = 1; ; attempt++) {
+            Exception cause;
             try {
                 return call.run();
             } catch (ErrorResponseException e) {
@@ -121,34 +178,50 @@ public final class ObjectStore {
                 if (MISSING.contains(code) || e.response().code() == 404) {
                     throw new StorageException(StorageException.Kind.NOT_FOUND, uri + " does not exist (" + code + ")", e);
                 }
-                if (e.response().code() < 500 || attempt >= attempts) {
+                if (e.response().code() < 500 && !throttled(e)) {
                     throw new StorageException(StorageException.Kind.UNREACHABLE, "object storage at " + endpoint
                             + " failed on " + uri + ": " + code + " " + e.getMessage(), e);
                 }
+                cause = e;
             } catch (IOException e) {
                 if (LocalDisk.full(e) != null || LocalDisk.unwritable(e) != null) {
                     // the local side failed, not the store: retrying cannot help (Failure names the path)
                     throw new StorageException(StorageException.Kind.UNREACHABLE, "cannot write " + uri
                             + " locally: " + e.getMessage(), e);
                 }
-                if (attempt >= attempts) {
-                    throw new StorageException(StorageException.Kind.UNREACHABLE, "object storage at " + endpoint
-                            + " is unreachable (" + attempts + " attempts on " + uri + "): " + e.getMessage(), e);
-                }
+                cause = e;
             } catch (Exception e) {
                 credentialsFailure(e);
-                if (attempt >= attempts) {
-                    throw new StorageException(StorageException.Kind.UNREACHABLE, "object storage at " + endpoint
-                            + " failed on " + uri + ": " + e, e);
-                }
+                cause = e;
             }
+            long now = System.nanoTime();
+            if (attempt == 1) {
+                firstFailure = now;
+            }
+            Duration failingFor = Duration.ofNanos(now - firstFailure);
+            Duration left = retry.time().minus(failingFor);
+            if (left.isNegative() || left.isZero()) {
+                throw new StorageException(StorageException.Kind.UNREACHABLE, "object storage at " + endpoint
+                        + " is unreachable: " + uri + " failed for " + failingFor.toSeconds() + " s (" + attempt
+                        + " attempts, retry time " + retry.time().toSeconds() + " s): " + describe(cause), cause);
+            }
+            listener.retrying(uri, attempt, failingFor, cause);
+            long half = backoff.toMillis() / 2;
+            long wait = Math.min(half + ThreadLocalRandom.current().nextLong(half + 1), left.toMillis() + 1);
             try {
-                Thread.sleep(backoff.toMillis());
+                Thread.sleep(Math.max(1, wait));
             } catch (InterruptedException ie) {
                 Thread.currentThread().interrupt();
                 throw new StorageException(StorageException.Kind.UNREACHABLE, "interrupted", ie);
             }
-            backoff = backoff.multipliedBy(2);
+            backoff = backoff.multipliedBy(2).compareTo(retry.maxBackoff()) > 0 ? retry.maxBackoff() : backoff.multipliedBy(2);
         }
+    }
+
+    private static String describe(Exception e) {
+        if (e instanceof ErrorResponseException r) {
+            return r.response().code() + " " + r.errorResponse().code() + " " + r.getMessage();
+        }
+        return e.toString();
     }
 }

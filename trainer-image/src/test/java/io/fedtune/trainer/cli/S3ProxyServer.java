@@ -19,12 +19,14 @@ public final class S3ProxyServer implements AutoCloseable {
     public static final String ACCESS_KEY = "fedtune-test";
     public static final String SECRET_KEY = "fedtune-test-secret";
 
-    private final Process process;
+    private volatile Process process;
     private final String endpoint;
+    private final Path dir;
 
-    private S3ProxyServer(Process process, String endpoint) {
+    private S3ProxyServer(Process process, String endpoint, Path dir) {
         this.process = process;
         this.endpoint = endpoint;
+        this.dir = dir;
     }
 
     public static S3ProxyServer start(Path dir) throws Exception {
@@ -47,12 +49,29 @@ public final class S3ProxyServer implements AutoCloseable {
                 "jclouds.provider=filesystem-nio2",
                 "jclouds.filesystem.basedir=" + data,
                 ""));
-        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-jar", jar, "--properties", props.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("s3proxy.log").toFile()).start();
-        S3ProxyServer server = new S3ProxyServer(p, endpoint);
+        S3ProxyServer server = new S3ProxyServer(launch(dir), endpoint, dir);
         server.awaitReady();
         return server;
+    }
+
+    private static Process launch(Path dir) throws IOException {
+        return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-jar", System.getProperty("fedtune.s3proxy.jar"), "--properties", dir.resolve("s3proxy.properties").toString())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("s3proxy.log").toFile())).start();
+    }
+
+    /** An outage: the server goes away (its port refuses connections) and its objects stay on disk for {@link #restart}. */
+    public void stop() throws InterruptedException {
+        close();
+    }
+
+    /** The server back on the same port, over the same objects, once it answers. */
+    public void restart() throws Exception {
+        if (process.isAlive()) {
+            throw new IllegalStateException("s3proxy is still running");
+        }
+        process = launch(dir);
+        awaitReady();
     }
 
     private void awaitReady() throws Exception {
@@ -92,7 +111,7 @@ public final class S3ProxyServer implements AutoCloseable {
     public void close() throws InterruptedException {
         process.destroy();
         if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
-            process.destroyForcibly();
+            process.destroyForcibly().waitFor();
         }
     }
 }

@@ -38,6 +38,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import io.fedtune.trainer.storage.ObjectStore;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -103,16 +104,25 @@ class TrainCommandTest {
     }
 
     static Run train(Map<String, String> env, String... args) throws IOException {
-        Path log = Files.createTempFile(root, "termination", ".json");
+        return trainWith(new Environment(withLog(env)), args);
+    }
+
+    /** The environment with a fresh termination log and the shared work dir unless it names one. */
+    static Map<String, String> withLog(Map<String, String> env) throws IOException {
         Map<String, String> e = new HashMap<>(env);
-        e.put(TrainerEnv.TERMINATION_LOG, log.toString());
+        e.put(TrainerEnv.TERMINATION_LOG, Files.createTempFile(root, "termination", ".json").toString());
         e.putIfAbsent(TrainerEnv.WORK_DIR, root.resolve("work").toString());
+        return e;
+    }
+
+    static Run trainWith(Environment environment, String... args) throws IOException {
+        Path log = Path.of(environment.get(TrainerEnv.TERMINATION_LOG));
         PrintStream original = System.out;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         int exit;
         try {
             System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-            exit = new CommandLine(new TrainCommand(new Environment(e))).execute(args);
+            exit = new CommandLine(new TrainCommand(environment)).execute(args);
         } finally {
             System.setOut(original);
         }
@@ -235,13 +245,90 @@ class TrainCommandTest {
         try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
             closedPort = s.getLocalPort();
         }
-        Run unreachable = train(contractEnv(task(1, null, "http://127.0.0.1:" + closedPort), S3ProxyServer.SECRET_KEY));
+        Map<String, String> shortRetry = new HashMap<>(contractEnv(task(1, null, "http://127.0.0.1:" + closedPort),
+                S3ProxyServer.SECRET_KEY));
+        shortRetry.put(TrainerEnv.STORAGE_RETRY_SECONDS, "2");
+        Run unreachable = train(shortRetry);
         assertThat(unreachable.exit()).isEqualTo(1);
         assertThat(unreachable.result().reason()).isEqualTo("StorageUnreachable");
-        assertThat(unreachable.result().message()).contains("unreachable");
+        assertThat(unreachable.result().message()).contains("object storage at http://127.0.0.1:" + closedPort + " is unreachable",
+                "retry time 2 s").doesNotContain(S3ProxyServer.SECRET_KEY);
+
+        shortRetry.put(TrainerEnv.STORAGE_RETRY_SECONDS, "soon");
+        Run badRetry = train(shortRetry);
+        assertThat(badRetry.result().reason()).isEqualTo("InvalidTask");
+        assertThat(badRetry.result().message()).contains(TrainerEnv.STORAGE_RETRY_SECONDS, "soon");
 
         Run badTask = train(Map.of(TrainerEnv.TASK, "{not json"));
         assertThat(badTask.result().reason()).isEqualTo("InvalidTask");
+    }
+
+    @Test
+    void anUploadThatMeetsAStorageOutageIsRetriedWithoutTrainingAgain() throws Exception {
+        Map<String, String> env = new HashMap<>(contractEnv(task(1, null, s3.endpoint()), S3ProxyServer.SECRET_KEY));
+        env.put(TrainerEnv.STORAGE_RETRY_SECONDS, "20");
+        env.put(TrainerEnv.WORK_DIR, root.resolve("work-outage").toString());
+        String output = "s3://run/demo/round-0001/shards/shard-a/attempt-1";
+        List<String> retried = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.atomic.AtomicReference<java.time.Duration> longest = new java.util.concurrent.atomic.AtomicReference<>(java.time.Duration.ZERO);
+        java.util.concurrent.atomic.AtomicBoolean restarted = new java.util.concurrent.atomic.AtomicBoolean();
+        ObjectStore.RetryListener outageEnds = (uri, attempt, failingFor, cause) -> {
+            retried.add(uri.toString());
+            longest.accumulateAndGet(failingFor, (a, b) -> a.compareTo(b) >= 0 ? a : b);
+            if (failingFor.compareTo(java.time.Duration.ofSeconds(5)) > 0 && !restarted.getAndSet(true)) {
+                try {
+                    s3.restart(); // past the old ~3.5 s of four tries
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            }
+        };
+        // the outage starts the moment training has ended: the trainer says it publishes, and the server goes away
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        PrintStream original = System.err;
+        Run run;
+        try {
+            System.setErr(new PrintStream(new java.io.OutputStream() {
+                private final StringBuilder line = new StringBuilder();
+
+                @Override
+                public void write(int b) {
+                    log.write(b);
+                    original.write(b);
+                    if (b != '\n') {
+                        line.append((char) b);
+                        return;
+                    }
+                    if (line.toString().startsWith("publishing ")) {
+                        try {
+                            s3.stop();
+                        } catch (InterruptedException e) {
+                            throw new AssertionError(e);
+                        }
+                    }
+                    line.setLength(0);
+                }
+            }, true, StandardCharsets.UTF_8));
+            run = trainWith(new Environment(withLog(env), outageEnds));
+        } finally {
+            System.setErr(original);
+        }
+
+        String stderr = log.toString(StandardCharsets.UTF_8);
+        assertThat(run.exit()).as(stderr).isZero();
+        assertThat(restarted).as("the outage happened and ended").isTrue();
+        assertThat(longest.get()).isGreaterThan(java.time.Duration.ofMillis(3500));
+        assertThat(retried).isNotEmpty().allSatisfy(uri -> assertThat(uri).startsWith(output + "/"));
+        assertThat(stderr.lines().filter(l -> l.startsWith("shard shard-a round 1: "))).as("trained once").hasSize(1);
+        assertThat(stderr.lines().filter(l -> l.startsWith("publishing "))).hasSize(1);
+        for (String f : List.of("adapter_config.json", "adapter_model.safetensors", "manifest.json")) {
+            var stat = s3.client().statObject(StatObjectArgs.builder().bucket("run")
+                    .object("demo/round-0001/shards/shard-a/attempt-1/" + f).build());
+            assertThat(stat.userMetadata()).containsKey("sha256");
+        }
+        var weights = s3.client().statObject(StatObjectArgs.builder().bucket("run")
+                .object("demo/round-0001/shards/shard-a/attempt-1/adapter_model.safetensors").build());
+        assertThat(weights.userMetadata().get("sha256")).isEqualTo(run.result().sha256());
     }
 
     @Test

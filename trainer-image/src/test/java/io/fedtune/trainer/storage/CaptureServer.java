@@ -36,6 +36,11 @@ final class CaptureServer implements AutoCloseable {
     private final HttpServer server;
     private final String endpoint;
     final List<Request> requests = new CopyOnWriteArrayList<>();
+    /** S3 error answers given, in order, before the default NoSuchKey: an HTTP status and an S3 error code. */
+    record Answer(int status, String code) {
+    }
+
+    final java.util.Queue<Answer> scripted = new java.util.concurrent.ConcurrentLinkedQueue<>();
     /** Whether STS refuses the web identity token (403 AccessDenied). */
     volatile boolean refuseSts;
 
@@ -94,6 +99,11 @@ final class CaptureServer implements AutoCloseable {
                       </AssumeRoleWithWebIdentityResult>
                     </AssumeRoleWithWebIdentityResponse>
                     """.formatted(STS_ACCESS_KEY, STS_SESSION_TOKEN));
+            return;
+        }
+        Answer next = scripted.poll();
+        if (next != null) {
+            respond(x, next.status(), "<Error><Code>" + next.code() + "</Code><Message>scripted</Message></Error>");
             return;
         }
         respond(x, 404, "<Error><Code>NoSuchKey</Code><Message>none</Message></Error>");

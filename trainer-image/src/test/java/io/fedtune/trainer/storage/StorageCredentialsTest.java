@@ -47,8 +47,8 @@ class StorageCredentialsTest {
     private static ObjectStore store(String endpoint, Map<String, String> env, Path ca) {
         OkHttpClient http = CaBundle.httpClient(ca);
         return new ObjectStore(endpoint, "us-east-1",
-                StorageCredentials.of(env::get, StorageCredentials.Keys.RUN, endpoint, "us-east-1", http), http, 1,
-                Duration.ofMillis(1));
+                StorageCredentials.of(env::get, StorageCredentials.Keys.RUN, endpoint, "us-east-1", http), http,
+                new ObjectStore.Retry(Duration.ZERO, Duration.ofMillis(1), Duration.ofMillis(1)));
     }
 
     private static StorageException.Kind kindOf(ObjectStore store) {

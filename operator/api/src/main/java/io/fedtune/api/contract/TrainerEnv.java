@@ -37,6 +37,13 @@ public final class TrainerEnv {
     public static final String AWS_WEB_IDENTITY_TOKEN_FILE = "AWS_WEB_IDENTITY_TOKEN_FILE";
     public static final String DEFAULT_WEB_IDENTITY_TOKEN_DIR = "/var/run/secrets/fedtune/storage-token";
     public static final String WEB_IDENTITY_TOKEN_FILE_NAME = "token";
+    /**
+     * Whole seconds a pod retries the run's object storage through an outage (connection refused, timeouts, 5xx,
+     * throttling) before it fails with StorageUnreachable: spec.participation.storageRetryTimeout, capped by the round
+     * timeout. Unset: {@link #DEFAULT_STORAGE_RETRY_SECONDS}.
+     */
+    public static final String STORAGE_RETRY_SECONDS = "FEDTUNE_STORAGE_RETRY_SECONDS";
+    public static final int DEFAULT_STORAGE_RETRY_SECONDS = 300;
     /** The shard's own S3 credentials for its data; set on that shard's trainer pod only. */
     public static final String DATA_ACCESS_KEY = "FEDTUNE_DATA_ACCESS_KEY_ID";
     public static final String DATA_SECRET_KEY = "FEDTUNE_DATA_SECRET_ACCESS_KEY";

@@ -40,6 +40,9 @@ public enum ConditionReason {
     RolledBack,
     RoundFailed,
     AllShardsHealthy,
+    // StorageUnavailable
+    Unreachable,
+    Reachable,
     // Suspended
     SuspendRequested,
     RoundInProgress,

@@ -12,6 +12,12 @@ public final class ConditionType {
     public static final String FAILED = "Failed";
     /** Run: going on, but something is wrong (failing shards, refused updates, regression). */
     public static final String DEGRADED = "Degraded";
+    /**
+     * Run: the round's latest attempts failed StorageUnreachable (the run's object storage, not the shards); such
+     * attempts are retried without counting against maxRetries. False once a later attempt got past storage; absent on
+     * a run that never saw an outage.
+     */
+    public static final String STORAGE_UNAVAILABLE = "StorageUnavailable";
     /** Run: paused by spec.suspend. */
     public static final String SUSPENDED = "Suspended";
 

@@ -6,11 +6,18 @@ import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 
 /** Which shards take part in each round, and what a round tolerates. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(value = "!has(self.storageRetryTimeout) || duration(self.storageRetryTimeout) <= duration(self.roundTimeout)",
+        message = "spec.participation.storageRetryTimeout must be at most spec.participation.roundTimeout: shorten it, or "
+                + "lengthen the round timeout")
 public class ParticipationSpec {
+    /** What a run without storageRetryTimeout gets (capped by its roundTimeout). */
+    public static final String DEFAULT_STORAGE_RETRY_TIMEOUT = "5m";
+
 
     @JsonPropertyDescription("Selects the ClientShards of this run, in the run's namespace. Absent: every ClientShard in the namespace.")
     public LabelSelector shardSelector;
@@ -55,4 +62,12 @@ public class ParticipationSpec {
     @Pattern(Patterns.DURATION)
     @JsonPropertyDescription("Backoff before the first retry; doubled for each further one. Default 10s.")
     public String retryBackoff = "10s";
+
+    @Pattern(Patterns.DURATION)
+    @JsonPropertyDescription("How long a trainer or aggregation pod retries the run's object storage through an outage "
+            + "(connection refused, timeouts, 5xx, throttling) before it fails with StorageUnreachable, as a duration, at "
+            + "most roundTimeout. Such a failure is the storage's, not the shard's: it is retried after a backoff (retryBackoff "
+            + "doubled, at most a minute) for as long as the round timeout allows, without counting against maxRetries. "
+            + "Absent: 5m, or roundTimeout when that is shorter.")
+    public String storageRetryTimeout;
 }

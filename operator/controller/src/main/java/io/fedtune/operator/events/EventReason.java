@@ -13,6 +13,10 @@ public enum EventReason {
     RolledBack(Type.Warning),
     RoundFailed(Type.Warning),
     RunFailed(Type.Warning),
+    /** The round's latest attempts failed StorageUnreachable: the run's object storage is out (StorageUnavailable=True). */
+    StorageUnavailable(Type.Warning),
+    /** An attempt got past storage again after an outage (StorageUnavailable=False). */
+    StorageAvailable(Type.Normal),
     InvalidSpec(Type.Warning),
     ImmutableFieldChanged(Type.Warning),
     /** A reconcile threw; recorded once per distinct message, not on every retry. */

@@ -46,6 +46,8 @@ final class RestrictedPod {
         allEnv.add(plain(TrainerEnv.ROLE, role));
         allEnv.addAll(env);
         allEnv.addAll(StorageAccess.env(run.getSpec().storage));
+        allEnv.add(plain(TrainerEnv.STORAGE_RETRY_SECONDS, String.valueOf(io.fedtune.operator.round.Durations
+                .storageRetryTimeout(run.getSpec().participation).toSeconds())));
         allEnv.add(plain(TrainerEnv.WORK_DIR, TrainerEnv.DEFAULT_WORK_DIR));
         if (settings.cache != null) {
             allEnv.add(plain(TrainerEnv.CACHE_DIR, TrainerEnv.DEFAULT_CACHE_DIR));

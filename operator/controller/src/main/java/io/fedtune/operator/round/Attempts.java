@@ -12,9 +12,13 @@ import java.util.List;
 /**
  * Where a sequence of attempts (a shard's trainer pods, or a round's aggregation pods) stands, and when the next retry
  * is due: retryBackoff doubled per failed attempt, counted from when the last attempt finished, so a restarted operator
- * waits exactly as long as the first would have.
+ * waits exactly as long as the first would have. An attempt that failed with StorageUnreachable failed for the run's
+ * shared storage, not for itself: it is not charged against maxRetries, and is retried after retryBackoff doubled per
+ * such failure in a row, at most {@link #STORAGE_BACKOFF_CAP} (or retryBackoff when that is longer); the caller's
+ * deadline (the round timeout) is what ends those retries.
  */
 public record Attempts(Kind kind, int attempt, PodOutcome last, Instant retryAt) {
+    public static final Duration STORAGE_BACKOFF_CAP = Duration.ofMinutes(1);
 
     public enum Kind {
         /** No pod yet for {@code attempt}: create it. */
@@ -46,13 +50,46 @@ public record Attempts(Kind kind, int attempt, PodOutcome last, Instant retryAt)
             case SUCCEEDED:
                 return new Attempts(Kind.SUCCEEDED, attempt, outcome, null);
             default:
-                if (attempt > maxRetries || FailureReason.isPermanent(outcome.reason())) {
+                if (FailureReason.isPermanent(outcome.reason())) {
                     return new Attempts(Kind.FAILED, attempt, outcome, null);
                 }
-                Instant due = outcome.finishedAt().plus(backoff.multipliedBy(1L << Math.min(attempt - 1, 20)));
+                int storageFailures = 0;
+                int inARow = 0;
+                for (int i = pods.size() - 1; i >= 0; i--) {
+                    PodOutcome o = i == pods.size() - 1 ? outcome : PodOutcome.of(pods.get(i));
+                    if (storage(o)) {
+                        storageFailures++;
+                        inARow += inARow == pods.size() - 1 - i ? 1 : 0;
+                    }
+                }
+                Duration wait;
+                if (storage(outcome)) {
+                    Duration doubled = backoff.multipliedBy(1L << Math.min(inARow - 1, 20));
+                    Duration cap = backoff.compareTo(STORAGE_BACKOFF_CAP) > 0 ? backoff : STORAGE_BACKOFF_CAP;
+                    wait = doubled.compareTo(cap) > 0 ? cap : doubled;
+                } else {
+                    // pods gone (cut before they started) and every other failure count; the storage's do not
+                    int charged = attempt - storageFailures;
+                    if (charged > maxRetries) {
+                        return new Attempts(Kind.FAILED, attempt, outcome, null);
+                    }
+                    wait = backoff.multipliedBy(1L << Math.min(charged - 1, 20));
+                }
+                Instant due = outcome.finishedAt().plus(wait);
                 return due.isAfter(now) ? new Attempts(Kind.BACKOFF, attempt, outcome, due)
                         : new Attempts(Kind.CREATE, attempt + 1, outcome, null);
         }
+    }
+
+    /** Whether an attempt failed for the run's storage (StorageUnreachable), which no retry budget is charged for. */
+    public static boolean storage(PodOutcome outcome) {
+        return outcome != null && outcome.state() == PodOutcome.State.FAILED
+                && FailureReason.StorageUnreachable.name().equals(outcome.reason());
+    }
+
+    /** Whether the latest attempt failed for the run's storage. */
+    public boolean storageFailed() {
+        return kind != Kind.RUNNING && kind != Kind.SUCCEEDED && storage(last);
     }
 
     public int failures() {

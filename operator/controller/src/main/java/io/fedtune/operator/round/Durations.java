@@ -1,5 +1,6 @@
 package io.fedtune.operator.round;
 
+import io.fedtune.api.v1alpha1.ParticipationSpec;
 import io.fedtune.operator.pods.PodStart;
 import java.time.Duration;
 import java.util.regex.Matcher;
@@ -13,6 +14,17 @@ public final class Durations {
     public static final String DEFAULT_START_TIMEOUT = "10m";
 
     private Durations() {
+    }
+
+    /**
+     * How long a pod rides out a storage outage (spec.participation.storageRetryTimeout, FEDTUNE_STORAGE_RETRY_SECONDS):
+     * the field, else {@link ParticipationSpec#DEFAULT_STORAGE_RETRY_TIMEOUT}, never past the round timeout.
+     */
+    public static Duration storageRetryTimeout(ParticipationSpec participation) {
+        Duration retry = parse(participation.storageRetryTimeout != null ? participation.storageRetryTimeout
+                : ParticipationSpec.DEFAULT_STORAGE_RETRY_TIMEOUT);
+        Duration round = parse(participation.roundTimeout != null ? participation.roundTimeout : "30m");
+        return retry.compareTo(round) <= 0 ? retry : round;
     }
 
     /** How long pods of the run may take to start (spec.participation.startTimeout). */

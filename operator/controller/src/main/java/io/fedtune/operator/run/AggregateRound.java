@@ -37,6 +37,14 @@ final class AggregateRound extends RoundStep<RoundState.Aggregating> {
         var participation = s.run.getSpec().participation;
         PodStart start = Durations.podStart(participation.startTimeout);
         Attempts a = Attempts.of(attempts, participation.maxRetries, Durations.parse(participation.retryBackoff), s.now, start);
+        // storage failures are not charged against maxRetries: the round timeout, counted from the first aggregation
+        // attempt, is what ends their retries
+        Instant deadline = storageDeadline(attempts.get(0), participation.roundTimeout);
+        if (a.storageFailed() && (a.kind() == Attempts.Kind.BACKOFF || a.kind() == Attempts.Kind.CREATE)
+                && deadline != null && !s.now.isBefore(deadline)) {
+            int failedAttempt = a.kind() == Attempts.Kind.CREATE ? a.attempt() - 1 : a.attempt();
+            a = new Attempts(Attempts.Kind.FAILED, failedAttempt, a.last(), null);
+        }
         switch (a.kind()) {
             case RUNNING -> {
                 s.situation = Situation.running(ConditionReason.Aggregating, "round " + round + ": aggregation attempt "
@@ -46,7 +54,8 @@ final class AggregateRound extends RoundStep<RoundState.Aggregating> {
             case BACKOFF -> {
                 s.situation = Situation.running(ConditionReason.AggregationRetryBackoff, "round " + round + ": aggregation attempt "
                         + a.attempt() + " failed (" + a.last().reason() + "); retrying at " + a.retryAt());
-                s.requeueAfter(Duration.between(s.now, a.retryAt()));
+                s.requeueAfter(Duration.between(s.now, a.storageFailed() && deadline != null && deadline.isBefore(a.retryAt())
+                        ? deadline : a.retryAt()));
             }
             case CREATE -> retry(s, attempts, a, state.cut());
             case FAILED -> {
@@ -58,6 +67,13 @@ final class AggregateRound extends RoundStep<RoundState.Aggregating> {
                 ending.completed(s, state.pods(), latest, state.cut());
             }
         }
+        StorageOutage.note(actions, s, state.pods());
+    }
+
+    /** When retries after storage failures stop: the round timeout after the first aggregation attempt was created. */
+    private static Instant storageDeadline(Pod first, String roundTimeout) {
+        String created = first.getMetadata().getCreationTimestamp();
+        return created == null || roundTimeout == null ? null : Instant.parse(created).plus(Durations.parse(roundTimeout));
     }
 
     private void retry(RunSnapshot s, List<Pod> attempts, Attempts a, RoundCut cut) {

@@ -49,10 +49,14 @@ final class TrainShards extends RoundStep<RoundState.Training> {
         List<String> stragglers = new ArrayList<>();
         List<String> problems = new ArrayList<>();
         int waiting = 0;
+        int onStorage = 0;
         Instant wake = deadline;
         for (String shardName : s.status.roundShards) {
             List<Pod> attempts = pods.trainerAttempts(shardName);
             Attempts a = Attempts.of(attempts, spec.participation.maxRetries, backoff, s.now, start);
+            if (a.storageFailed() && !timedOut) {
+                onStorage++;
+            }
             switch (a.kind()) {
                 case SUCCEEDED -> succeeded.add(shardName);
                 case FAILED -> {
@@ -96,7 +100,8 @@ final class TrainShards extends RoundStep<RoundState.Training> {
 
         if (waiting > 0 && !timedOut) {
             s.situation = Situation.running(ConditionReason.Training, "round " + round + ": " + succeeded.size() + " of "
-                    + counts.selected + " shard(s) trained, " + waiting + " training or waiting to retry")
+                    + counts.selected + " shard(s) trained, " + waiting + " training or waiting to retry"
+                    + (onStorage > 0 ? " (" + onStorage + " after a storage failure, not counted against maxRetries)" : ""))
                     .withShardFailures(problems.isEmpty() ? null : RoundHistory.names(problems));
             s.requeueAfter(Duration.between(s.now, wake));
         } else if (succeeded.size() < spec.participation.minShards) {
@@ -104,6 +109,7 @@ final class TrainShards extends RoundStep<RoundState.Training> {
         } else {
             startAggregation(s, pods, succeeded, RoundCut.of(failed, stragglers, pods, s.now, start));
         }
+        StorageOutage.note(actions, s, pods);
     }
 
     private boolean startAttempt(RunSnapshot s, String shardName, Attempts a, List<Pod> earlier) {

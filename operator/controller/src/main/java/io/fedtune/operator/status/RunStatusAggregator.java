@@ -57,6 +57,7 @@ public final class RunStatusAggregator {
             c.set(ConditionType.FAILED, false, NoFailure, "");
         }
         degraded(status, c, situation.shardFailures());
+        storage(status, c, situation.storage());
         if (phase == Phase.Suspended) {
             c.set(ConditionType.SUSPENDED, true, SuspendRequested, "spec.suspend is true; the run resumes when it is false");
         } else if (Boolean.TRUE.equals(run.getSpec().suspend) && phase == Phase.Running) {
@@ -77,6 +78,21 @@ public final class RunStatusAggregator {
             status.phase = Phase.Pending;
         }
         new Conditions(status.conditions, generation, now).set(ConditionType.READY, false, ReconcileError, message);
+    }
+
+    /**
+     * StorageUnavailable: True while the round's latest finished attempt failed StorageUnreachable; False once a later
+     * one got past storage. Absent until the first outage; unchanged by a reconcile that learnt nothing of storage.
+     */
+    private static void storage(FederatedRunStatus status, Conditions c, Situation.Storage storage) {
+        if (storage == null) {
+            return;
+        }
+        if (storage.unavailable()) {
+            c.set(ConditionType.STORAGE_UNAVAILABLE, true, ConditionReason.Unreachable, storage.message());
+        } else if (Conditions.find(status.conditions, ConditionType.STORAGE_UNAVAILABLE).isPresent()) {
+            c.set(ConditionType.STORAGE_UNAVAILABLE, false, ConditionReason.Reachable, storage.message());
+        }
     }
 
     /** Degraded: the run goes on, but shards failed or were refused, or the last round regressed. */

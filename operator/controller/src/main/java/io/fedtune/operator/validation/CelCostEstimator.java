@@ -24,7 +24,7 @@ import java.util.Set;
  * <p>Covered: literals, variables, field selection, {@code has()}, the comprehensions that the macros all, exists,
  * exists_one, map and filter expand to (over lists and maps with a schema), logical and conditional operators,
  * comparisons (strings cost 0.1 per byte of the shorter side), arithmetic, {@code !}, {@code size}, indexing,
- * {@code in}, list and map literals, string/list concatenation, and the string functions startsWith, endsWith,
+ * {@code in}, list and map literals, string/list concatenation, {@code duration()} of a string, and the string functions startsWith, endsWith,
  * contains and matches. Anything else throws {@link Unsupported} rather than guess, so a new rule cannot slip past.
  * Only the maximum is computed; the API server also compares only that with its limits.
  *

@@ -48,7 +48,8 @@ final class FunctionCost {
                 }
                 yield add(1, argSum);
             }
-            case "_-_", "_*_", "_/_", "_%_", "-_", "!_", "@not_strictly_false", "size" -> add(1, argSum);
+            // duration(string): cel-go costs conversions to numbers, timestamps and durations as O(1)
+            case "_-_", "_*_", "_/_", "_%_", "-_", "!_", "@not_strictly_false", "size", "duration" -> add(1, argSum);
             case "_[_]" -> {
                 index(e, args.get(0), sizes);
                 yield add(1, argSum);

@@ -93,6 +93,23 @@ class PodResourcesAndStorageTest extends PodBuilderFixture {
     }
 
     @Test
+    void bothRolesGetTheStorageRetryTimeInSecondsCappedByTheRoundTimeout() {
+        run.getSpec().participation.roundTimeout = "30m";
+        for (Pod pod : List.of(trainer(), aggregator())) {
+            assertThat(env(pod, TrainerEnv.STORAGE_RETRY_SECONDS)).as("default 5m").contains("300");
+        }
+        run.getSpec().participation.storageRetryTimeout = "1m30s";
+        for (Pod pod : List.of(trainer(), aggregator())) {
+            assertThat(env(pod, TrainerEnv.STORAGE_RETRY_SECONDS)).contains("90");
+        }
+        run.getSpec().participation.storageRetryTimeout = null;
+        run.getSpec().participation.roundTimeout = "2m";
+        for (Pod pod : List.of(trainer(), aggregator())) {
+            assertThat(env(pod, TrainerEnv.STORAGE_RETRY_SECONDS)).as("never past the round timeout").contains("120");
+        }
+    }
+
+    @Test
     void withoutASessionTokenKeyThereIsNoSessionTokenVariable() {
         assertThat(env(trainer(), TrainerEnv.STORAGE_SESSION_TOKEN)).isEmpty();
         assertThat(secretRef(trainer(), TrainerEnv.STORAGE_SESSION_TOKEN)).isEmpty();

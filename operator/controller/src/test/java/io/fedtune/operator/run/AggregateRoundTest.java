@@ -107,4 +107,63 @@ class AggregateRoundTest {
         w.reconcile();
         assertThat(w.pods.created).last().isEqualTo(w.aggregator(1, 2));
     }
+
+    @Test
+    void storageFailuresOfTheAggregationAreRetriedPastMaxRetriesUntilTheRoundTimeoutAfterItStarted() {
+        RoundWorld w = aggregating(); // the aggregation started at T0 (roundTimeout 30s in the fixture)
+        w.run.getSpec().participation.maxRetries = 0;
+        w.run.getSpec().participation.roundTimeout = "5m";
+        w.failAggregation(1, 1, FailureReason.StorageUnreachable);
+        w.clock.advance(Duration.ofSeconds(10));
+        w.reconcile();
+        assertThat(w.pods.created).last().isEqualTo(w.aggregator(1, 2));
+        assertThat(w.status.phase).isEqualTo(Phase.Running);
+        assertThat(w.eventReasons()).containsOnlyOnce(EventReason.StorageUnavailable);
+        assertThat(w.status.conditions).anySatisfy(c -> {
+            assertThat(c.getType()).isEqualTo("StorageUnavailable");
+            assertThat(c.getStatus()).isEqualTo("True");
+            assertThat(c.getMessage()).contains("the aggregation");
+        });
+
+        w.failAggregation(1, 2, FailureReason.StorageUnreachable);
+        w.clock.advance(Duration.ofSeconds(20));
+        w.reconcile();
+        assertThat(w.pods.created).last().isEqualTo(w.aggregator(1, 3));
+        w.succeedAggregation(1, 3, 1.5, null);
+        w.reconcile();
+        assertThat(w.status.completedRounds).isEqualTo(1);
+        assertThat(w.status.conditions).anySatisfy(c -> {
+            assertThat(c.getType()).isEqualTo("StorageUnavailable");
+            assertThat(c.getStatus()).isEqualTo("False");
+        });
+        assertThat(w.eventReasons()).containsOnlyOnce(EventReason.StorageAvailable);
+    }
+
+    @Test
+    void anAggregationStillFailingOnStorageAtTheRoundTimeoutFailsTheRun() {
+        RoundWorld w = aggregating();
+        w.run.getSpec().participation.maxRetries = 0;
+        w.run.getSpec().participation.roundTimeout = "2m";
+        int attempt = 1;
+        while (true) {
+            w.failAggregation(1, attempt, FailureReason.StorageUnreachable);
+            RunSnapshot s = w.reconcile();
+            if (w.status.phase != Phase.Running) {
+                break;
+            }
+            w.clock.advance(s.requeue().orElseThrow());
+            w.reconcile();
+            if (w.status.phase != Phase.Running) {
+                break;
+            }
+            assertThat(w.pods.created).last().isEqualTo(w.aggregator(1, ++attempt));
+        }
+        assertThat(w.clock.instant()).isEqualTo(RoundWorld.T0.plus(Duration.ofMinutes(2)));
+        assertThat(w.status.phase).isEqualTo(Phase.Failed);
+        assertThat(w.status.conditions).anySatisfy(c -> {
+            assertThat(c.getType()).isEqualTo("Failed");
+            assertThat(c.getReason()).isEqualTo(ConditionReason.AggregationFailed.name());
+            assertThat(c.getMessage()).contains("StorageUnreachable");
+        });
+    }
 }

@@ -81,7 +81,8 @@ class RoundControlTest {
     @Test
     void tooFewShardsFailsTheRunAndSaysWhy() {
         Fixtures.shards(client, "few", "few-a", "few-b");
-        kubelet.script("few").failTrainer("few-b", 10);
+        // a failure of the shard's own (a storage failure would be retried until the round timeout, not charged)
+        kubelet.script("few").failTrainer("few-b", 10).failTrainerWith("Internal");
         FederatedRun run = Fixtures.run("few", "few", 3);
         run.getSpec().participation.minShards = 2;
         run.getSpec().participation.maxRetries = 1;
@@ -91,7 +92,7 @@ class RoundControlTest {
         FederatedRun failed = get(client, "few");
         assertThat(failed.getStatus().phase).isEqualTo(Phase.Failed);
         assertThat(condition(failed, ConditionType.FAILED).orElseThrow().getMessage())
-                .contains("1 of 2", "minShards is 2", "few-b (StorageUnreachable");
+                .contains("1 of 2", "minShards is 2", "few-b (Internal");
         assertThat(conditionIs(client, "few", ConditionType.READY, "False", "TooFewShards")).isTrue();
         assertThat(conditionIs(client, "few", ConditionType.PROGRESSING, "False", null)).isTrue();
         assertThat(failed.getStatus().history).singleElement().satisfies(h -> assertThat(h.outcome).isEqualTo(RoundOutcome.Failed));

@@ -178,4 +178,129 @@ class TrainShardsTest {
         assertThat(entry.failedAttemptReasons).isEmpty();
         assertThat(entry.failedAttemptShardCount).isZero();
     }
+
+    private static java.util.Optional<io.fabric8.kubernetes.api.model.Condition> storageCondition(RoundWorld w) {
+        return io.fedtune.operator.status.Conditions.find(w.status.conditions, io.fedtune.api.v1alpha1.ConditionType.STORAGE_UNAVAILABLE);
+    }
+
+    @Test
+    void storageFailuresAreNotChargedAgainstMaxRetriesAndTheirBackoffIsCappedAtAMinute() {
+        RoundWorld w = training("a", "b");
+        w.run.getSpec().participation.maxRetries = 0;
+        w.succeedTrainer(1, "b", 1);
+        assertThat(storageCondition(w)).as("no outage yet: no condition").isEmpty();
+
+        // four storage failures in a row: retried after 10s, 20s, 40s, then 60s (the cap), never FAILED
+        long[] backoffs = {10, 20, 40, 60};
+        for (int attempt = 1; attempt <= 4; attempt++) {
+            w.clock.advance(Duration.ofSeconds(1));
+            w.failTrainer(1, "a", attempt, FailureReason.StorageUnreachable);
+            RunSnapshot s = w.reconcile();
+            assertThat(s.requeue()).as("attempt " + attempt).contains(Duration.ofSeconds(backoffs[attempt - 1]));
+            assertThat(w.status.phase).isEqualTo(Phase.Running);
+            assertThat(w.status.stage).isEqualTo(Stage.Training);
+            assertThat(s.situation.message()).contains("after a storage failure, not counted against maxRetries");
+            assertThat(storageCondition(w)).hasValueSatisfying(c -> {
+                assertThat(c.getStatus()).isEqualTo("True");
+                assertThat(c.getReason()).isEqualTo(ConditionReason.Unreachable.name());
+                assertThat(c.getMessage()).contains("object storage at http://s3.storage:9000 is unreachable", "shard a")
+                        .doesNotContain("run-storage");
+            });
+            w.clock.advance(Duration.ofSeconds(backoffs[attempt - 1]).minusMillis(1));
+            w.reconcile();
+            assertThat(w.pods.created).doesNotContain(w.trainer(1, "a", attempt + 1));
+            w.clock.advance(Duration.ofMillis(1));
+            w.reconcile();
+            assertThat(w.pods.created).last().isEqualTo(w.trainer(1, "a", attempt + 1));
+        }
+        assertThat(w.eventReasons()).containsOnlyOnce(EventReason.StorageUnavailable).doesNotContain(EventReason.StorageAvailable);
+
+        w.clock.advance(Duration.ofSeconds(5));
+        w.succeedTrainer(1, "a", 5); // got past storage: the condition turns False, once
+        w.reconcile();
+        assertThat(w.status.stage).isEqualTo(Stage.Aggregating);
+        assertThat(PodLabels.failedShards(w.pods.pods.get(w.aggregator(1, 1)))).isEmpty();
+        assertThat(w.task(w.aggregator(1, 1)).updates()).extracting(u -> u.shard()).containsExactlyInAnyOrder("a", "b");
+        assertThat(storageCondition(w)).hasValueSatisfying(c -> {
+            assertThat(c.getStatus()).isEqualTo("False");
+            assertThat(c.getReason()).isEqualTo(ConditionReason.Reachable.name());
+        });
+        assertThat(w.eventReasons()).containsOnlyOnce(EventReason.StorageAvailable);
+
+        w.succeedAggregation(1, 1, 1.0, null);
+        w.reconcile();
+        var entry = w.status.history.get(0);
+        assertThat(entry.outcome).isEqualTo(RoundOutcome.Completed);
+        assertThat(entry.failedAttempts).isEqualTo(4);
+        assertThat(entry.failedAttemptReasons).containsExactly(java.util.Map.entry("StorageUnreachable", 4));
+        assertThat(storageCondition(w)).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("False"));
+    }
+
+    @Test
+    void aShardsOwnFailureAfterStorageFailuresIsChargedAndEndsItsRetries() {
+        RoundWorld w = training("a", "b");
+        w.run.getSpec().participation.maxRetries = 1;
+        w.failTrainer(1, "a", 1, FailureReason.StorageUnreachable);
+        w.clock.advance(Duration.ofSeconds(10));
+        w.reconcile();
+        w.failTrainer(1, "a", 2, FailureReason.StorageUnreachable);
+        w.clock.advance(Duration.ofSeconds(20));
+        w.reconcile();
+        w.failTrainer(1, "a", 3, FailureReason.ContainerFailed); // its first charged failure: one retry left, after 10s
+        w.clock.advance(Duration.ofSeconds(10));
+        w.reconcile();
+        assertThat(w.pods.created).last().isEqualTo(w.trainer(1, "a", 4));
+        assertThat(storageCondition(w)).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("False"));
+        w.failTrainer(1, "a", 4, FailureReason.ContainerFailed); // the second: past maxRetries 1
+        w.clock.advance(Duration.ofMinutes(1));
+        w.succeedTrainer(1, "b", 1);
+        w.reconcile();
+        assertThat(w.pods.created).doesNotContain(w.trainer(1, "a", 5)).contains(w.aggregator(1, 1));
+        assertThat(PodLabels.failedShards(w.pods.pods.get(w.aggregator(1, 1)))).containsExactly("a");
+    }
+
+    @Test
+    void aStorageOutageDoesNotFailTheRoundBeforeTheDeadlineAndTheRoundTimeoutStillCutsIt() {
+        RoundWorld w = training("a", "b");
+        w.run.getSpec().participation.maxRetries = 0;
+        w.run.getSpec().participation.minShards = 2;
+        w.succeedTrainer(1, "b", 1);
+        int attempt = 1;
+        // today this ended the run TooFewShards at the first failure; now it waits for storage until the deadline
+        while (true) {
+            w.failTrainer(1, "a", attempt, FailureReason.StorageUnreachable);
+            w.clock.advance(Duration.ofMinutes(1));
+            w.reconcile();
+            if (!w.status.phase.equals(Phase.Running)) {
+                break;
+            }
+            assertThat(w.pods.created).last().isEqualTo(w.trainer(1, "a", ++attempt));
+        }
+        assertThat(w.clock.instant()).isEqualTo(T0.plus(Duration.ofMinutes(5)));
+        assertThat(w.status.phase).isEqualTo(Phase.Failed);
+        assertThat(w.status.conditions).anySatisfy(c -> {
+            assertThat(c.getType()).isEqualTo("Failed");
+            assertThat(c.getReason()).isEqualTo(ConditionReason.TooFewShards.name());
+            assertThat(c.getMessage()).contains("1 of 2", "a (StorageUnreachable");
+        });
+        assertThat(storageCondition(w)).hasValueSatisfying(c -> assertThat(c.getStatus()).isEqualTo("True"));
+        int attempts = attempt;
+        assertThat(w.status.history).singleElement().satisfies(h -> {
+            assertThat(h.failed).containsExactly("a");
+            assertThat(h.failedAttemptReasons).containsExactly(java.util.Map.entry("StorageUnreachable", attempts));
+        });
+    }
+
+    @Test
+    void ownFailuresStillFailTheRoundForTooFewShardsAtOnce() {
+        RoundWorld w = training("a", "b");
+        w.run.getSpec().participation.maxRetries = 0;
+        w.run.getSpec().participation.minShards = 2;
+        w.succeedTrainer(1, "b", 1);
+        w.failTrainer(1, "a", 1, FailureReason.ContainerFailed);
+        w.reconcile();
+        assertThat(w.status.phase).isEqualTo(Phase.Failed);
+        assertThat(w.clock.instant()).isEqualTo(T0);
+        assertThat(storageCondition(w)).isEmpty();
+    }
 }

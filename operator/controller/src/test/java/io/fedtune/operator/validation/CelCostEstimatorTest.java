@@ -97,6 +97,13 @@ class CelCostEstimatorTest {
     }
 
     @Test
+    void aDurationOfAStringCostsOneAsInCelGo() {
+        String durations = "{type: object, properties: {a: {type: string}, b: {type: string}}}";
+        // per side: self (1), the field (1), the conversion (1); then the comparison (1)
+        assertThat(perCall(durations, "duration(self.a) <= duration(self.b)")).isEqualTo(7L);
+    }
+
+    @Test
     void refusesToGuessAboutFunctionsItDoesNotModel() {
         assertThatThrownBy(() -> perCall("{type: string}", "self.lowerAscii() == 'a'"))
                 .isInstanceOf(CelCostEstimator.Unsupported.class)

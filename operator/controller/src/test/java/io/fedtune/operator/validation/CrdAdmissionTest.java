@@ -48,11 +48,14 @@ class CrdAdmissionTest {
     void everyRuleOfTheFederatedRunCrdIsEstimated() throws IOException {
         Path file = generatedCrds().stream().filter(f -> f.getFileName().toString().startsWith("federatedruns")).findFirst().orElseThrow();
         CrdAdmission.Result result = CrdAdmission.check(CrdAdmission.read(file));
-        // twelve rules on spec (the one-GPU rule on spec.trainer and spec.aggregator), one on status; none skipped
-        assertThat(result.rules()).hasSize(13);
+        // thirteen rules on spec (the one-GPU rule on spec.trainer and spec.aggregator), one on status; none skipped
+        assertThat(result.rules()).hasSize(14);
         assertThat(result.rules()).extracting(RuleCost::path)
                 .contains("spec.evaluation.datasets", "spec.lora.targetModules", "status.startedWith.lora.targetModules",
-                        "spec.trainer.resources", "spec.aggregator.resources", "spec.storage");
+                        "spec.trainer.resources", "spec.aggregator.resources", "spec.storage", "spec.participation");
+        // storageRetryTimeout <= roundTimeout: two duration() conversions, cheap whatever the strings' length
+        assertThat(result.rules()).filteredOn(r -> r.path().equals("spec.participation")).singleElement()
+                .satisfies(r -> assertThat(r.cost()).isLessThan(20));
         // the GPU rule compares quantities with one-character literals: cheap whatever their (unbounded) length
         assertThat(result.rules()).filteredOn(r -> r.path().endsWith(".resources")).allSatisfy(r -> assertThat(r.cost()).isLessThan(100));
     }

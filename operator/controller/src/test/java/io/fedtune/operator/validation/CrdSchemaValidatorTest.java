@@ -119,6 +119,12 @@ class CrdSchemaValidatorTest {
                         "spec.aggregation.strategy FFA needs spec.lora.freezeA: true"),
                 refused("minShards above maxShardsPerRound", () -> set(run(), "spec.participation.minShards", 4), "spec",
                         "spec.participation.minShards must not exceed spec.participation.maxShardsPerRound"),
+                refused("storage retry timeout in words", () -> set(run(), "spec.participation.storageRetryTimeout", "5 minutes"),
+                        "spec.participation.storageRetryTimeout", "\"5 minutes\" is not in the expected form"),
+                refused("storage retry timeout over the round timeout", () -> set(set(run(), "spec.participation.roundTimeout", "10m"),
+                        "spec.participation.storageRetryTimeout", "1h"), "spec.participation",
+                        "spec.participation.storageRetryTimeout must be at most spec.participation.roundTimeout: shorten it, or "
+                                + "lengthen the round timeout"),
                 refused("repeated target module", () -> set(run(), "spec.lora.targetModules", List.of("q_proj", "v_proj", "q_proj")),
                         "spec.lora.targetModules", "must not repeat a module"),
                 refused("repeated eval set name", () -> set(run(), "spec.evaluation.datasets[1].name", "in-domain"),
@@ -180,6 +186,16 @@ class CrdSchemaValidatorTest {
                     assertThat(v.field()).isEqualTo(field);
                     assertThat(v.message()).contains(expected);
                 });
+    }
+
+    @Test
+    void acceptsAStorageRetryTimeoutUpToTheRoundTimeoutAndNoneAtAll() {
+        assertThat(VALIDATOR.validate(set(set(run(), "spec.participation.roundTimeout", "1h"),
+                "spec.participation.storageRetryTimeout", "1h"), null)).isEmpty();
+        assertThat(VALIDATOR.validate(set(set(run(), "spec.participation.roundTimeout", "1h30m"),
+                "spec.participation.storageRetryTimeout", "90s"), null)).isEmpty();
+        // no field: a round timeout under the 5m default is still valid (pods get the shorter of the two)
+        assertThat(VALIDATOR.validate(set(run(), "spec.participation.roundTimeout", "2m"), null)).isEmpty();
     }
 
     @Test
