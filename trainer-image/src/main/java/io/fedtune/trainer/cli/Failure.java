@@ -51,6 +51,7 @@ record Failure(FailureReason reason, String message) {
             reason = switch (s.kind()) {
                 case ACCESS_DENIED -> FailureReason.AccessDenied;
                 case UNREACHABLE -> FailureReason.StorageUnreachable;
+                case DATA_UNREACHABLE -> FailureReason.DataUnreachable;
                 case NOT_FOUND -> FailureReason.InputMissing;
             };
         } else if (e instanceof TrainingDivergedException) {

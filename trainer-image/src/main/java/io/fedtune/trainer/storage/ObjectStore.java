@@ -106,6 +106,11 @@ public final class ObjectStore {
         return scheme >= 0 && at > scheme ? endpoint.substring(0, scheme + 3) + endpoint.substring(at + 1) : endpoint;
     }
 
+    /** The endpoint, as messages name it. */
+    public String endpoint() {
+        return endpoint;
+    }
+
     public void download(S3Uri uri, Path file) throws StorageException {
         call(uri, () -> {
             Files.createDirectories(file.toAbsolutePath().getParent());

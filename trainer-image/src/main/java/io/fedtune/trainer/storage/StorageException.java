@@ -4,7 +4,8 @@ import java.io.IOException;
 
 /** Object storage failed: unreachable, refused the credentials, or the object is not there. */
 public class StorageException extends IOException {
-    public enum Kind { UNREACHABLE, ACCESS_DENIED, NOT_FOUND }
+    /** UNREACHABLE is the run's storage, DATA_UNREACHABLE a shard's own data storage (another endpoint). */
+    public enum Kind { UNREACHABLE, DATA_UNREACHABLE, ACCESS_DENIED, NOT_FOUND }
 
     private final Kind kind;
 

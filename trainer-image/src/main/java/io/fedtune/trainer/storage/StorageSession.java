@@ -65,6 +65,14 @@ public final class StorageSession implements AutoCloseable {
         return dataStore;
     }
 
+    private boolean isRunStore(ObjectStore store) {
+        try {
+            return store.endpoint().equals(run().endpoint());
+        } catch (IllegalArgumentException noRunStore) {
+            return false;
+        }
+    }
+
     /** A new directory in this session's scratch space. */
     public Path scratchDirectory(String purpose) throws IOException {
         if (scratch == null) {
@@ -100,7 +108,19 @@ public final class StorageSession implements AutoCloseable {
         S3Uri uri = S3Uri.parse(location);
         String name = uri.key().substring(uri.key().lastIndexOf('/') + 1);
         Path file = scratchDirectory("in").resolve(name.isEmpty() ? "object" : name);
-        (shardData ? data() : run()).download(uri, file);
+        if (!shardData) {
+            run().download(uri, file);
+            return file;
+        }
+        ObjectStore data = data();
+        try {
+            data.download(uri, file);
+        } catch (StorageException e) {
+            if (e.kind() != StorageException.Kind.UNREACHABLE || isRunStore(data)) {
+                throw e;
+            }
+            throw new StorageException(StorageException.Kind.DATA_UNREACHABLE, "the shard's data storage: " + e.getMessage(), e);
+        }
         return file;
     }
 

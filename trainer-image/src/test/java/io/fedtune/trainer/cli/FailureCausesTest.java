@@ -48,6 +48,14 @@ class FailureCausesTest {
     }
 
     @Test
+    void aShardsDataStoreOutIsDataUnreachableAndTheRunStoreStorageUnreachable() {
+        assertThat(Failure.of(new StorageException(StorageException.Kind.DATA_UNREACHABLE, "the shard's data storage: x", null))
+                .reason()).isEqualTo(FailureReason.DataUnreachable);
+        assertThat(Failure.of(new StorageException(StorageException.Kind.UNREACHABLE, "x", null)).reason())
+                .isEqualTo(FailureReason.StorageUnreachable);
+    }
+
+    @Test
     void aScratchPathUnderARegularFileIsScratchUnwritable() throws IOException {
         Path file = Files.writeString(tmp.resolve("not-a-dir"), "x");
         Path scratch = file.resolve("work");

@@ -60,6 +60,28 @@ class StorageSessionTest {
     }
 
     @Test
+    void aShardsOwnDataStoreOutIsDataUnreachableNotTheRunStorages() throws Exception {
+        int closed;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            closed = free.getLocalPort();
+        }
+        String down = "http://127.0.0.1:" + closed;
+        ObjectStore.Retry once = ObjectStore.Retry.of(java.time.Duration.ZERO);
+        ObjectStore dataDown = new ObjectStore(down, null, S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY, once, null);
+        ObjectStore runDown = new ObjectStore(down, null, S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY, once, null);
+        try (StorageSession s = new StorageSession(() -> store, () -> dataDown, root.resolve("work-data-down"))) {
+            assertThatThrownBy(() -> s.fetchData("s3://data/train.jsonl")).isInstanceOf(StorageException.class)
+                    .hasMessageContaining("the shard's data storage").hasMessageContaining(down)
+                    .satisfies(e -> assertThat(((StorageException) e).kind()).isEqualTo(StorageException.Kind.DATA_UNREACHABLE));
+        }
+        // data kept in the run's own store: its outage is the run storage's
+        try (StorageSession s = new StorageSession(() -> runDown, () -> dataDown, root.resolve("work-both-down"))) {
+            assertThatThrownBy(() -> s.fetchData("s3://data/train.jsonl")).isInstanceOf(StorageException.class)
+                    .satisfies(e -> assertThat(((StorageException) e).kind()).isEqualTo(StorageException.Kind.UNREACHABLE));
+        }
+    }
+
+    @Test
     void aMissingFileIsNotFoundWhereverItWasLookedFor() throws Exception {
         try (StorageSession s = session("work-missing")) {
             for (String location : locations("local/adapter/none.txt", "adapter/none.txt")) {

@@ -16,7 +16,17 @@ public enum FailureReason {
     DataMalformed(true),
     AccessDenied(true),
     AdapterMismatch(true),
+    /**
+     * The run's object storage did not answer within the retry time; the message names its endpoint. The operator does
+     * not charge it to the shard: it is the run's storage, and the round waits for it until its timeout.
+     */
     StorageUnreachable(false),
+    /**
+     * The shard's own data storage ({@code spec.data.endpoint}, when it is not the run's) did not answer within the
+     * retry time; the message names its endpoint. Charged to the shard like its other failures: its data owner's
+     * store is down, not the run's.
+     */
+    DataUnreachable(false),
     TrainingDiverged(false),
     /**
      * The pod asked for a GPU ({@code FEDTUNE_DEVICE=gpu}) and has none it can use (none visible, no CUDA libtorch in the

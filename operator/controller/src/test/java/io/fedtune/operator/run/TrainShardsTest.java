@@ -237,6 +237,19 @@ class TrainShardsTest {
     }
 
     @Test
+    void theShardsOwnDataStorageOutIsChargedToTheShardAndLeavesTheRunsStorageConditionAlone() {
+        RoundWorld w = training("a", "b");
+        w.run.getSpec().participation.maxRetries = 0;
+        w.failTrainer(1, "a", 1, FailureReason.DataUnreachable);
+        w.succeedTrainer(1, "b", 1);
+        w.clock.advance(Duration.ofMinutes(1));
+        w.reconcile();
+        assertThat(w.pods.created).doesNotContain(w.trainer(1, "a", 2)).contains(w.aggregator(1, 1));
+        assertThat(PodLabels.failedShards(w.pods.pods.get(w.aggregator(1, 1)))).containsExactly("a");
+        assertThat(storageCondition(w)).isEmpty();
+    }
+
+    @Test
     void aShardsOwnFailureAfterStorageFailuresIsChargedAndEndsItsRetries() {
         RoundWorld w = training("a", "b");
         w.run.getSpec().participation.maxRetries = 1;
