@@ -1,6 +1,7 @@
 -- Argo CD health check for fedtune.io/FederatedRun, from the conditions the operator writes.
 -- Healthy: Succeeded=True. Suspended: Suspended=True. Degraded: Failed=True or Ready=False (invalid spec,
--- immutable field changed). Progressing: rounds under way, or the operator has not seen this generation yet.
+-- immutable field changed), or StorageUnavailable=True (the run's object storage is out; the round waits for it).
+-- Progressing: rounds under way, or the operator has not seen this generation yet.
 local function condition(t)
   if obj.status == nil or obj.status.conditions == nil then return nil end
   for _, c in ipairs(obj.status.conditions) do
@@ -30,6 +31,10 @@ end
 local ready = condition("Ready")
 if ready ~= nil and ready.status == "False" then
   return health("Degraded", say(ready))
+end
+local storage = condition("StorageUnavailable")
+if storage ~= nil and storage.status == "True" then
+  return health("Degraded", say(storage))
 end
 local suspended = condition("Suspended")
 if suspended ~= nil and suspended.status == "True" then

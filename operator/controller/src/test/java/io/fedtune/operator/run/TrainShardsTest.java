@@ -214,6 +214,11 @@ class TrainShardsTest {
             assertThat(w.pods.created).last().isEqualTo(w.trainer(1, "a", attempt + 1));
         }
         assertThat(w.eventReasons()).containsOnlyOnce(EventReason.StorageUnavailable).doesNotContain(EventReason.StorageAvailable);
+        w.run.setStatus(w.status);
+        assertThat(io.fedtune.operator.argocd.ArgoHealth.of(w.run)).satisfies(h -> {
+            assertThat(h.status()).isEqualTo("Degraded");
+            assertThat(h.message()).startsWith("Unreachable: object storage at http://s3.storage:9000 is unreachable");
+        });
 
         w.clock.advance(Duration.ofSeconds(5));
         w.succeedTrainer(1, "a", 5); // got past storage: the condition turns False, once
@@ -226,6 +231,8 @@ class TrainShardsTest {
             assertThat(c.getReason()).isEqualTo(ConditionReason.Reachable.name());
         });
         assertThat(w.eventReasons()).containsOnlyOnce(EventReason.StorageAvailable);
+        w.run.setStatus(w.status);
+        assertThat(io.fedtune.operator.argocd.ArgoHealth.of(w.run).status()).isEqualTo("Progressing");
 
         w.succeedAggregation(1, 1, 1.0, null);
         w.reconcile();
