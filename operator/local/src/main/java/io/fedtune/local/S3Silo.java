@@ -119,10 +119,6 @@ public final class S3Silo implements AutoCloseable {
         return process.isAlive();
     }
 
-    public ProcessHandle handle() {
-        return process.toHandle();
-    }
-
     private void signal(String name) throws IOException, InterruptedException {
         Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).redirectErrorStream(true).start();
         if (kill.waitFor() != 0) {
