@@ -93,7 +93,16 @@ public final class Bubblewrap implements Confinement {
         launch.mounts().stream().sorted(Comparator.comparingInt(m -> Path.of(m.containerPath()).getNameCount()))
                 .forEach(m -> {
                     folders(Path.of(m.containerPath()).getParent(), args);
-                    args.addAll(List.of(m.readOnly() ? "--ro-bind" : "--bind", m.host().toString(), m.containerPath()));
+                    if (m.memory() != null) {
+                        // an emptyDir with medium: Memory; --size caps it as the kubelet caps it at sizeLimit
+                        args.addAll(List.of("--perms", "0777"));
+                        if (m.memory().sizeBytes() != null) {
+                            args.addAll(List.of("--size", Long.toString(m.memory().sizeBytes())));
+                        }
+                        args.addAll(List.of("--tmpfs", m.containerPath()));
+                    } else {
+                        args.addAll(List.of(m.readOnly() ? "--ro-bind" : "--bind", m.host().toString(), m.containerPath()));
+                    }
                 });
         folders(Path.of(launch.workingDir()), args);
         for (Path mask : masks) {

@@ -20,8 +20,18 @@ import java.util.Optional;
 public record ContainerLaunch(String hostname, List<String> command, Map<String, String> env, String workingDir,
                               RunAs user, boolean readOnlyRoot, List<Mount> mounts, Path podDir) {
 
-    /** A host path bound into the container. */
-    public record Mount(Path host, String containerPath, boolean readOnly) {
+    /**
+     * A host path bound into the container; or, with {@code memory}, a fresh tmpfs at containerPath, as a kubelet makes
+     * an emptyDir with {@code medium: Memory} (host is then only where an unconfined process writes instead).
+     */
+    public record Mount(Path host, String containerPath, boolean readOnly, Memory memory) {
+        public Mount(Path host, String containerPath, boolean readOnly) {
+            this(host, containerPath, readOnly, null);
+        }
+    }
+
+    /** A memory-backed volume; writes past {@code sizeBytes} (when set: the emptyDir's sizeLimit) fail with ENOSPC. */
+    public record Memory(Long sizeBytes) {
     }
 
     /**

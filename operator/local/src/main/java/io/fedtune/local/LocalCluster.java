@@ -128,6 +128,32 @@ public final class LocalCluster implements AutoCloseable {
         return operator;
     }
 
+    /** Kills the s3proxy serving an endpoint (SIGKILL), as a crash of that silo would; {@link #startSilo} brings it back. */
+    public void stopSilo(String endpoint) throws InterruptedException {
+        silo(endpoint).kill();
+    }
+
+    /** Starts a {@link #stopSilo stopped} silo again on the same port, identity and folder: its objects are as they were. */
+    public S3Silo startSilo(String endpoint) throws IOException, InterruptedException {
+        S3Silo old = silo(endpoint);
+        if (old.isAlive()) {
+            throw new IllegalStateException("the silo at " + endpoint + " is running");
+        }
+        S3Silo silo = S3Silo.start(layout.s3proxyJar(), endpoint, old.accessKey(), old.secretKey(), old.dataDir().getParent());
+        silos.set(silos.indexOf(old), silo);
+        return silo;
+    }
+
+    /** Freezes the s3proxy serving an endpoint (SIGSTOP): requests hang rather than fail. */
+    public void pauseSilo(String endpoint) throws IOException, InterruptedException {
+        silo(endpoint).pause();
+    }
+
+    /** Lets a {@link #pauseSilo paused} silo answer again (SIGCONT). */
+    public void resumeSilo(String endpoint) throws IOException, InterruptedException {
+        silo(endpoint).resume();
+    }
+
     public KubernetesClient client() {
         return api.client();
     }

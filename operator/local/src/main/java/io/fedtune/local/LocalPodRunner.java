@@ -1,6 +1,7 @@
 package io.fedtune.local;
 
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
@@ -16,6 +17,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +42,7 @@ public final class LocalPodRunner implements AutoCloseable {
     private final Set<String> admitted = ConcurrentHashMap.newKeySet();
     private final Map<String, Process> running = new ConcurrentHashMap<>();
     private SharedIndexInformer<Pod> informer;
+    private volatile UnaryOperator<Pod> beforeRun = UnaryOperator.identity();
 
     public LocalPodRunner(KubernetesClient client, PodCommand podCommand, Path workRoot, int slots) {
         this(client, podCommand, workRoot, slots, Confinement.detect(List.of(workRoot)));
@@ -105,6 +108,15 @@ public final class LocalPodRunner implements AutoCloseable {
         return Optional.ofNullable(running.get(namespace + "/" + pod)).map(Process::toHandle);
     }
 
+    /**
+     * A test's hook: the pod this kubelet runs is {@code change} applied to a copy of the pod the API holds, as a
+     * mutating admission webhook would have made it (e.g. a small memory-backed scratch volume for one attempt). The API
+     * object is left as it is. Identity by default.
+     */
+    public void changeBeforeRun(UnaryOperator<Pod> change) {
+        this.beforeRun = change;
+    }
+
     /** Log file of a pod's container. */
     public Path logOf(String namespace, String pod) {
         return workRoot.resolve(namespace).resolve(pod).resolve("container.log");
@@ -140,7 +152,8 @@ public final class LocalPodRunner implements AutoCloseable {
         try {
             Files.createDirectories(dir);
             TerminationMessage terminationMessage = new TerminationMessage(dir);
-            ContainerLaunch launch = runtime.launch(pod, container, dir, terminationMessage);
+            Pod asRun = beforeRun.apply(new PodBuilder(pod).build());
+            ContainerLaunch launch = runtime.launch(asRun, asRun.getSpec().getContainers().get(0), dir, terminationMessage);
             if (!confinement.confines()) {
                 report.unconfined(pod, confinement.describe());
             }

@@ -1,7 +1,9 @@
 package io.fedtune.local;
 
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EmptyDirVolumeSource;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -16,8 +18,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The container's volumes as a kubelet makes them: an emptyDir is a fresh world-writable folder of the pod's, a
- * ConfigMap a read-only folder with one file per key.
+ * The container's volumes as a kubelet makes them: an emptyDir is a fresh world-writable folder of the pod's (with
+ * {@code medium: Memory} a tmpfs capped at its sizeLimit, where the confinement can make one), a ConfigMap a read-only
+ * folder with one file per key.
  */
 final class PodVolumes {
     private final KubernetesClient client;
@@ -45,7 +48,8 @@ final class PodVolumes {
             if (volume.getEmptyDir() != null) {
                 Files.createDirectories(local);
                 Files.setPosixFilePermissions(local, PosixFilePermissions.fromString("rwxrwxrwx"));
-                mounts.add(new ContainerLaunch.Mount(local, mount.getMountPath(), Boolean.TRUE.equals(mount.getReadOnly())));
+                mounts.add(new ContainerLaunch.Mount(local, mount.getMountPath(), Boolean.TRUE.equals(mount.getReadOnly()),
+                        memory(volume.getEmptyDir())));
             } else if (volume.getConfigMap() != null) {
                 writeConfigMap(pod, volume.getConfigMap().getName(), local);
                 mounts.add(new ContainerLaunch.Mount(local, mount.getMountPath(), true));
@@ -55,6 +59,15 @@ final class PodVolumes {
             }
         }
         return mounts;
+    }
+
+    /** A tmpfs capped at sizeLimit for {@code medium: Memory}, as the kubelet makes it; a disk-backed one is a folder. */
+    private static ContainerLaunch.Memory memory(EmptyDirVolumeSource emptyDir) {
+        if (!"Memory".equals(emptyDir.getMedium())) {
+            return null;
+        }
+        Quantity limit = emptyDir.getSizeLimit();
+        return new ContainerLaunch.Memory(limit == null ? null : Quantity.getAmountInBytes(limit).longValueExact());
     }
 
     private void writeConfigMap(Pod pod, String name, Path local) throws IOException {

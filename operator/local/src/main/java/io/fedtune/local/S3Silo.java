@@ -123,6 +123,34 @@ public final class S3Silo implements AutoCloseable {
                 + dataDir.getParent().resolve("s3proxy.log"));
     }
 
+    /** Kills s3proxy at once (SIGKILL), as a crash would; its objects stay on disk. A test's fault, not a shutdown. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    /** Freezes s3proxy (SIGSTOP): connections are accepted by the kernel but nothing answers, as on a hung server. */
+    public void pause() throws IOException, InterruptedException {
+        signal("STOP");
+    }
+
+    /** Lets a {@link #pause paused} s3proxy go on (SIGCONT). */
+    public void resume() throws IOException, InterruptedException {
+        signal("CONT");
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    private void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).redirectErrorStream(true).start();
+        if (kill.waitFor() != 0) {
+            throw new IOException("kill -" + name + " " + process.pid() + " failed: "
+                    + new String(kill.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim());
+        }
+    }
+
     @Override
     public void close() {
         process.destroy();

@@ -219,6 +219,28 @@ class LocalPodRunnerTest {
         assertThat(Path.of("/srv/fedtune-cwd")).as("made inside the sandbox, not on this machine").doesNotExist();
     }
 
+    @Test
+    void aMemoryBackedEmptyDirIsATmpfsCappedAtItsSizeLimitAndAHookCanMakeOne() throws Exception {
+        ConfinementRequired.check(runner.confinement());
+        // the pod in the API has a disk-backed scratch; the hook gives this one pod a 64 KiB memory-backed one
+        runner.changeBeforeRun(p -> !"small".equals(p.getMetadata().getName()) ? p : new PodBuilder(p).editSpec()
+                .editMatchingVolume(v -> "scratch".equals(v.getName())).editEmptyDir().withMedium("Memory")
+                .withSizeLimit(new io.fabric8.kubernetes.api.model.Quantity("64Ki")).endEmptyDir().endVolume().endSpec().build());
+        String script = "{ if err=$(head -c 200000 /dev/zero 2>&1 > /scratch/big); then echo big=written; "
+                + "else echo big=refused; fi; echo \"err=$err\"; "
+                + "echo \"size=$(df -k /scratch | tail -1 | awk '{print $2}')\"; } > /dev/termination-log";
+        create("small", "shell", script, LocalPodRunnerTest::restricted);
+
+        Map<String, String> seen = lines(message(awaitPhase("small", "Succeeded")));
+        assertThat(seen).containsEntry("big", "refused").containsEntry("size", "64");
+        assertThat(seen.get("err")).contains("No space left on device");
+        assertThat(client.pods().inNamespace("ns").withName("small").get().getSpec().getVolumes().get(0).getEmptyDir().getMedium())
+                .as("the API's pod is unchanged").isNull();
+
+        create("large", "shell", script, LocalPodRunnerTest::restricted);
+        assertThat(lines(message(awaitPhase("large", "Succeeded")))).containsEntry("big", "written");
+    }
+
     /** The restricted pod the operator makes: read-only root, an emptyDir at /scratch, no privileges. */
     private static PodBuilder restricted(PodBuilder pod) {
         return pod.editSpec()

@@ -2,9 +2,13 @@ package io.fedtune.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
+import static io.fedtune.local.QuickstartRuns.condition;
+import static io.fedtune.local.QuickstartRuns.keys;
+import static io.fedtune.local.QuickstartRuns.label;
+import static io.fedtune.local.QuickstartRuns.layoutOf;
+import static io.fedtune.local.QuickstartRuns.sha256;
+import static io.fedtune.local.QuickstartRuns.smaller;
 
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fedtune.api.contract.ObjectLayout;
 import io.fedtune.api.contract.S3Uri;
@@ -13,20 +17,12 @@ import io.fedtune.api.v1alpha1.FederatedRun;
 import io.fedtune.api.v1alpha1.Phase;
 import io.fedtune.operator.pods.PodLabels;
 import io.fedtune.operator.validation.CrdSchemaValidator;
-import io.minio.GetObjectArgs;
-import io.minio.ListObjectsArgs;
 import io.minio.MinioClient;
-import java.io.InputStream;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -45,12 +41,12 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class QuickstartE2ETest {
-    private static final Duration RUN_TIMEOUT = Duration.ofMinutes(8);
-    private static final int ROUNDS = 2;
+    private static final int ROUNDS = QuickstartRuns.ROUNDS;
 
     private RepoLayout layout;
     private LocalCluster cluster;
     private Path quickstart;
+    private QuickstartRuns runs;
     private String uninterruptedSha;
     private int refusedBefore;
 
@@ -61,6 +57,7 @@ class QuickstartE2ETest {
         Path work = Files.createDirectories(layout.root().resolve("operator/local/target/e2e"));
         cluster = LocalCluster.start(layout, smaller(Manifests.load(quickstart)), new CrdSchemaValidator(),
                 quickstart.resolve("data"), layout.baseModel(), work, 2);
+        runs = new QuickstartRuns(cluster, quickstart, QuickstartRuns.PORT_SHIFT);
         // a pod that only works with the runner's privileges, environment or writable disk must fail here too
         ConfinementRequired.check(cluster.pods().confinement());
     }
@@ -89,7 +86,7 @@ class QuickstartE2ETest {
     @Test
     @Order(1)
     void quickstartRunsToSuccessWithAdaptersInTheStoreAndShardDataOnlyInItsSilo() throws Exception {
-        FederatedRun run = runToEnd("e2e-full", ns -> { });
+        FederatedRun run = runs.runToEnd("e2e-full", ns -> { });
 
         assertThat(run.getStatus().phase).isEqualTo(Phase.Succeeded);
         assertThat(condition(run, "Succeeded")).isEqualTo("True");
@@ -124,8 +121,8 @@ class QuickstartE2ETest {
         String ns = "e2e-killed";
         List<String> killed = new ArrayList<>();
         PodRecorder pods = PodRecorder.watch(cluster.client(), ns);
-        FederatedRun run = runToEnd(ns, namespace -> {
-            Pod trainer = awaitPod(namespace, p -> PodLabels.ROLE_TRAINER.equals(label(p, PodLabels.ROLE))
+        FederatedRun run = runs.runToEnd(ns, namespace -> {
+            Pod trainer = runs.awaitPod(namespace, p -> PodLabels.ROLE_TRAINER.equals(label(p, PodLabels.ROLE))
                     && "1".equals(label(p, PodLabels.ATTEMPT)) && "Running".equals(p.getStatus().getPhase()));
             ProcessHandle process = cluster.pods().process(namespace, trainer.getMetadata().getName()).orElseThrow();
             process.descendants().forEach(ProcessHandle::destroyForcibly);
@@ -148,8 +145,8 @@ class QuickstartE2ETest {
     void theOperatorKilledMidRunIsRestartedAndFinishesWithTheSameAdapterAsAnUninterruptedRun() throws Exception {
         PodRecorder pods = PodRecorder.watch(cluster.client(), "e2e-restart");
         int restartsBefore = cluster.operator().restarts();
-        FederatedRun run = runToEnd("e2e-restart", namespace -> {
-            awaitPod(namespace, p -> "2".equals(label(p, PodLabels.ROUND)) && PodLabels.ROLE_TRAINER.equals(label(p, PodLabels.ROLE)));
+        FederatedRun run = runs.runToEnd("e2e-restart", namespace -> {
+            runs.awaitPod(namespace, p -> "2".equals(label(p, PodLabels.ROUND)) && PodLabels.ROLE_TRAINER.equals(label(p, PodLabels.ROLE)));
             // as kill -9 would: nobody starts another; local mode's OperatorDeployment must
             cluster.operator().process().orElseThrow().destroyForcibly();
         });
@@ -177,79 +174,5 @@ class QuickstartE2ETest {
                 .satisfies(e -> assertThat(((InvalidManifests) e).problems())
                         .anyMatch(p -> p.contains("spec.lora.rank"))
                         .anyMatch(p -> p.contains("spec.data.train.uri")));
-    }
-
-    /** Applies the smaller quickstart in its own namespace, runs an action once it is applied, waits for the end. */
-    private FederatedRun runToEnd(String namespace, java.util.function.Consumer<String> during) throws Exception {
-        Manifests manifests = smaller(Manifests.load(quickstart));
-        manifests.resources().forEach(r -> r.getMetadata().setNamespace(namespace));
-        cluster.apply(manifests, namespace);
-        during.accept(namespace);
-        String name = manifests.runs().get(0).getMetadata().getName();
-        await().atMost(RUN_TIMEOUT).pollInterval(Duration.ofMillis(500)).until(() -> {
-            FederatedRun r = cluster.client().resources(FederatedRun.class).inNamespace(namespace).withName(name).get();
-            return r != null && ProgressView.isFinished(r);
-        });
-        return cluster.client().resources(FederatedRun.class).inNamespace(namespace).withName(name).get();
-    }
-
-    private Pod awaitPod(String namespace, Predicate<Pod> match) {
-        return await().atMost(RUN_TIMEOUT).pollInterval(Duration.ofMillis(200)).until(() -> cluster.client().pods()
-                        .inNamespace(namespace).list().getItems().stream()
-                        .filter(p -> p.getStatus() != null && p.getStatus().getPhase() != null).filter(match).findFirst(),
-                java.util.Optional::isPresent).orElseThrow();
-    }
-
-    /** The quickstart, made small enough for CI: fewer rounds and steps, S3 on other ports than a person's quickstart. */
-    static Manifests smaller(Manifests m) {
-        for (FederatedRun run : m.runs()) {
-            run.getSpec().rounds = ROUNDS;
-            run.getSpec().training.steps = 4;
-            run.getSpec().training.epochs = null;
-            run.getSpec().training.batchSize = 4;
-            run.getSpec().participation.roundTimeout = "5m";
-            run.getSpec().participation.retryBackoff = "1s";
-            run.getSpec().storage.endpoint = shiftPort(run.getSpec().storage.endpoint);
-        }
-        for (ClientShard shard : m.shards()) {
-            if (shard.getSpec().data.endpoint != null) {
-                shard.getSpec().data.endpoint = shiftPort(shard.getSpec().data.endpoint);
-            }
-        }
-        return m;
-    }
-
-    private static String shiftPort(String endpoint) {
-        URI uri = URI.create(endpoint);
-        return uri.getScheme() + "://" + uri.getHost() + ":" + (uri.getPort() + 20000);
-    }
-
-    private static ObjectLayout layoutOf(FederatedRun run) {
-        var s = run.getSpec().storage;
-        return new ObjectLayout(s.bucket, s.prefix, run.getMetadata().getNamespace(), run.getMetadata().getName());
-    }
-
-    private static List<String> keys(MinioClient s3, S3Uri prefix) throws Exception {
-        List<String> keys = new ArrayList<>();
-        for (var item : s3.listObjects(ListObjectsArgs.builder().bucket(prefix.bucket()).prefix(prefix.key()).recursive(true).build())) {
-            keys.add(item.get().objectName());
-        }
-        return keys;
-    }
-
-    private static String sha256(MinioClient s3, S3Uri uri) throws Exception {
-        try (InputStream in = s3.getObject(GetObjectArgs.builder().bucket(uri.bucket()).object(uri.key()).build())) {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(in.readAllBytes()));
-        }
-    }
-
-    private static String condition(FederatedRun run, String type) {
-        return run.getStatus().conditions.stream().filter(c -> type.equals(c.getType())).map(c -> c.getStatus())
-                .findFirst().orElse(null);
-    }
-
-    private static String label(HasMetadata r, String key) {
-        Map<String, String> labels = r.getMetadata().getLabels();
-        return labels == null ? null : labels.get(key);
     }
 }

@@ -12,14 +12,35 @@ public final class LocalDisk {
     private LocalDisk() {
     }
 
-    /** The first cause saying the disk is full (ENOSPC), or null. */
+    /**
+     * The cause saying the disk is full (ENOSPC), or null: the first one that names its path, else the deepest (a wrapper
+     * that repeats its cause's message is not the cause).
+     */
     public static Throwable full(Throwable e) {
+        Throwable deepest = null;
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof java.io.IOException && t.getMessage() != null && t.getMessage().contains(ENOSPC)) {
-                return t;
+                if (path(t) != null) {
+                    return t;
+                }
+                deepest = t;
             }
         }
-        return null;
+        return deepest;
+    }
+
+    /**
+     * A full disk while writing {@code file}, as an error that names it (a stream's write says only "No space left on
+     * device"); any other error as it is.
+     */
+    public static java.io.IOException naming(java.nio.file.Path file, java.io.IOException e) {
+        Throwable full = full(e);
+        if (full == null || path(full) != null) {
+            return e;
+        }
+        FileSystemException named = new FileSystemException(file.toString(), null, ENOSPC);
+        named.initCause(e);
+        return named;
     }
 
     /** The first cause saying a local path cannot be written (read-only, denied, under a file, missing), or null. */

@@ -115,8 +115,12 @@ public final class ObjectStore {
         call(uri, () -> {
             Files.createDirectories(file.toAbsolutePath().getParent());
             Files.deleteIfExists(file);
-            client.downloadObject(DownloadObjectArgs.builder().bucket(uri.bucket()).object(uri.key())
-                    .filename(file.toString()).overwrite(true).build());
+            try {
+                client.downloadObject(DownloadObjectArgs.builder().bucket(uri.bucket()).object(uri.key())
+                        .filename(file.toString()).overwrite(true).build());
+            } catch (IOException e) {
+                throw LocalDisk.naming(file, e);
+            }
             return null;
         });
     }

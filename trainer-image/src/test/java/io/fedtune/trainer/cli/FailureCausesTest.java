@@ -56,6 +56,19 @@ class FailureCausesTest {
     }
 
     @Test
+    void aFullDiskWhileDownloadingNamesTheLocalFileAndTheObject() {
+        // as ObjectStore reports it: its message repeats the cause's, whose stream write named no file
+        IOException write = new IOException("No space left on device");
+        IOException named = io.fedtune.trainer.storage.LocalDisk.naming(Path.of("/scratch/.download-1/model.safetensors"), write);
+        Failure f = Failure.of(new StorageException(StorageException.Kind.UNREACHABLE,
+                "cannot write s3://b/model/model.safetensors locally: " + named.getMessage(), named));
+        assertThat(f.reason()).isEqualTo(FailureReason.ScratchFull);
+        assertThat(f.message()).contains("writing /scratch/.download-1/model.safetensors").contains("s3://b/model/model.safetensors");
+        assertThat(io.fedtune.trainer.storage.LocalDisk.naming(Path.of("/x"), new IOException("Connection reset")))
+                .as("any other error stays as it is").hasMessage("Connection reset");
+    }
+
+    @Test
     void aScratchPathUnderARegularFileIsScratchUnwritable() throws IOException {
         Path file = Files.writeString(tmp.resolve("not-a-dir"), "x");
         Path scratch = file.resolve("work");
