@@ -82,6 +82,13 @@ public final class ChildProcesses {
         }
     }
 
+    /** Whether fedtune-local is ending: its shutdown hook is stopping every child. */
+    public static boolean stopping() {
+        synchronized (LOCK) {
+            return stopping;
+        }
+    }
+
     /** The children started here that still run. */
     public static List<ProcessHandle> live() {
         return LIVE.stream().map(Process::toHandle).toList();

@@ -46,9 +46,28 @@ public final class EmbeddedApiServer implements AutoCloseable {
         return start(crdDir, crdDir.resolveSibling("charts").resolve("fedtune-operator"), port);
     }
 
+    /**
+     * helm template in a child JVM: helm-java loads a Go runtime that takes SIGTERM, SIGINT and SIGQUIT from the JVM
+     * that loads it, and fedtune-local must stop on SIGTERM (its shutdown hook stops its children).
+     */
+    static String renderInChildProcess(Path chartDir) throws IOException {
+        Process helm = ChildProcesses.start(new ProcessBuilder(S3Silo.javaBin(), "-cp", System.getProperty("java.class.path"),
+                ChartRole.class.getName(), chartDir.toString()).redirectError(ProcessBuilder.Redirect.INHERIT));
+        String rendered = new String(helm.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        try {
+            if (helm.waitFor() != 0) {
+                throw new IOException("helm template of " + chartDir + " failed with exit code " + helm.exitValue());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted rendering " + chartDir, e);
+        }
+        return rendered;
+    }
+
     public static EmbeddedApiServer start(Path crdDir, Path chartDir, int port) throws IOException {
         KubectlDispatcher dispatcher = new KubectlDispatcher();
-        StrictDispatcher strict = new StrictDispatcher(dispatcher, ChartRole.render(chartDir));
+        StrictDispatcher strict = new StrictDispatcher(dispatcher, ChartRole.of(renderInChildProcess(chartDir)));
         KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
                 strict, false);
         server.init(InetAddress.getLoopbackAddress(), port);

@@ -69,8 +69,8 @@ public final class OperatorDeployment implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            if (stopped) {
-                return;
+            if (stopped || ChildProcesses.stopping()) {
+                return; // fedtune-local is ending: its shutdown stopped the operator
             }
             crashes = Duration.between(started, Instant.now()).compareTo(STEADY) >= 0 ? 0 : crashes;
             current = null;

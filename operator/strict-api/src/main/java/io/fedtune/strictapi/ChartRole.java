@@ -23,7 +23,25 @@ public final class ChartRole {
 
     /** helm template of the chart at {@code chartDir} (charts/fedtune-operator), its role bound to its service account. */
     public static RbacPolicy render(Path chartDir) {
-        List<HasMetadata> objects = RenderableChart.parse(new Helm(RenderableChart.of(chartDir)).template().withName(RELEASE).withNamespace(NAMESPACE).call());
+        return of(template(chartDir));
+    }
+
+    /** What {@code helm template} prints for the chart at {@code chartDir}, with the release and namespace above. */
+    public static String template(Path chartDir) {
+        return new Helm(RenderableChart.of(chartDir)).template().withName(RELEASE).withNamespace(NAMESPACE).call();
+    }
+
+    /**
+     * Prints {@link #template} of the chart given as the argument: for a process that must not load helm-java's Go
+     * runtime itself (it takes SIGTERM, SIGINT and SIGQUIT from the JVM).
+     */
+    public static void main(String[] args) {
+        System.out.print(template(Path.of(args[0])));
+    }
+
+    /** The role, bound to its service account, in the objects of a rendered chart. */
+    public static RbacPolicy of(String renderedChart) {
+        List<HasMetadata> objects = RenderableChart.parse(renderedChart);
         ClusterRole role = one(objects, ClusterRole.class);
         ClusterRoleBinding binding = one(objects, ClusterRoleBinding.class);
         ServiceAccount account = one(objects, ServiceAccount.class);
