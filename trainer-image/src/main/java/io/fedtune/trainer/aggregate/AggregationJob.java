@@ -15,6 +15,7 @@ import io.fedtune.trainer.model.DeviceRequest;
 import io.fedtune.trainer.model.ModelConfig;
 import io.fedtune.trainer.model.Placement;
 import io.fedtune.trainer.safetensors.SafetensorsReader;
+import io.fedtune.trainer.storage.InputTamperedException;
 import io.fedtune.trainer.storage.Sha256;
 import io.fedtune.trainer.storage.StorageSession;
 import java.io.IOException;
@@ -68,7 +69,7 @@ public final class AggregationJob {
         GlobalAdapter previous = null;
         if (task.previousGlobal() != null) {
             previousDir = storage.fetchDirectory(task.previousGlobal(), ADAPTER_FILES);
-            checkPreviousGlobal(previousDir);
+            checkPreviousGlobal(previousDir, task.previousGlobal(), task.previousGlobalSha256());
             previous = GlobalAdapter.read(previousDir);
         }
         AdapterLayout layout = layout(previousDir, offered);
@@ -128,14 +129,20 @@ public final class AggregationJob {
         return r.strategy() + ": " + r.accepted().size() + " updates accepted, " + r.refused().size() + " refused";
     }
 
-    /** The previous global adapter is this run's own output: a mismatch means storage corrupted it. */
-    private static void checkPreviousGlobal(Path dir) throws IOException, RoundFailed {
+    /**
+     * The previous global adapter is this run's own output: its weights must have the SHA-256 the operator recorded
+     * from the aggregation that wrote them (InputTampered otherwise). A task without that record (a command-line run)
+     * falls back to the adapter's own manifest.json, which lives in the same storage and so only catches corruption.
+     */
+    private static void checkPreviousGlobal(Path dir, String location, String recordedSha256) throws IOException, RoundFailed {
         Path manifest = dir.resolve(GlobalManifest.FILE);
         Path weights = dir.resolve(Adapter.WEIGHTS_FILE);
         if (!Files.isRegularFile(weights)) {
             throw new RoundFailed(FailureReason.InvalidTask, "the previous global adapter has no " + Adapter.WEIGHTS_FILE);
         }
-        if (Files.isRegularFile(manifest)) {
+        if (recordedSha256 != null) {
+            InputTamperedException.verify(dir, location, Adapter.WEIGHTS_FILE, recordedSha256);
+        } else if (Files.isRegularFile(manifest)) {
             String text;
             try {
                 text = io.fedtune.trainer.storage.SmallFile.readString(manifest, 4 * io.fedtune.trainer.storage.SmallFile.MiB);

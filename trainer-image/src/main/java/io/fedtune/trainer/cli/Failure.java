@@ -8,6 +8,7 @@ import io.fedtune.trainer.data.TokenizerMismatchException;
 import io.fedtune.trainer.model.CheckpointInvalidException;
 import io.fedtune.trainer.model.GpuUnavailableException;
 import io.fedtune.trainer.safetensors.SafetensorsFormatException;
+import io.fedtune.trainer.storage.InputTamperedException;
 import io.fedtune.trainer.storage.LocalDisk;
 import io.fedtune.trainer.storage.SmallFile;
 import io.fedtune.trainer.storage.StorageException;
@@ -39,6 +40,8 @@ record Failure(FailureReason reason, String message) {
             reason = FailureReason.InvalidTask;
         } else if (e instanceof RoundFailed r) {
             reason = r.reason();
+        } else if (e instanceof InputTamperedException) {
+            reason = FailureReason.InputTampered;
         } else if (e instanceof CheckpointInvalidException) {
             reason = FailureReason.CheckpointInvalid;
         } else if (e instanceof TokenizerMismatchException) {

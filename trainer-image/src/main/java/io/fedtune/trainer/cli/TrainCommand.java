@@ -89,7 +89,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         try (StorageSession storage = env.session()) {
             return train(storage, new TrainingPlan(shard, round, base, baseSha, data, DataFormat.parse(format), eval,
-                    DataFormat.parse(format), globalAdapter, out, rank, alpha, dropout,
+                    DataFormat.parse(format), globalAdapter, null, out, rank, alpha, dropout,
                     targets.stream().map(LoraTarget::fromModuleName).toList(), freezeA,
                     steps == null && epochs == null ? Integer.valueOf(LocalTrainingSpec.DEFAULT_STEPS) : steps, epochs,
                     batchSize, lr, weightDecay, maxSeqLen, precision, seed, mu, clip, evalFraction));
@@ -110,7 +110,7 @@ final class TrainCommand implements Callable<Integer> {
                     task.train().uri, DataFormat.parse(task.train().format.name()),
                     task.eval() == null ? null : task.eval().uri,
                     task.eval() == null ? null : DataFormat.parse(task.eval().format.name()), task.globalAdapter(),
-                    task.output(), lora.rank, lora.alpha, lora.dropout,
+                    task.globalAdapterSha256(), task.output(), lora.rank, lora.alpha, lora.dropout,
                     lora.targetModules.stream().map(TargetModule::moduleName).map(LoraTarget::fromModuleName).toList(),
                     Boolean.TRUE.equals(lora.freezeA), taskSteps, t.epochs, t.batchSize, t.learningRate, t.weightDecay,
                     t.maxSequenceLength, t.precision.name(), t.seed, t.proximalMu, t.gradientClipNorm, t.evalFraction));

@@ -14,6 +14,7 @@ import io.fedtune.trainer.model.CheckpointInvalidException;
 import io.fedtune.trainer.model.LlamaModel;
 import io.fedtune.trainer.model.Placement;
 import io.fedtune.trainer.storage.CacheUse;
+import io.fedtune.trainer.storage.InputTamperedException;
 import io.fedtune.trainer.storage.Sha256;
 import io.fedtune.trainer.storage.StorageException;
 import io.fedtune.trainer.storage.StorageSession;
@@ -52,6 +53,9 @@ public final class ShardTraining {
                 e -> DataException.empty("eval data " + plan.evalData() + " does not exist"));
         Path global = plan.globalAdapter() == null ? null : fetching(() -> storage.fetchDirectory(plan.globalAdapter()),
                 e -> new AdapterMismatchException("global adapter " + plan.globalAdapter() + " does not exist"));
+        if (global != null) {
+            InputTamperedException.verify(global, plan.globalAdapter(), Adapter.WEIGHTS_FILE, plan.globalSha256());
+        }
         Path out = storage.outputDirectory(plan.output());
         try (BaseModel base = BaseModel.open(checkpoint.dir(), placement)) {
             LoraParameters params = startingAdapter(plan, base, global);

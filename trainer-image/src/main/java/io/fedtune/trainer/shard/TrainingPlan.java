@@ -12,13 +12,14 @@ import java.util.List;
  * @param baseSha256    expected SHA-256 of model.safetensors, or null
  * @param evalData      the shard's eval set, or null to hold out evalFraction of trainData
  * @param globalAdapter the adapter to start from, or null for a fresh seeded one
+ * @param globalSha256  the SHA-256 recorded for its adapter_model.safetensors, or null not to check it
  * @param output        where the adapter and manifest go
  * @param steps         optimizer steps, or null to derive them from epochs
  * @param precision     Auto, FP32 or BF16
  */
 public record TrainingPlan(String shard, int round, String baseModel, String baseSha256, String trainData,
                            DataFormat trainFormat, String evalData, DataFormat evalFormat, String globalAdapter,
-                           String output, int rank, double alpha, double dropout, List<LoraTarget> targets,
+                           String globalSha256, String output, int rank, double alpha, double dropout, List<LoraTarget> targets,
                            boolean freezeA, Integer steps, Integer epochs, int batchSize, double learningRate,
                            double weightDecay, int maxSequenceLength, String precision, long seed, double proximalMu,
                            double gradientClipNorm, double evalFraction) {

@@ -84,7 +84,7 @@ class AggregationJobS3Test {
 
     private static AggregateTask task(int round, String previous, List<ShardUpdate> updates, LoraSpec lora,
             AggregationSpec spec) {
-        return new AggregateTask("r", "ns", round, 1, new StorageRef(null, null), null, null, previous, null, updates, lora,
+        return new AggregateTask("r", "ns", round, 1, new StorageRef(null, null), null, null, previous, null, null, updates, lora,
                 spec, "s3://run/ns/r/optimizer-state/", List.of(), 128, 1, 1.0,
                 "s3://run/ns/r/round-" + String.format("%04d", round) + "/global/");
     }

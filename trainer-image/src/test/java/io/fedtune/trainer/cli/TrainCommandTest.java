@@ -194,6 +194,10 @@ class TrainCommandTest {
     }
 
     static TrainTask task(int round, String globalAdapter, String endpoint) {
+        return task(round, globalAdapter, null, endpoint);
+    }
+
+    static TrainTask task(int round, String globalAdapter, String globalSha256, String endpoint) {
         LoraSpec lora = new LoraSpec();
         lora.rank = 4;
         lora.dropout = 0.0;
@@ -203,7 +207,7 @@ class TrainCommandTest {
         t.learningRate = 2e-2;
         t.maxSequenceLength = 64;
         return new TrainTask("demo", "ns", round, "shard-a", 1, new StorageRef(endpoint, "us-east-1"),
-                "s3://run/models/tiny", null, globalAdapter, "s3://run/demo/round-000" + round + "/shards/shard-a/attempt-1",
+                "s3://run/models/tiny", null, globalAdapter, globalSha256, "s3://run/demo/round-000" + round + "/shards/shard-a/attempt-1",
                 lora, t, new StorageRef(endpoint, "us-east-1"),
                 new DatasetRef("s3://silo/shard-a/train.jsonl", DataFormat.Text),
                 new DatasetRef("s3://silo/shard-a/eval.jsonl", DataFormat.Text));
@@ -227,10 +231,29 @@ class TrainCommandTest {
         assertThat(Files.list(root.resolve("work/models")).filter(p -> p.getFileName().toString().length() == 64))
                 .as("base model cached by SHA-256").hasSize(1);
 
-        Run second = train(contractEnv(task(2, first.result().adapter(), s3.endpoint()), S3ProxyServer.SECRET_KEY));
-        assertThat(second.exit()).isZero();
+        Run second = train(contractEnv(task(2, first.result().adapter(), first.result().sha256(), s3.endpoint()),
+                S3ProxyServer.SECRET_KEY));
+        assertThat(second.exit()).as("the adapter as recorded").isZero();
         assertThat(second.result().evalLossBefore()).isCloseTo(first.result().evalLossAfter(), org.assertj.core.data.Offset.offset(1e-5));
         assertThat(second.result().evalLossAfter()).isLessThan(second.result().evalLossBefore());
+
+        // the adapter changes in storage after the operator recorded its SHA-256: still a valid safetensors, one byte off
+        Path tampered = root.resolve("tampered.safetensors");
+        s3.client().downloadObject(io.minio.DownloadObjectArgs.builder().bucket("run").object(key)
+                .filename(tampered.toString()).build());
+        byte[] bytes = Files.readAllBytes(tampered);
+        bytes[bytes.length - 1] ^= 1;
+        Files.write(tampered, bytes);
+        upload("run", key, tampered);
+        Run third = train(contractEnv(task(3, first.result().adapter(), first.result().sha256(), s3.endpoint()),
+                S3ProxyServer.SECRET_KEY));
+        assertThat(third.exit()).isEqualTo(1);
+        assertThat(third.result().reason()).isEqualTo("InputTampered");
+        assertThat(third.result().message()).contains("s3://run/" + key).contains(first.result().sha256())
+                .contains(Sha256.of(tampered));
+        assertThat(third.result().evalLossBefore()).as("refused before it is evaluated or trained on").isNull();
+        assertThat(s3.client().listObjects(io.minio.ListObjectsArgs.builder().bucket("run")
+                .prefix("demo/round-0003/").recursive(true).build())).as("nothing published").isEmpty();
     }
 
     @Test

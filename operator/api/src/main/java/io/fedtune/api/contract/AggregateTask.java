@@ -16,6 +16,8 @@ import java.util.List;
  * @param baseModel         s3:// prefix of the base checkpoint (for evaluation)
  * @param baseModelSha256   expected SHA-256 of model.safetensors, or null
  * @param previousGlobal    s3:// prefix of the adapter this round started from; null in round 1
+ * @param previousGlobalSha256 SHA-256 of its adapter_model.safetensors as the operator recorded it; the aggregator
+ *                          refuses a different file (InputTampered). Null: not checked
  * @param bestEvalLoss      lowest primary eval loss of earlier rounds, or null
  * @param updates           the round's successful shard updates
  * @param lora              the run's adapter shape (target rank)
@@ -36,6 +38,7 @@ public record AggregateTask(
         String baseModel,
         String baseModelSha256,
         String previousGlobal,
+        String previousGlobalSha256,
         Double bestEvalLoss,
         List<ShardUpdate> updates,
         LoraSpec lora,
@@ -50,7 +53,7 @@ public record AggregateTask(
     /** The same task as another attempt: a retried aggregation repeats the first attempt's work exactly. */
     public AggregateTask withAttempt(int attempt) {
         return new AggregateTask(run, namespace, round, attempt, storage, baseModel, baseModelSha256, previousGlobal,
-                bestEvalLoss, updates, lora, aggregation, optimizerState, evalSets, maxSequenceLength, seed,
-                participationRate, output);
+                previousGlobalSha256, bestEvalLoss, updates, lora, aggregation, optimizerState, evalSets,
+                maxSequenceLength, seed, participationRate, output);
     }
 }

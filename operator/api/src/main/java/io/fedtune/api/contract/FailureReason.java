@@ -17,6 +17,12 @@ public enum FailureReason {
     AccessDenied(true),
     AdapterMismatch(true),
     /**
+     * An input's SHA-256 differs from the one the operator recorded for it (the global adapter a round starts from):
+     * it changed in storage after it was written. The message names the key and both hashes. Never trained on or
+     * averaged in, and not retried: the same object would be refused again.
+     */
+    InputTampered(true),
+    /**
      * The run's object storage did not answer within the retry time; the message names its endpoint. The operator does
      * not charge it to the shard: it is the run's storage, and the round waits for it until its timeout.
      */

@@ -16,6 +16,8 @@ import io.fedtune.api.v1alpha1.LoraSpec;
  * @param baseModel       s3:// prefix of the Hugging Face checkpoint
  * @param baseModelSha256 expected SHA-256 of model.safetensors, or null
  * @param globalAdapter   s3:// prefix of the global adapter to start from; null in the first round
+ * @param globalAdapterSha256 SHA-256 of its adapter_model.safetensors as the operator recorded it from the aggregation
+ *                        that wrote it; the trainer refuses a different file (InputTampered). Null: not checked
  * @param output          s3:// prefix to write this shard's adapter, manifest.json into
  * @param lora            adapter shape; rank already resolved with the shard's override
  * @param training        local training settings
@@ -33,6 +35,7 @@ public record TrainTask(
         String baseModel,
         String baseModelSha256,
         String globalAdapter,
+        String globalAdapterSha256,
         String output,
         LoraSpec lora,
         LocalTrainingSpec training,

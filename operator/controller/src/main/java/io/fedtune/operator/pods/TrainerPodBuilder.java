@@ -7,6 +7,7 @@ import io.fedtune.api.contract.ObjectLayout;
 import io.fedtune.api.contract.StorageRef;
 import io.fedtune.api.contract.TrainTask;
 import io.fedtune.api.contract.TrainerEnv;
+import io.fedtune.api.v1alpha1.AdapterRef;
 import io.fedtune.api.v1alpha1.ClientShard;
 import io.fedtune.api.v1alpha1.FederatedRun;
 import io.fedtune.api.v1alpha1.FederatedRunSpec;
@@ -29,10 +30,11 @@ public final class TrainerPodBuilder {
         this.defaults = defaults;
     }
 
-    public Pod build(FederatedRun run, ClientShard shard, int round, int attempt, String globalAdapter) {
+    /** @param global the adapter the round starts from (its recorded SHA-256 goes into the task), null in round 1 */
+    public Pod build(FederatedRun run, ClientShard shard, int round, int attempt, AdapterRef global) {
         String runName = run.getMetadata().getName();
         String shardName = shard.getMetadata().getName();
-        TrainTask task = task(run, shard, round, attempt, globalAdapter);
+        TrainTask task = task(run, shard, round, attempt, global);
 
         List<EnvVar> env = new ArrayList<>();
         env.add(RestrictedPod.plain(TrainerEnv.TASK, ContractJson.write(task)));
@@ -54,14 +56,15 @@ public final class TrainerPodBuilder {
         return pod;
     }
 
-    static TrainTask task(FederatedRun run, ClientShard shard, int round, int attempt, String globalAdapter) {
+    static TrainTask task(FederatedRun run, ClientShard shard, int round, int attempt, AdapterRef global) {
         FederatedRunSpec spec = run.getSpec();
         String ns = run.getMetadata().getNamespace();
         ObjectLayout layout = layout(run);
         StorageRef storage = new StorageRef(spec.storage.endpoint, spec.storage.region);
         String dataEndpoint = shard.getSpec().data.endpoint != null ? shard.getSpec().data.endpoint : spec.storage.endpoint;
         return new TrainTask(run.getMetadata().getName(), ns, round, shard.getMetadata().getName(), attempt, storage,
-                spec.baseModel.uri, spec.baseModel.sha256, globalAdapter,
+                spec.baseModel.uri, spec.baseModel.sha256, global == null ? null : global.uri,
+                global == null ? null : global.sha256,
                 layout.shardAdapter(round, shard.getMetadata().getName(), attempt),
                 loraFor(spec.lora, shard.getSpec().loraRank), spec.training,
                 new StorageRef(dataEndpoint, spec.storage.region), shard.getSpec().data.train, shard.getSpec().data.eval);

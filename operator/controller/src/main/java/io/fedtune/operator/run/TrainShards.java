@@ -123,8 +123,8 @@ final class TrainShards extends RoundStep<RoundState.Training> {
                     + " attempt " + (a.attempt() - 1) + " failed (" + a.last().reason() + "): " + a.last().message()
                     + "; starting attempt " + a.attempt());
         }
-        String global = s.status.latestAdapter != null ? s.status.latestAdapter.uri : null;
-        actions.pods().create(actions.trainers().build(s.run, shard.get(), s.status.currentRound, a.attempt(), global));
+        actions.pods().create(actions.trainers().build(s.run, shard.get(), s.status.currentRound, a.attempt(),
+                s.status.latestAdapter));
         cutSuperseded(actions, earlier);
         return true;
     }
@@ -159,6 +159,7 @@ final class TrainShards extends RoundStep<RoundState.Training> {
         AggregateTask task = new AggregateTask(s.name(), s.namespace(), round, 1,
                 new StorageRef(spec.storage.endpoint, spec.storage.region), spec.baseModel.uri, spec.baseModel.sha256,
                 s.status.latestAdapter != null ? s.status.latestAdapter.uri : null,
+                s.status.latestAdapter != null ? s.status.latestAdapter.sha256 : null,
                 s.status.bestAdapter != null ? s.status.bestAdapter.evalLoss : null,
                 updates, spec.lora, spec.aggregation, layout.optimizerState(), spec.evaluation.datasets,
                 spec.training.maxSequenceLength, spec.training.seed,

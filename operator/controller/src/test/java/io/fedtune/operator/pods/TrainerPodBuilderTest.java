@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fedtune.api.contract.ContractJson;
 import io.fedtune.api.contract.TrainTask;
 import io.fedtune.api.contract.TrainerEnv;
+import io.fedtune.api.v1alpha1.AdapterRef;
 import io.fedtune.api.v1alpha1.ClientShard;
 import io.fedtune.api.v1alpha1.FederatedRun;
 import io.fedtune.api.v1alpha1.PodOverrides;
@@ -31,7 +32,8 @@ class TrainerPodBuilderTest {
         shard.getSpec().trainer.resources = new ResourceRequirementsBuilder().addToLimits("nvidia.com/gpu", new Quantity("1")).build();
         shard.getSpec().trainer.nodeSelector = Map.of("pool", "gpu-a");
 
-        Pod pod = new TrainerPodBuilder("default/image:0").build(run, shard, 2, 1, "s3://b/g");
+        Pod pod = new TrainerPodBuilder("default/image:0").build(run, shard, 2, 1,
+                new AdapterRef("s3://b/g", 1, "ab".repeat(32), null));
 
         assertThat(pod.getMetadata().getName()).isEqualTo("demo-r2-site-a-a1");
         assertThat(pod.getMetadata().getLabels()).containsEntry(PodLabels.ROUND, "2").containsEntry(PodLabels.SHARD, "site-a")
@@ -61,6 +63,8 @@ class TrainerPodBuilderTest {
         TrainTask task = ContractJson.read(env(pod, TrainerEnv.TASK), TrainTask.class);
         assertThat(task.lora().rank).isEqualTo(4);
         assertThat(task.globalAdapter()).isEqualTo("s3://b/g");
+        assertThat(task.globalAdapterSha256()).as("the SHA-256 the operator recorded for the adapter the round starts from")
+                .isEqualTo("ab".repeat(32));
         assertThat(task.output()).endsWith("/fedtune-it/demo/round-0002/shards/site-a/attempt-1");
         assertThat(env(pod, TrainerEnv.ROLE)).isEqualTo("train");
         assertThat(env(pod, TrainerEnv.DEVICE)).as("the container asks for nvidia.com/gpu").isEqualTo("gpu");
