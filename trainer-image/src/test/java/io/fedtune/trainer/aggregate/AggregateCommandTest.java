@@ -32,11 +32,15 @@ class AggregateCommandTest {
     private final AdapterLayout layout = AdapterFixture.layout();
 
     private AggregateTask task(List<ShardUpdate> updates, String previous, int round) {
+        return task(updates, previous, null, round);
+    }
+
+    private AggregateTask task(List<ShardUpdate> updates, String previous, String previousSha256, int round) {
         LoraSpec lora = new LoraSpec();
         lora.rank = 2;
         lora.alpha = 4.0;
         lora.targetModules = List.of(TargetModule.Q_PROJ, TargetModule.V_PROJ);
-        return new AggregateTask("run", "ns", round, 1, null, null, null, previous, null, null, updates, lora,
+        return new AggregateTask("run", "ns", round, 1, null, null, null, previous, previousSha256, null, updates, lora,
                 new AggregationSpec(), tmp.resolve("state").toString(), List.of(), 128, 7, 1.0,
                 tmp.resolve("round-" + round).toString());
     }
@@ -81,6 +85,15 @@ class AggregateCommandTest {
         // round 2 starts from round 1's global adapter, whose manifest is checked first
         assertThat(run(task(updates.subList(0, 3), out.toString(), 2))).isZero();
         assertThat(termination().outcome()).isEqualTo(Outcome.Succeeded);
+
+        // the SHA-256 the operator recorded for round 1's adapter is another than the file's: refused by name
+        String recorded = "0".repeat(64);
+        assertThat(run(task(updates.subList(0, 3), out.toString(), recorded, 3))).isEqualTo(1);
+        AggregateResult tampered = termination();
+        assertThat(tampered.reason()).isEqualTo("InputTampered");
+        assertThat(tampered.message()).contains(out.resolve(Adapter.WEIGHTS_FILE).toString()).contains(recorded)
+                .contains(result.sha256());
+        assertThat(tmp.resolve("round-3")).doesNotExist();
     }
 
     @Test

@@ -55,13 +55,30 @@ class AggregationJobS3Test {
             assertThat(store.metadata(S3Uri.parse("s3://run/ns/r/round-0001/global/" + Adapter.WEIGHTS_FILE)))
                     .containsEntry("sha256", first.sha256());
 
-            AggregateResult second = new AggregationJob(task(2, "s3://run/ns/r/round-0001/global/", upload(s3, 2), lora, spec),
-                    StorageSession.ofRunStore(store, tmp.resolve("work2"))).run();
+            AggregateResult second = new AggregationJob(task(2, "s3://run/ns/r/round-0001/global/", first.sha256(),
+                    upload(s3, 2), lora, spec), StorageSession.ofRunStore(store, tmp.resolve("work2"))).run();
             assertThat(second.outcome()).isEqualTo(Outcome.Succeeded);
             assertThat(second.sha256()).isNotEqualTo(first.sha256());
             // FedAdam starts in round 2 (it needs a previous global adapter); its state now lives in object storage
             s3.client().statObject(StatObjectArgs.builder().bucket("run")
                     .object("ns/r/optimizer-state/" + OptimizerState.fileName(2)).build());
+
+            // round 2's global adapter is replaced in storage after the operator recorded its SHA-256, manifest and
+            // all (round 1's files: a valid adapter of the same shape that its own manifest.json vouches for)
+            for (String f : List.of(Adapter.WEIGHTS_FILE, GlobalManifest.FILE)) {
+                Path local = tmp.resolve("swap/" + f);
+                store.download(S3Uri.parse("s3://run/ns/r/round-0001/global/" + f), local);
+                store.upload(local, S3Uri.parse("s3://run/ns/r/round-0002/global/" + f), java.util.Map.of());
+            }
+            AggregationJob third = new AggregationJob(task(3, "s3://run/ns/r/round-0002/global/", second.sha256(),
+                    upload(s3, 3), lora, spec), StorageSession.ofRunStore(store, tmp.resolve("work3")));
+            org.assertj.core.api.Assertions.assertThatThrownBy(third::run)
+                    .isInstanceOf(io.fedtune.trainer.storage.InputTamperedException.class)
+                    .hasMessageContaining("s3://run/ns/r/round-0002/global/" + Adapter.WEIGHTS_FILE)
+                    .hasMessageContaining(first.sha256()).hasMessageContaining(second.sha256());
+            assertThat(store.list(S3Uri.parse("s3://run/ns/r/round-0003/global/"))).as("nothing published").isEmpty();
+            assertThat(store.list(S3Uri.parse("s3://run/ns/r/optimizer-state/"))).as("the state is not advanced")
+                    .noneMatch(k -> k.endsWith(OptimizerState.fileName(3)));
         }
     }
 
@@ -84,7 +101,13 @@ class AggregationJobS3Test {
 
     private static AggregateTask task(int round, String previous, List<ShardUpdate> updates, LoraSpec lora,
             AggregationSpec spec) {
-        return new AggregateTask("r", "ns", round, 1, new StorageRef(null, null), null, null, previous, null, null, updates, lora,
+        return task(round, previous, null, updates, lora, spec);
+    }
+
+    private static AggregateTask task(int round, String previous, String previousSha256, List<ShardUpdate> updates,
+            LoraSpec lora, AggregationSpec spec) {
+        return new AggregateTask("r", "ns", round, 1, new StorageRef(null, null), null, null, previous, previousSha256,
+                null, updates, lora,
                 spec, "s3://run/ns/r/optimizer-state/", List.of(), 128, 1, 1.0,
                 "s3://run/ns/r/round-" + String.format("%04d", round) + "/global/");
     }
