@@ -129,7 +129,11 @@ final class RoundWorld {
     }
 
     void failTrainer(int round, String shard, int attempt, FailureReason reason) {
-        finish(trainer(round, shard, attempt), false, TrainResult.failed(reason, "scripted"));
+        failTrainer(round, shard, attempt, reason, "scripted");
+    }
+
+    void failTrainer(int round, String shard, int attempt, FailureReason reason, String message) {
+        finish(trainer(round, shard, attempt), false, TrainResult.failed(reason, message));
     }
 
     void succeedAggregation(int round, int attempt, double loss, Boolean regressed) {
@@ -146,7 +150,18 @@ final class RoundWorld {
     }
 
     void failAggregation(int round, int attempt, FailureReason reason) {
-        finish(aggregator(round, attempt), false, AggregateResult.failed(reason, "scripted"));
+        failAggregation(round, attempt, reason, "scripted");
+    }
+
+    void failAggregation(int round, int attempt, FailureReason reason, String message) {
+        finish(aggregator(round, attempt), false, AggregateResult.failed(reason, message));
+    }
+
+    /** The task a trainer pod was started with, from its environment. */
+    io.fedtune.api.contract.TrainTask trainTask(String trainerPod) {
+        return ContractJson.read(pod(trainerPod).getSpec().getContainers().get(0).getEnv().stream()
+                .filter(e -> TrainerEnv.TASK.equals(e.getName())).findFirst().orElseThrow().getValue(),
+                io.fedtune.api.contract.TrainTask.class);
     }
 
     /** The kubelet took the pod and cannot start its container: Pending, waiting with this reason. */
