@@ -77,6 +77,9 @@ public final class AggregationJob {
         Path stateDir = stateLocation == null ? storage.scratchDirectory("optimizer-state")
                 : storage.fetchDirectory(stateLocation, List.of(OptimizerState.fileName(task.round() - 1),
                         PrivacyLedger.fileName(task.round() - 1)));
+        if (stateLocation != null && task.optimizerStateSha256() != null) {
+            checkRecorded(stateDir, stateLocation, task.optimizerStateSha256());
+        }
         Path out = storage.outputDirectory(task.output());
 
         // privacy noise must be unpredictable: a seed from the run spec would let anyone who reads it subtract the noise
@@ -94,16 +97,26 @@ public final class AggregationJob {
         Files.writeString(out.resolve(GlobalManifest.FILE), ContractJson.mapper().writerWithDefaultPrettyPrinter()
                 .writeValueAsString(manifest) + "\n", StandardCharsets.UTF_8);
         storage.publish(out, task.output(), ADAPTER_FILES);
-        if (stateLocation != null) {
-            storage.publish(stateDir, stateLocation, List.of(OptimizerState.fileName(task.round()),
-                    PrivacyLedger.fileName(task.round())));
-        }
+        Map<String, String> stateSha256 = stateLocation == null ? null : storage.publish(stateDir, stateLocation,
+                List.of(OptimizerState.fileName(task.round()), PrivacyLedger.fileName(task.round())));
         return new AggregateResult(Outcome.Succeeded, null, summary(report), task.round(), task.output(), report.sha256(),
                 report.accepted().stream().map(RoundReport.AcceptedShard::shard).toList(), report.refused(),
                 evaluation == null ? null : evaluation.evalLoss(), lossesBySet(evaluation),
                 evaluation == null ? null : evaluation.regressed(), report.truncationEnergy(), report.epsilon(),
                 (System.nanoTime() - start) / 1e9, evaluation == null ? null : placement.deviceName(),
-                evaluation == null ? null : placement.precisionName());
+                evaluation == null ? null : placement.precisionName(),
+                stateSha256 == null || stateSha256.isEmpty() ? null : stateSha256);
+    }
+
+    /** Each state file the operator recorded must be there and unchanged: a missing one would silently restart it. */
+    private static void checkRecorded(Path dir, String location, Map<String, String> recorded) throws IOException {
+        for (Map.Entry<String, String> e : recorded.entrySet()) {
+            if (!Files.isRegularFile(dir.resolve(e.getKey()))) {
+                throw new io.fedtune.trainer.storage.StorageException(io.fedtune.trainer.storage.StorageException.Kind.NOT_FOUND,
+                        "the server state " + e.getKey() + " recorded under " + location + " does not exist", null);
+            }
+            InputTamperedException.verify(dir, location, e.getKey(), e.getValue());
+        }
     }
 
     /** Base model + the new global adapter on the run's eval sets. */

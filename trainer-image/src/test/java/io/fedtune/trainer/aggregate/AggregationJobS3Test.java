@@ -56,12 +56,31 @@ class AggregationJobS3Test {
                     .containsEntry("sha256", first.sha256());
 
             AggregateResult second = new AggregationJob(task(2, "s3://run/ns/r/round-0001/global/", first.sha256(),
-                    upload(s3, 2), lora, spec), StorageSession.ofRunStore(store, tmp.resolve("work2"))).run();
+                    first.optimizerStateSha256(), upload(s3, 2), lora, spec), StorageSession.ofRunStore(store, tmp.resolve("work2"))).run();
             assertThat(second.outcome()).isEqualTo(Outcome.Succeeded);
             assertThat(second.sha256()).isNotEqualTo(first.sha256());
             // FedAdam starts in round 2 (it needs a previous global adapter); its state now lives in object storage
             s3.client().statObject(StatObjectArgs.builder().bucket("run")
                     .object("ns/r/optimizer-state/" + OptimizerState.fileName(2)).build());
+            S3Uri state = S3Uri.parse("s3://run/ns/r/optimizer-state/" + OptimizerState.fileName(2));
+            assertThat(second.optimizerStateSha256()).as("reported for the operator to record")
+                    .containsEntry(OptimizerState.fileName(2), store.metadata(state).get("sha256"));
+
+            // the optimizer state changes in storage after the operator recorded it: refused, the round not aggregated
+            Path moments = tmp.resolve("moments/" + OptimizerState.fileName(2));
+            store.download(state, moments);
+            byte[] bytes = Files.readAllBytes(moments);
+            bytes[bytes.length - 1] ^= 1;
+            Files.write(moments, bytes);
+            store.upload(moments, state, java.util.Map.of());
+            AggregationJob stale = new AggregationJob(task(3, "s3://run/ns/r/round-0002/global/", second.sha256(),
+                    second.optimizerStateSha256(), upload(s3, 3), lora, spec),
+                    StorageSession.ofRunStore(store, tmp.resolve("work-state")));
+            org.assertj.core.api.Assertions.assertThatThrownBy(stale::run)
+                    .isInstanceOf(io.fedtune.trainer.storage.InputTamperedException.class)
+                    .hasMessageContaining(state.toString())
+                    .hasMessageContaining(second.optimizerStateSha256().get(OptimizerState.fileName(2)))
+                    .hasMessageContaining(Sha256.of(moments));
 
             // round 2's global adapter is replaced in storage after the operator recorded its SHA-256, manifest and
             // all (round 1's files: a valid adapter of the same shape that its own manifest.json vouches for)
@@ -71,7 +90,7 @@ class AggregationJobS3Test {
                 store.upload(local, S3Uri.parse("s3://run/ns/r/round-0002/global/" + f), java.util.Map.of());
             }
             AggregationJob third = new AggregationJob(task(3, "s3://run/ns/r/round-0002/global/", second.sha256(),
-                    upload(s3, 3), lora, spec), StorageSession.ofRunStore(store, tmp.resolve("work3")));
+                    null, upload(s3, 3), lora, spec), StorageSession.ofRunStore(store, tmp.resolve("work3")));
             org.assertj.core.api.Assertions.assertThatThrownBy(third::run)
                     .isInstanceOf(io.fedtune.trainer.storage.InputTamperedException.class)
                     .hasMessageContaining("s3://run/ns/r/round-0002/global/" + Adapter.WEIGHTS_FILE)
@@ -101,14 +120,14 @@ class AggregationJobS3Test {
 
     private static AggregateTask task(int round, String previous, List<ShardUpdate> updates, LoraSpec lora,
             AggregationSpec spec) {
-        return task(round, previous, null, updates, lora, spec);
+        return task(round, previous, null, null, updates, lora, spec);
     }
 
-    private static AggregateTask task(int round, String previous, String previousSha256, List<ShardUpdate> updates,
-            LoraSpec lora, AggregationSpec spec) {
+    private static AggregateTask task(int round, String previous, String previousSha256, java.util.Map<String, String> state,
+            List<ShardUpdate> updates, LoraSpec lora, AggregationSpec spec) {
         return new AggregateTask("r", "ns", round, 1, new StorageRef(null, null), null, null, previous, previousSha256,
                 null, updates, lora,
-                spec, "s3://run/ns/r/optimizer-state/", List.of(), 128, 1, 1.0,
+                spec, "s3://run/ns/r/optimizer-state/", state, List.of(), 128, 1, 1.0,
                 "s3://run/ns/r/round-" + String.format("%04d", round) + "/global/");
     }
 }

@@ -22,6 +22,7 @@ import java.util.Map;
  * @param seconds          wall time
  * @param device           where the global evaluation ran ({@code cpu} or {@code gpu}); null when none ran
  * @param precision        its dtype ({@code FP32} or {@code BF16}); null when none ran
+ * @param optimizerStateSha256 SHA-256 of each server state file written under the task's optimizerState, by name
  */
 public record AggregateResult(
         Outcome outcome,
@@ -39,10 +40,11 @@ public record AggregateResult(
         Double epsilon,
         Double seconds,
         String device,
-        String precision) {
+        String precision,
+        Map<String, String> optimizerStateSha256) {
 
     public static AggregateResult failed(FailureReason reason, String message) {
         return new AggregateResult(Outcome.Failed, reason.name(), message, null, null, null, null, null, null, null, null, null,
-                null, null, null, null);
+                null, null, null, null, null);
     }
 }

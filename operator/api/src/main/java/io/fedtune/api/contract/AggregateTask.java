@@ -4,6 +4,7 @@ import io.fedtune.api.v1alpha1.AggregationSpec;
 import io.fedtune.api.v1alpha1.EvalDataset;
 import io.fedtune.api.v1alpha1.LoraSpec;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Aggregation of one round (env {@link TrainerEnv#TASK}, role aggregate). All object access uses the run's credentials.
@@ -23,6 +24,8 @@ import java.util.List;
  * @param lora              the run's adapter shape (target rank)
  * @param aggregation       strategy and its options
  * @param optimizerState    s3:// prefix of the server optimizer's state (read if present, then rewritten)
+ * @param optimizerStateSha256 the SHA-256 recorded for each state file the previous aggregation wrote, by name, or
+ *                          null; a different file is refused (InputTampered), a recorded one absent is InputMissing
  * @param evalSets          global eval sets; the first is the primary one
  * @param maxSequenceLength for evaluation
  * @param seed              seed for noise (differential privacy)
@@ -44,6 +47,7 @@ public record AggregateTask(
         LoraSpec lora,
         AggregationSpec aggregation,
         String optimizerState,
+        Map<String, String> optimizerStateSha256,
         List<EvalDataset> evalSets,
         int maxSequenceLength,
         long seed,
@@ -53,7 +57,7 @@ public record AggregateTask(
     /** The same task as another attempt: a retried aggregation repeats the first attempt's work exactly. */
     public AggregateTask withAttempt(int attempt) {
         return new AggregateTask(run, namespace, round, attempt, storage, baseModel, baseModelSha256, previousGlobal,
-                previousGlobalSha256, bestEvalLoss, updates, lora, aggregation, optimizerState, evalSets,
+                previousGlobalSha256, bestEvalLoss, updates, lora, aggregation, optimizerState, optimizerStateSha256, evalSets,
                 maxSequenceLength, seed, participationRate, output);
     }
 }

@@ -44,6 +44,10 @@ public class FederatedRunStatus {
     @JsonPropertyDescription("The global adapter the next round starts from (after a rollback: the best one).")
     public AdapterRef latestAdapter;
 
+    @JsonPropertyDescription("SHA-256 (hex) of each server state file (optimizer state, privacy ledger) the latest "
+            + "aggregation wrote, by file name: the next aggregation refuses a different one (InputTampered).")
+    public java.util.Map<String, String> optimizerStateSha256;
+
     @JsonPropertyDescription("The global adapter with the lowest primary eval loss so far: the run's result.")
     public AdapterRef bestAdapter;
 

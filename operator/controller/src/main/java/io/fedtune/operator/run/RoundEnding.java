@@ -81,6 +81,7 @@ final class RoundEnding {
         AdapterRef bestBefore = s.status.bestAdapter;
         AdapterChoice choice = AdapterChoice.of(s.run.getSpec().evaluation, s.status, adapter, result.regressed());
         choice.applyTo(s.status);
+        s.status.optimizerStateSha256 = result.optimizerStateSha256();
         if (choice.rolledBack()) {
             summary.outcome = RoundOutcome.RolledBack;
             actions.events().record(s.run, EventReason.RolledBack, "round " + round + "'s global eval loss " + loss

@@ -161,7 +161,7 @@ final class TrainShards extends RoundStep<RoundState.Training> {
                 s.status.latestAdapter != null ? s.status.latestAdapter.uri : null,
                 s.status.latestAdapter != null ? s.status.latestAdapter.sha256 : null,
                 s.status.bestAdapter != null ? s.status.bestAdapter.evalLoss : null,
-                updates, spec.lora, spec.aggregation, layout.optimizerState(), spec.evaluation.datasets,
+                updates, spec.lora, spec.aggregation, layout.optimizerState(), s.status.optimizerStateSha256, spec.evaluation.datasets,
                 spec.training.maxSequenceLength, spec.training.seed,
                 (double) s.status.roundShards.size() / Math.max(1, eligible), layout.globalAdapter(round));
         AggregateRound.start(actions, s.run, task, cut);

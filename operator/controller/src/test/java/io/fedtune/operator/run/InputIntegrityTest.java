@@ -49,6 +49,9 @@ class InputIntegrityTest {
         var aggregate = w.task(w.aggregator(2, 1));
         assertThat(aggregate.previousGlobal()).isEqualTo(w.status.latestAdapter.uri);
         assertThat(aggregate.previousGlobalSha256()).isEqualTo("sha-global-1");
+        assertThat(w.status.optimizerStateSha256).containsEntry(RoundWorld.OPTIMIZER_STATE, "sha-state-1");
+        assertThat(aggregate.optimizerStateSha256()).as("the state files round 1's aggregation reported")
+                .containsExactly(java.util.Map.entry(RoundWorld.OPTIMIZER_STATE, "sha-state-1"));
     }
 
     @Test

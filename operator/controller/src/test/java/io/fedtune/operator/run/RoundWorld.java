@@ -59,6 +59,9 @@ final class RoundWorld {
     FederatedRunStatus status = new FederatedRunStatus();
     RoundState state;
 
+    /** The server state file name scripted aggregations report a SHA-256 for. */
+    static final String OPTIMIZER_STATE = "optimizer-state.safetensors";
+
     record Event(EventReason reason, String message) {
     }
 
@@ -146,7 +149,7 @@ final class RoundWorld {
         List<String> accepted = task.updates().stream().map(u -> u.shard()).toList();
         finish(aggregator(round, attempt), true, new AggregateResult(Outcome.Succeeded, null, null, round, task.output(),
                 "sha-global-" + round, accepted, List.of(), loss, Map.of("in-domain", loss), regressed, null, null, 1.0, device,
-                precision));
+                precision, Map.of(OPTIMIZER_STATE, "sha-state-" + round)));
     }
 
     void failAggregation(int round, int attempt, FailureReason reason) {
