@@ -19,6 +19,7 @@ import java.util.function.Consumer;
  * the objects stay on disk under the work folder.
  */
 public final class LocalCluster implements AutoCloseable {
+    private static final Duration SHARD_SEEN_TIMEOUT = Duration.ofSeconds(120);
     /** The image local mode's operator gives trainer pods; the pod runner runs it as the trainer jar. */
     public static final String TRAINER_IMAGE = "ghcr.io/fedtune/fedtune-trainer:0.1.0-SNAPSHOT";
     private static final Duration OPERATOR_FIRST_BACKOFF = Duration.ofSeconds(1);
@@ -99,12 +100,48 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /** Creates the resources in the API, Secrets first, runs last. */
+    /**
+     * Creates the resources, the runs last, once the operator has seen every ClientShard (it wrote its status): a run
+     * created first would start round 1 with the shards the operator happened to know of by then.
+     */
     public void apply(Manifests manifests, String namespace) {
+        List<HasMetadata> runs = new ArrayList<>();
+        List<io.fedtune.api.v1alpha1.ClientShard> shards = new ArrayList<>();
         for (HasMetadata r : manifests.resources()) {
             if (r.getMetadata().getNamespace() == null) {
                 r.getMetadata().setNamespace(namespace);
             }
+            if (r instanceof io.fedtune.api.v1alpha1.FederatedRun) {
+                runs.add(r);
+                continue;
+            }
             api.client().resource(r).create();
+            if (r instanceof io.fedtune.api.v1alpha1.ClientShard shard) {
+                shards.add(shard);
+            }
+        }
+        shards.forEach(this::awaitSeenByOperator);
+        runs.forEach(r -> api.client().resource(r).create());
+    }
+
+    private void awaitSeenByOperator(io.fedtune.api.v1alpha1.ClientShard shard) {
+        java.time.Instant deadline = java.time.Instant.now().plus(SHARD_SEEN_TIMEOUT);
+        while (true) {
+            var seen = api.client().resources(io.fedtune.api.v1alpha1.ClientShard.class)
+                    .inNamespace(shard.getMetadata().getNamespace()).withName(shard.getMetadata().getName()).get();
+            if (seen != null && seen.getStatus() != null && seen.getStatus().observedGeneration != null) {
+                return;
+            }
+            if (java.time.Instant.now().isAfter(deadline)) {
+                throw new IllegalStateException("the operator did not pick up ClientShard " + shard.getMetadata().getName()
+                        + " within " + SHARD_SEEN_TIMEOUT.toSeconds() + " s; see " + workDir.resolve("operator.log"));
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted waiting for ClientShard " + shard.getMetadata().getName(), e);
+            }
         }
     }
 
