@@ -2,11 +2,14 @@ package io.fedtune.local;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fedtune.api.v1alpha1.ClientShard;
+import io.fedtune.api.v1alpha1.FederatedRun;
 import io.fedtune.operator.validation.ResourceValidator;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -106,17 +109,17 @@ public final class LocalCluster implements AutoCloseable {
      */
     public void apply(Manifests manifests, String namespace) {
         List<HasMetadata> runs = new ArrayList<>();
-        List<io.fedtune.api.v1alpha1.ClientShard> shards = new ArrayList<>();
+        List<ClientShard> shards = new ArrayList<>();
         for (HasMetadata r : manifests.resources()) {
             if (r.getMetadata().getNamespace() == null) {
                 r.getMetadata().setNamespace(namespace);
             }
-            if (r instanceof io.fedtune.api.v1alpha1.FederatedRun) {
+            if (r instanceof FederatedRun) {
                 runs.add(r);
                 continue;
             }
             api.client().resource(r).create();
-            if (r instanceof io.fedtune.api.v1alpha1.ClientShard shard) {
+            if (r instanceof ClientShard shard) {
                 shards.add(shard);
             }
         }
@@ -124,15 +127,15 @@ public final class LocalCluster implements AutoCloseable {
         runs.forEach(r -> api.client().resource(r).create());
     }
 
-    private void awaitSeenByOperator(io.fedtune.api.v1alpha1.ClientShard shard) {
-        java.time.Instant deadline = java.time.Instant.now().plus(SHARD_SEEN_TIMEOUT);
+    private void awaitSeenByOperator(ClientShard shard) {
+        Instant deadline = Instant.now().plus(SHARD_SEEN_TIMEOUT);
         while (true) {
-            var seen = api.client().resources(io.fedtune.api.v1alpha1.ClientShard.class)
+            var seen = api.client().resources(ClientShard.class)
                     .inNamespace(shard.getMetadata().getNamespace()).withName(shard.getMetadata().getName()).get();
             if (seen != null && seen.getStatus() != null && seen.getStatus().observedGeneration != null) {
                 return;
             }
-            if (java.time.Instant.now().isAfter(deadline)) {
+            if (Instant.now().isAfter(deadline)) {
                 throw new IllegalStateException("the operator did not pick up ClientShard " + shard.getMetadata().getName()
                         + " within " + SHARD_SEEN_TIMEOUT.toSeconds() + " s; see " + workDir.resolve("operator.log"));
             }

@@ -149,15 +149,8 @@ class FaultInjectionE2ETest {
         });
         pods.close();
 
-        assertThat(run.getStatus().phase).isEqualTo(Phase.Succeeded);
-        assertSameAdapterAsUninterruptedRound1(run);
-        assertOneAggregationPerRound(pods, 1);
-        assertOneFailedAttempt(run.getStatus().history.get(0), shard, FailureReason.DataUnreachable);
-        TrainResult failed = result(attempt(pods, 1, shard, 1));
-        assertThat(failed.reason()).isEqualTo(FailureReason.DataUnreachable.name());
+        TrainResult failed = assertRound1RetriedOnceAsUninterrupted(run, pods, ns, shard, FailureReason.DataUnreachable);
         assertThat(failed.message()).as("names the silo it could not reach").contains(dataEndpoint);
-        assertThat(attempt(pods, 1, shard, 2).getStatus().getPhase()).isEqualTo("Succeeded");
-        assertRetriedNotFailed(run, ns, shard, FailureReason.DataUnreachable);
         assertThat(events(ns, EventReason.ShardFailed)).allMatch(m -> m.contains(dataEndpoint));
         assertThat(condition(run, STORAGE_UNAVAILABLE)).as("the run's own storage was never out").isNull();
     }
@@ -265,15 +258,8 @@ class FaultInjectionE2ETest {
         FederatedRun run = runs.runToEnd(ns, FaultInjectionE2ETest::oneRound, namespace -> { });
         pods.close();
 
-        assertThat(run.getStatus().phase).isEqualTo(Phase.Succeeded);
-        assertSameAdapterAsUninterruptedRound1(run);
-        assertOneAggregationPerRound(pods, 1);
-        assertOneFailedAttempt(run.getStatus().history.get(0), shard, FailureReason.ScratchFull);
-        TrainResult failed = result(attempt(pods, 1, shard, 1));
-        assertThat(failed.reason()).isEqualTo(FailureReason.ScratchFull.name());
+        TrainResult failed = assertRound1RetriedOnceAsUninterrupted(run, pods, ns, shard, FailureReason.ScratchFull);
         assertThat(failed.message()).as("names the path it could not write").contains(TrainerEnv.DEFAULT_WORK_DIR + "/");
-        assertThat(attempt(pods, 1, shard, 2).getStatus().getPhase()).isEqualTo("Succeeded");
-        assertRetriedNotFailed(run, ns, shard, FailureReason.ScratchFull);
     }
 
     /**
@@ -427,6 +413,23 @@ class FaultInjectionE2ETest {
     /** One round instead of two, for faults within round 1: faster, and compared with round 1's adapter. */
     private static void oneRound(Manifests m) {
         m.runs().get(0).getSpec().rounds = 1;
+    }
+
+    /**
+     * A one-round run whose shard failed its first attempt with the reason and succeeded its second: it ends as the
+     * uninterrupted run's round 1, aggregated once. Returns the failed attempt's result.
+     */
+    private TrainResult assertRound1RetriedOnceAsUninterrupted(FederatedRun run, PodRecorder pods, String ns, String shard,
+            FailureReason reason) {
+        assertThat(run.getStatus().phase).isEqualTo(Phase.Succeeded);
+        assertSameAdapterAsUninterruptedRound1(run);
+        assertOneAggregationPerRound(pods, 1);
+        assertOneFailedAttempt(run.getStatus().history.get(0), shard, reason);
+        TrainResult failed = result(attempt(pods, 1, shard, 1));
+        assertThat(failed.reason()).isEqualTo(reason.name());
+        assertThat(attempt(pods, 1, shard, 2).getStatus().getPhase()).isEqualTo("Succeeded");
+        assertRetriedNotFailed(run, ns, shard, reason);
+        return failed;
     }
 
     private void assertSameAdapterAsUninterruptedRound1(FederatedRun run) {
