@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The image the chart deploys: built from Quarkus' fast-jar layout on an overridable Java 17 base, running as the user
- * the chart expects. The image tier (images/OperatorImageIT) builds it and runs it as the chart's pod.
+ * the chart expects. The image tier (operator/images/OperatorImageIT) builds it and runs it as the chart's pod.
  */
 class OperatorImageTest {
     private static final Path DOCKERFILE = RenderedChart.chart().resolve("../../operator/controller/src/main/docker/Dockerfile.jvm")

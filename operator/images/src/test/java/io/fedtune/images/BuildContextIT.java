@@ -17,18 +17,18 @@ import org.junit.jupiter.api.Test;
 class BuildContextIT {
     private static final List<String> ALLOWED = List.of("trainer-image/base-model/", "trainer-image/target/fedtune-trainer.jar",
             "trainer-image/target/image/", "trainer-image/target/image-cuda/", "operator/controller/target/quarkus-app/",
-            "images/target/cuda-standin/");
+            "operator/images/target/cuda-standin/");
 
     @Test
     void onlyWhatTheDockerfilesCopyIsSent() throws Exception {
         Podman.require();
-        Path work = Files.createDirectories(Images.ROOT.resolve("images/target/it/context"));
+        Path work = Files.createDirectories(Images.ROOT.resolve("operator/images/target/it/context"));
         Path tree = work.resolve("tree");
         deleteTree(tree);
         try (Stream<Path> files = Files.walk(Images.ROOT)) {
             for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
                 String rel = Images.ROOT.relativize(f).toString();
-                if (rel.startsWith(".git/") && !rel.equals(".git/HEAD") || rel.startsWith("images/target/it/")) {
+                if (rel.startsWith(".git/") && !rel.equals(".git/HEAD") || rel.startsWith("operator/images/target/it/")) {
                     continue;
                 }
                 Path copy = tree.resolve(rel);
@@ -49,7 +49,7 @@ class BuildContextIT {
         Files.deleteIfExists(iid);
         args.addAll(List.of("--iidfile", iid.toString(), "--build-arg", "BASE=" + Images.BASE, "-f", dockerfile.toString(),
                 tree.toString()));
-        // the base image (made by images/base-image.sh when absent) comes from building the trainer first
+        // the base image (made by operator/images/base-image.sh when absent) comes from building the trainer first
         Images.trainer();
         Podman.Result r = Podman.run(args, Duration.ofMinutes(5), null);
         if (Files.exists(iid)) {

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 /**
  * One name and tag scheme everywhere: REGISTRY/fedtune-{trainer,trainer-cuda,operator}:VERSION, VERSION being the
  * Maven project version. The chart, the operator's and local mode's defaults, the examples and the Dockerfiles' build
- * lines all name what images/build.sh builds (whose names the image tier checks when it builds).
+ * lines all name what operator/images/build.sh builds (whose names the image tier checks when it builds).
  */
 class ImageNamesTest {
     private static final String VERSION = System.getProperty("fedtune.version");

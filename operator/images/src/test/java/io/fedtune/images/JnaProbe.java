@@ -24,7 +24,7 @@ final class JnaProbe {
         c.setArgs(List.of());
         c.getVolumeMounts().add(new VolumeMountBuilder().withName("probe").withMountPath("/probe").withReadOnly(true).build());
         copy.getSpec().getVolumes().add(new VolumeBuilder().withName("probe")
-                .withNewHostPath().withPath(Images.ROOT.resolve("images/target/test-classes").toString()).endHostPath().build());
+                .withNewHostPath().withPath(Images.ROOT.resolve("operator/images/target/test-classes").toString()).endHostPath().build());
         return copy;
     }
 

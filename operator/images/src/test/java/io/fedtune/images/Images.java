@@ -12,8 +12,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The images under test, each built at most once per test JVM by images/build.sh from what the reactor packaged
- * ({@code --skip-maven}), on {@link #BASE}: by default a Debian JRE image made by images/base-image.sh (no registry
+ * The images under test, each built at most once per test JVM by operator/images/build.sh from what the reactor packaged
+ * ({@code --skip-maven}), on {@link #BASE}: by default a Debian JRE image made by operator/images/base-image.sh (no registry
  * answers on this project's machines), kept between runs. Names are build.sh's defaults, the ones the chart and the
  * operator default to.
  */
@@ -56,22 +56,22 @@ final class Images {
         }
         try {
             base();
-            List<String> command = new ArrayList<>(List.of(ROOT.resolve("images/build.sh").toString(), "--skip-maven", "--base", BASE));
+            List<String> command = new ArrayList<>(List.of(ROOT.resolve("operator/images/build.sh").toString(), "--skip-maven", "--base", BASE));
             command.addAll(List.of(extra));
             command.add(which);
-            Path log = ROOT.resolve("images/target/build-" + which + ".log");
+            Path log = ROOT.resolve("operator/images/target/build-" + which + ".log");
             Files.deleteIfExists(log);
             Podman.Result r = Podman.exec(command, Duration.ofMinutes(15), log, Map.of(
                     "CONTAINER_TOOL", "podman",
                     "CONTAINER_GLOBAL_OPTS", String.join(" ", Podman.GLOBAL_OPTS),
                     "CONTAINER_BUILD_OPTS", String.join(" ", Podman.LIMITS)));
             if (r.exit() != 0) {
-                throw new IOException("images/build.sh " + which + " exited with " + r.exit() + " (log " + log + "):\n" + r.tail());
+                throw new IOException("operator/images/build.sh " + which + " exited with " + r.exit() + " (log " + log + "):\n" + r.tail());
             }
             Matcher m = BUILT.matcher(r.output());
             boolean found = m.find();
             if (!found || !m.group(1).equals(expectedName)) {
-                throw new IOException("images/build.sh " + which + " built " + (found ? m.group(1) : "nothing")
+                throw new IOException("operator/images/build.sh " + which + " built " + (found ? m.group(1) : "nothing")
                         + ", expected " + expectedName);
             }
             System.out.printf("image tier: built %s in %s s (podman build; log %s)%n", m.group(1), m.group(2), log);
@@ -88,11 +88,11 @@ final class Images {
         if (DONE.containsKey("base") || !BASE.startsWith("localhost/")) {
             return;
         }
-        Path log = ROOT.resolve("images/target/base-image.log");
-        Podman.Result r = Podman.exec(List.of(ROOT.resolve("images/base-image.sh").toString(), BASE), Duration.ofMinutes(10), log,
+        Path log = ROOT.resolve("operator/images/target/base-image.log");
+        Podman.Result r = Podman.exec(List.of(ROOT.resolve("operator/images/base-image.sh").toString(), BASE), Duration.ofMinutes(10), log,
                 Map.of("CONTAINER_GLOBAL_OPTS", String.join(" ", Podman.GLOBAL_OPTS)));
         if (r.exit() != 0) {
-            throw new IOException("images/base-image.sh " + BASE + " exited with " + r.exit() + ":\n" + r.tail());
+            throw new IOException("operator/images/base-image.sh " + BASE + " exited with " + r.exit() + ":\n" + r.tail());
         }
         System.out.printf("image tier: base %s: %s (%.0f s)%n", BASE, r.output().trim(), r.seconds());
         DONE.put("base", BASE);
@@ -100,7 +100,7 @@ final class Images {
 
     private static Path repositoryRoot() {
         Path dir = Path.of("").toAbsolutePath();
-        while (dir != null && !Files.exists(dir.resolve("images/build.sh"))) {
+        while (dir != null && !Files.exists(dir.resolve("operator/images/build.sh"))) {
             dir = dir.getParent();
         }
         if (dir == null) {

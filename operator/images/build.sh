@@ -7,8 +7,8 @@
 # REGISTRY defaults to ghcr.io/fedtune and TAG to the Maven project version: the names the chart
 # (charts/fedtune-operator/values.yaml) and the operator (fedtune.trainer.image) default to.
 #
-#   REGISTRY=registry.example.com/team images/build.sh --push            all three, pushed
-#   images/build.sh trainer operator                                     two, local only
+#   REGISTRY=registry.example.com/team operator/images/build.sh --push            all three, pushed
+#   operator/images/build.sh trainer operator                                     two, local only
 #
 # Options: --push; --skip-maven (use what target/ holds); --base IMAGE (base of the trainer and operator images, any
 # image with a Java 17 runtime and /bin/sh); --cuda-base IMAGE (base of the CUDA image); --cuda-torch cpu (CI: builds
@@ -17,7 +17,7 @@
 # tool and for its build command, e.g. the podman flags this project's machines need: README, "Images"),
 # CONTAINER_PUSH_OPTS, MVN (default mvn), MAVEN_ARGS (extra Maven arguments, e.g. -o).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 push=false skip_maven=false base="" cuda_base="" cuda_torch=cu124 images=()
 while [ $# -gt 0 ]; do
@@ -36,7 +36,7 @@ done
 [ ${#images[@]} -gt 0 ] || images=(trainer trainer-cuda operator)
 case "$cuda_torch" in
   cu124) libtorch_dir=trainer-image/target/image-cuda/libtorch ;;
-  cpu) libtorch_dir=images/target/cuda-standin/libtorch
+  cpu) libtorch_dir=operator/images/target/cuda-standin/libtorch
        if $push; then echo "build.sh: --cuda-torch cpu builds a stand-in; it is never pushed" >&2; exit 2; fi ;;
   *) echo "build.sh: --cuda-torch is cu124 or cpu" >&2; exit 2 ;;
 esac

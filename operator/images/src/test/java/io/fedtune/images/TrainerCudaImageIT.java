@@ -30,7 +30,7 @@ class TrainerCudaImageIT {
     @BeforeAll
     void start() throws Exception {
         Images.trainerCudaStandIn();
-        Path work = Files.createDirectories(Images.ROOT.resolve("images/target/it/trainer-cuda"));
+        Path work = Files.createDirectories(Images.ROOT.resolve("operator/images/target/it/trainer-cuda"));
         quickstart = QuickstartSilos.start(work, 1);
         quickstart.run.getSpec().training.steps = 4;
         quickstart.run.getSpec().training.maxSequenceLength = 64;

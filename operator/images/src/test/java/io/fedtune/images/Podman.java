@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Assumptions;
 /**
  * podman on this machine, with the flags this project's machines need (shared STACK.md: crun fails on their cgroups, and
  * podman's default rlimits are refused). {@code CONTAINER_GLOBAL_OPTS} and {@code CONTAINER_BUILD_OPTS} replace them,
- * as they do for images/build.sh.
+ * as they do for operator/images/build.sh.
  */
 final class Podman {
     static final List<String> GLOBAL_OPTS = opts("CONTAINER_GLOBAL_OPTS", "--runtime runc --cgroup-manager=cgroupfs");

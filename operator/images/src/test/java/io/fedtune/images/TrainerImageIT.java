@@ -47,7 +47,7 @@ class TrainerImageIT {
     @BeforeAll
     void start() throws Exception {
         Images.trainer();
-        work = Files.createDirectories(Images.ROOT.resolve("images/target/it/trainer"));
+        work = Files.createDirectories(Images.ROOT.resolve("operator/images/target/it/trainer"));
         quickstart = QuickstartSilos.start(work, 2);
         FederatedRunSpec spec = quickstart.run.getSpec();
         spec.training.steps = 8;

@@ -2,8 +2,8 @@
 # Makes a local base image with a Java 17 runtime from Debian's packages, for machines where no image registry
 # answers (this project's CI): debootstrap bookworm (minbase + openjdk-17-jre-headless, about 1.5 min, 480 MB),
 # imported as localhost/debian-jre:bookworm. Does nothing when the image exists. Needs root, debootstrap and
-# Debian's mirror. Then: images/build.sh --base localhost/debian-jre:bookworm trainer operator
-#   images/base-image.sh [IMAGE]
+# Debian's mirror. Then: operator/images/build.sh --base localhost/debian-jre:bookworm trainer operator
+#   operator/images/base-image.sh [IMAGE]
 set -euo pipefail
 image="${1:-localhost/debian-jre:bookworm}"
 tool="${CONTAINER_TOOL:-podman}"

@@ -53,7 +53,7 @@ class OperatorImageIT {
     @Test
     void theChartsOperatorPodBecomesReadyAndStartsTrainerPodsWithTheBuiltTrainerImage() throws Exception {
         Images.operator();
-        Path work = Files.createDirectories(Images.ROOT.resolve("images/target/it/operator"));
+        Path work = Files.createDirectories(Images.ROOT.resolve("operator/images/target/it/operator"));
         Deployment deployment = renderedDeployment();
         Container container = deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
         assertThat(container.getImage()).isEqualTo(Images.OPERATOR);
