@@ -227,7 +227,7 @@ public final class FakeKubelet implements AutoCloseable {
                 double loss = script.evalLoss.getOrDefault(t.round(), 3.0 / t.round());
                 result = new AggregateResult(Outcome.Succeeded, null, null, t.round(), t.output(),
                         sha(t.round() + "/" + accepted), accepted, refused, loss, Map.of("in-domain", loss), null, null,
-                        t.aggregation().privacy != null ? 0.5 * t.round() : null, 0.02, "cpu", "FP32", null);
+                        t.aggregation().privacy != null ? 0.5 * t.round() : null, 0.02, "cpu", "FP32", null, null);
             }
         }
         String message = ContractJson.write(result);

@@ -106,7 +106,7 @@ class TrainerImageIT {
         // as the operator's TrainShards starts a round's aggregation
         AggregateTask task = new AggregateTask(run.getMetadata().getName(), run.getMetadata().getNamespace(), 1, 1,
                 new StorageRef(spec.storage.endpoint, spec.storage.region), spec.baseModel.uri, spec.baseModel.sha256,
-                null, null, null, updates, spec.lora, spec.aggregation, layout.optimizerState(), null, spec.evaluation.datasets,
+                null, null, null, null, updates, spec.lora, spec.aggregation, layout.optimizerState(), null, spec.evaluation.datasets,
                 spec.training.maxSequenceLength, spec.training.seed, 1.0, layout.globalAdapter(1));
         AggregationPodBuilder.AggregationPod aggregation = new AggregationPodBuilder(operatorDefaultTrainerImage()).build(run, task);
         PodmanKubelet aggregator = new PodmanKubelet(work.resolve("pods"), quickstart.secrets, List.of(aggregation.task()));

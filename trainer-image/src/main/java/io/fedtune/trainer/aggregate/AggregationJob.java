@@ -105,7 +105,7 @@ public final class AggregationJob {
                 evaluation == null ? null : evaluation.regressed(), report.truncationEnergy(), report.epsilon(),
                 (System.nanoTime() - start) / 1e9, evaluation == null ? null : placement.deviceName(),
                 evaluation == null ? null : placement.precisionName(),
-                stateSha256 == null || stateSha256.isEmpty() ? null : stateSha256);
+                stateSha256 == null || stateSha256.isEmpty() ? null : stateSha256, null);
     }
 
     /** Each state file the operator recorded must be there and unchanged: a missing one would silently restart it. */

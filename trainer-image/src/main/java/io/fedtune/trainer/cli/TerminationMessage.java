@@ -54,7 +54,7 @@ final class TerminationMessage {
         return ContractJson.write(new AggregateResult(result.outcome(), result.reason(),
                 message.substring(0, Math.min(message.length(), 1000)), result.round(), result.adapter(), result.sha256(),
                 null, null, result.evalLoss(), null, result.regressed(), result.truncationEnergy(), result.epsilon(),
-                result.seconds(), result.device(), result.precision(), result.optimizerStateSha256()));
+                result.seconds(), result.device(), result.precision(), result.optimizerStateSha256(), result.configSha256()));
     }
 
     /** The message of an out-of-memory failure, encoded before any failure so it can be written without a free heap. */
@@ -116,6 +116,6 @@ final class TerminationMessage {
     private static AggregateResult withRefusals(AggregateResult r, List<Refusal> refused, List<String> accepted) {
         return new AggregateResult(r.outcome(), r.reason(), r.message(), r.round(), r.adapter(), r.sha256(), accepted,
                 refused, r.evalLoss(), r.evalLosses(), r.regressed(), r.truncationEnergy(), r.epsilon(), r.seconds(),
-                r.device(), r.precision(), r.optimizerStateSha256());
+                r.device(), r.precision(), r.optimizerStateSha256(), r.configSha256());
     }
 }

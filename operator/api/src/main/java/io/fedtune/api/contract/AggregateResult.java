@@ -23,6 +23,7 @@ import java.util.Map;
  * @param device           where the global evaluation ran ({@code cpu} or {@code gpu}); null when none ran
  * @param precision        its dtype ({@code FP32} or {@code BF16}); null when none ran
  * @param optimizerStateSha256 SHA-256 of each server state file written under the task's optimizerState, by name
+ * @param configSha256     SHA-256 of the new global adapter's adapter_config.json
  */
 public record AggregateResult(
         Outcome outcome,
@@ -41,10 +42,11 @@ public record AggregateResult(
         Double seconds,
         String device,
         String precision,
-        Map<String, String> optimizerStateSha256) {
+        Map<String, String> optimizerStateSha256,
+        String configSha256) {
 
     public static AggregateResult failed(FailureReason reason, String message) {
         return new AggregateResult(Outcome.Failed, reason.name(), message, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null);
+                null, null, null, null, null, null);
     }
 }

@@ -16,6 +16,8 @@ import java.util.Map;
  * @param storage           the run's object storage
  * @param baseModel         s3:// prefix of the base checkpoint (for evaluation)
  * @param baseModelSha256   expected SHA-256 of model.safetensors, or null
+ * @param baseModelFiles    SHA-256 of every base checkpoint file as the run's preparation recorded it, by name; a
+ *                          different file is InputTampered. Null: only baseModelSha256 is checked
  * @param previousGlobal    s3:// prefix of the adapter this round started from; null in round 1
  * @param previousGlobalSha256 SHA-256 of its adapter_model.safetensors as the operator recorded it; the aggregator
  *                          refuses a different file (InputTampered). Null: not checked
@@ -40,6 +42,7 @@ public record AggregateTask(
         StorageRef storage,
         String baseModel,
         String baseModelSha256,
+        Map<String, String> baseModelFiles,
         String previousGlobal,
         String previousGlobalSha256,
         Double bestEvalLoss,
@@ -56,7 +59,7 @@ public record AggregateTask(
 
     /** The same task as another attempt: a retried aggregation repeats the first attempt's work exactly. */
     public AggregateTask withAttempt(int attempt) {
-        return new AggregateTask(run, namespace, round, attempt, storage, baseModel, baseModelSha256, previousGlobal,
+        return new AggregateTask(run, namespace, round, attempt, storage, baseModel, baseModelSha256, baseModelFiles, previousGlobal,
                 previousGlobalSha256, bestEvalLoss, updates, lora, aggregation, optimizerState, optimizerStateSha256, evalSets,
                 maxSequenceLength, seed, participationRate, output);
     }

@@ -12,7 +12,7 @@ import io.fedtune.api.v1alpha1.LoraSpec;
  * @param round           round number, from 1
  * @param shard           ClientShard name
  * @param attempt         attempt number within the round, from 1
- * @param storage         the run's object storage (credentials: FEDTUNE_STORAGE_*)
+ * @param storage         the run's object storage (endpoint and region; access: {@code access})
  * @param baseModel       s3:// prefix of the Hugging Face checkpoint
  * @param baseModelSha256 expected SHA-256 of model.safetensors, or null
  * @param globalAdapter   s3:// prefix of the global adapter to start from; null in the first round
@@ -24,6 +24,9 @@ import io.fedtune.api.v1alpha1.LoraSpec;
  * @param dataStorage     the shard's data endpoint (credentials: FEDTUNE_DATA_*)
  * @param train           training data
  * @param eval            local eval data, or null to hold out training.evalFraction
+ * @param access          presigned URLs for every run-storage file the pod reads or writes (the operator always sends
+ *                        them: a trainer pod holds no run-storage credential); null only outside the operator (local
+ *                        runs of the CLI with FEDTUNE_STORAGE_* credentials)
  */
 public record TrainTask(
         String run,
@@ -41,5 +44,6 @@ public record TrainTask(
         LocalTrainingSpec training,
         StorageRef dataStorage,
         DatasetRef train,
-        DatasetRef eval) {
+        DatasetRef eval,
+        PresignedAccess access) {
 }

@@ -16,6 +16,9 @@ public class AdapterRef {
     @JsonPropertyDescription("SHA-256 (hex) of adapter_model.safetensors.")
     public String sha256;
 
+    @JsonPropertyDescription("SHA-256 (hex) of adapter_config.json.")
+    public String configSha256;
+
     @JsonPropertyDescription("Primary global eval loss (mean per token).")
     public Double evalLoss;
 

@@ -18,15 +18,25 @@ public enum ConditionReason {
     ImmutableFieldChanged,
     TooFewShards,
     AggregationFailed,
+    /** The run's storage endpoint has no signing credential mounted into the operator; the message names the setting. */
+    SignerMissing,
+    /** The base model could not be prepared (checked and recorded) before round 1. */
+    PreparationFailed,
+    /** The best adapter could not be published to final/. */
+    PublishingFailed,
     /** A reconcile threw (a refused API request, an internal error); the message says what. */
     ReconcileError,
     // Progressing
+    Preparing,
+    PreparationRetryBackoff,
     RoundStarting,
     Training,
     Aggregating,
     AggregationRetryBackoff,
     RoundFinished,
     WaitingForShards,
+    Publishing,
+    PublishingRetryBackoff,
     // Succeeded
     RoundsCompleted,
     EarlyStopped,

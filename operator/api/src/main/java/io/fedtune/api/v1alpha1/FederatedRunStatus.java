@@ -19,7 +19,7 @@ public class FederatedRunStatus {
     @JsonPropertyDescription("Pending, Running, Suspended, Succeeded or Failed.")
     public Phase phase;
 
-    @JsonPropertyDescription("Training, Aggregating or Idle.")
+    @JsonPropertyDescription("Preparing, Training, Aggregating, Publishing or Idle.")
     public Stage stage;
 
     @JsonPropertyDescription("Round in progress (or the last one), from 1.")
@@ -50,6 +50,14 @@ public class FederatedRunStatus {
 
     @JsonPropertyDescription("The global adapter with the lowest primary eval loss so far: the run's result.")
     public AdapterRef bestAdapter;
+
+    @JsonPropertyDescription("Every file of the base checkpoint with its SHA-256, as the run's preparation found them "
+            + "before round 1; every pod that reads the base model checks them.")
+    public List<ModelFile> baseModel;
+
+    @JsonPropertyDescription("Where a succeeded run's result was published: the best global adapter copied to the run's "
+            + "final/ prefix, with its round, SHA-256 and eval loss.")
+    public AdapterRef result;
 
     @JsonPropertyDescription("Shard counts.")
     public ShardCounts shards;

@@ -67,7 +67,7 @@ public final class TrainerPodBuilder {
                 global == null ? null : global.sha256,
                 layout.shardAdapter(round, shard.getMetadata().getName(), attempt),
                 loraFor(spec.lora, shard.getSpec().loraRank), spec.training,
-                new StorageRef(dataEndpoint, spec.storage.region), shard.getSpec().data.train, shard.getSpec().data.eval);
+                new StorageRef(dataEndpoint, spec.storage.region), shard.getSpec().data.train, shard.getSpec().data.eval, null);
     }
 
     public static ObjectLayout layout(FederatedRun run) {

@@ -157,7 +157,7 @@ final class TrainShards extends RoundStep<RoundState.Training> {
         int eligible = s.status.shards.eligible != null ? Math.max(s.status.shards.eligible, s.status.roundShards.size())
                 : s.status.roundShards.size();
         AggregateTask task = new AggregateTask(s.name(), s.namespace(), round, 1,
-                new StorageRef(spec.storage.endpoint, spec.storage.region), spec.baseModel.uri, spec.baseModel.sha256,
+                new StorageRef(spec.storage.endpoint, spec.storage.region), spec.baseModel.uri, spec.baseModel.sha256, null,
                 s.status.latestAdapter != null ? s.status.latestAdapter.uri : null,
                 s.status.latestAdapter != null ? s.status.latestAdapter.sha256 : null,
                 s.status.bestAdapter != null ? s.status.bestAdapter.evalLoss : null,

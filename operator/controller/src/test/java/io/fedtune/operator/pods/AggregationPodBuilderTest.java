@@ -28,7 +28,7 @@ class AggregationPodBuilderTest {
         List<ShardUpdate> updates = IntStream.range(0, shards).mapToObj(i -> new ShardUpdate("site-" + i,
                 "s3://fedtune-runs/fedtune-it/demo/round-0001/shards/site-" + i + "/attempt-1/", "0".repeat(64), 128, 1.0, 8)).toList();
         return new AggregateTask("demo", Fixtures.NAMESPACE, 1, 1, new StorageRef("http://s3:9000", null), "s3://models/tiny", null,
-                null, null, null, updates, run.getSpec().lora, run.getSpec().aggregation, "s3://fedtune-runs/opt/", null, List.of(), 512, 7L,
+                null, null, null, null, updates, run.getSpec().lora, run.getSpec().aggregation, "s3://fedtune-runs/opt/", null, List.of(), 512, 7L,
                 1.0, "s3://fedtune-runs/fedtune-it/demo/round-0001/global/");
     }
 

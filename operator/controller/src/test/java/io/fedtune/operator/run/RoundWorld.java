@@ -149,7 +149,7 @@ final class RoundWorld {
         List<String> accepted = task.updates().stream().map(u -> u.shard()).toList();
         finish(aggregator(round, attempt), true, new AggregateResult(Outcome.Succeeded, null, null, round, task.output(),
                 "sha-global-" + round, accepted, List.of(), loss, Map.of("in-domain", loss), regressed, null, null, 1.0, device,
-                precision, Map.of(OPTIMIZER_STATE, "sha-state-" + round)));
+                precision, Map.of(OPTIMIZER_STATE, "sha-state-" + round), null));
     }
 
     void failAggregation(int round, int attempt, FailureReason reason) {
