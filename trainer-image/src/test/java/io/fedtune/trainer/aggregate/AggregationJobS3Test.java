@@ -125,7 +125,7 @@ class AggregationJobS3Test {
 
     private static AggregateTask task(int round, String previous, String previousSha256, java.util.Map<String, String> state,
             List<ShardUpdate> updates, LoraSpec lora, AggregationSpec spec) {
-        return new AggregateTask("r", "ns", round, 1, new StorageRef(null, null), null, null, previous, previousSha256,
+        return new AggregateTask("r", "ns", round, 1, new StorageRef(null, null), null, null, null, previous, previousSha256,
                 null, updates, lora,
                 spec, "s3://run/ns/r/optimizer-state/", state, List.of(), 128, 1, 1.0,
                 "s3://run/ns/r/round-" + String.format("%04d", round) + "/global/");
