@@ -60,6 +60,9 @@ public final class AggregationJob {
         boolean evaluates = task.evalSets() != null && !task.evalSets().isEmpty() && task.baseModel() != null;
         // chosen first, so a pod without the GPU it asked for fails before it downloads anything
         Placement placement = evaluates || device == DeviceRequest.GPU ? Placement.of("Auto", device) : null;
+        // the base model is verified before anything is aggregated: a tampered file stops the round with nothing written
+        Path checkpoint = evaluates ? storage.checkpoint(task.baseModel(), task.baseModelSha256(), task.baseModelFiles()).dir()
+                : null;
         List<OfferedUpdate> offered = new ArrayList<>();
         for (ShardUpdate u : task.updates()) {
             Path dir = storage.fetchDirectory(u.adapter(), ADAPTER_FILES);
@@ -87,7 +90,7 @@ public final class AggregationJob {
         RoundReport report = new RoundAggregation(new AggregationInputs(task.round(), offered, layout, previous, task.lora(),
                 task.aggregation(), task.participationRate(), task.seed(), stateDir, noise, out)).run();
 
-        RoundEvaluation evaluation = evaluates ? evaluate(out, placement) : null;
+        RoundEvaluation evaluation = evaluates ? evaluate(checkpoint, out, placement) : null;
         Map<String, String> files = new TreeMap<>();
         files.put(AdapterConfig.FILE, Sha256.of(out.resolve(AdapterConfig.FILE)));
         files.put(Adapter.WEIGHTS_FILE, report.sha256());
@@ -96,7 +99,7 @@ public final class AggregationJob {
                 seconds);
         Files.writeString(out.resolve(GlobalManifest.FILE), ContractJson.mapper().writerWithDefaultPrettyPrinter()
                 .writeValueAsString(manifest) + "\n", StandardCharsets.UTF_8);
-        storage.publish(out, task.output(), ADAPTER_FILES);
+        Map<String, String> published = storage.publish(out, task.output(), ADAPTER_FILES);
         Map<String, String> stateSha256 = stateLocation == null ? null : storage.publish(stateDir, stateLocation,
                 List.of(OptimizerState.fileName(task.round()), PrivacyLedger.fileName(task.round())));
         return new AggregateResult(Outcome.Succeeded, null, summary(report), task.round(), task.output(), report.sha256(),
@@ -105,7 +108,7 @@ public final class AggregationJob {
                 evaluation == null ? null : evaluation.regressed(), report.truncationEnergy(), report.epsilon(),
                 (System.nanoTime() - start) / 1e9, evaluation == null ? null : placement.deviceName(),
                 evaluation == null ? null : placement.precisionName(),
-                stateSha256 == null || stateSha256.isEmpty() ? null : stateSha256, null);
+                stateSha256 == null || stateSha256.isEmpty() ? null : stateSha256, published.get(AdapterConfig.FILE));
     }
 
     /** Each state file the operator recorded must be there and unchanged: a missing one would silently restart it. */
@@ -120,8 +123,7 @@ public final class AggregationJob {
     }
 
     /** Base model + the new global adapter on the run's eval sets. */
-    private RoundEvaluation evaluate(Path adapterDir, Placement placement) throws IOException {
-        Path checkpoint = storage.checkpoint(task.baseModel(), task.baseModelSha256()).dir();
+    private RoundEvaluation evaluate(Path checkpoint, Path adapterDir, Placement placement) throws IOException {
         List<GlobalEvaluation.EvalSet> sets = new ArrayList<>();
         for (EvalDataset d : task.evalSets()) {
             sets.add(new GlobalEvaluation.EvalSet(d.name, storage.fetch(d.uri), d.format.name()));
@@ -178,6 +180,9 @@ public final class AggregationJob {
         }
         if (task.baseModel() != null) {
             Path dir = storage.fetchDirectory(task.baseModel(), List.of(ModelConfig.FILE));
+            if (task.baseModelFiles() != null) {
+                InputTamperedException.verify(dir, task.baseModel(), ModelConfig.FILE, task.baseModelFiles().get(ModelConfig.FILE));
+            }
             if (Files.isRegularFile(dir.resolve(ModelConfig.FILE))) {
                 return AdapterLayout.of(ModelConfig.read(dir), targets);
             }

@@ -2,14 +2,9 @@ package io.fedtune.trainer.cli;
 
 import io.fedtune.api.contract.AggregateResult;
 import io.fedtune.api.contract.AggregateTask;
-import io.fedtune.api.contract.ContractJson;
 import io.fedtune.api.contract.Outcome;
-import io.fedtune.api.contract.TrainerEnv;
 import io.fedtune.trainer.aggregate.AggregationJob;
 import io.fedtune.trainer.storage.StorageSession;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -51,34 +46,18 @@ public final class AggregateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        ServerTask server = new ServerTask(env, taskFile, workDir, terminationLog);
         AggregateResult result;
         try {
-            AggregateTask task = ContractJson.read(taskJson(), AggregateTask.class);
-            Path work = workDir != null ? workDir : Path.of(env(TrainerEnv.WORK_DIR, TrainerEnv.DEFAULT_WORK_DIR));
-            try (StorageSession storage = env.runSession(task.storage() == null ? null : task.storage().endpoint(),
-                    task.storage() == null ? null : task.storage().region(), work)) {
+            AggregateTask task = server.read(AggregateTask.class);
+            try (StorageSession storage = server.session(task.storage())) {
                 result = new AggregationJob(task, storage, env.device()).run();
             }
         } catch (Exception | OutOfMemoryError e) {
             Failure f = Failure.of(e);
             result = AggregateResult.failed(f.reason(), f.message());
         }
-        Path log = terminationLog != null ? terminationLog
-                : Path.of(env(TrainerEnv.TERMINATION_LOG, TrainerEnv.DEFAULT_TERMINATION_LOG));
-        TerminationMessage.write(log, TerminationMessage.aggregate(result));
+        TerminationMessage.write(server.terminationLog(), TerminationMessage.aggregate(result));
         return result.outcome() == Outcome.Succeeded ? 0 : 1;
-    }
-
-    private String taskJson() throws IOException {
-        if (taskFile != null) {
-            return TrainerEnv.taskFile(taskFile);
-        }
-        return env.task().orElseThrow(() -> new IllegalArgumentException("no task: set "
-                + TrainerEnv.TASK_FILE + " or " + TrainerEnv.TASK + ", or pass --task"));
-    }
-
-    private String env(String name, String fallback) {
-        String v = env.get(name);
-        return v == null || v.isBlank() ? fallback : v;
     }
 }

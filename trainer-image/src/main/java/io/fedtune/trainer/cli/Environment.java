@@ -1,9 +1,14 @@
 package io.fedtune.trainer.cli;
 
+import io.fedtune.api.contract.PresignedAccess;
+import io.fedtune.api.contract.S3Uri;
+import io.fedtune.api.contract.StorageRef;
+import io.fedtune.api.contract.TrainTask;
 import io.fedtune.api.contract.TrainerEnv;
 import io.fedtune.trainer.model.DeviceRequest;
 import io.fedtune.trainer.storage.CaBundle;
 import io.fedtune.trainer.storage.ObjectStore;
+import io.fedtune.trainer.storage.PresignedStore;
 import io.fedtune.trainer.storage.StorageCredentials;
 import io.fedtune.trainer.storage.StorageSession;
 
@@ -93,6 +98,22 @@ final class Environment {
                 workDir(), cacheDir());
     }
 
+    /**
+     * A trainer's storage when its task carries presigned URLs: the run's objects only through them (no run
+     * credential is read), the shard's data with its own keys as before.
+     */
+    StorageSession presignedSession(TrainTask task) {
+        PresignedAccess access = task.access();
+        Map<S3Uri, PresignedAccess.Get> reads = new java.util.HashMap<>(PresignedStore.under(task.baseModel(), access.baseModel()));
+        reads.putAll(PresignedStore.under(task.globalAdapter(), access.globalAdapter()));
+        StorageRef data = task.dataStorage() == null ? task.storage() : task.dataStorage();
+        return new StorageSession(() -> new PresignedStore(task.storage().endpoint(), access.expires(), reads,
+                PresignedStore.under(task.output(), access.output()), http(), storageRetry(), retries),
+                () -> store(data.endpoint(), data.region(), env.containsKey(TrainerEnv.DATA_ACCESS_KEY)
+                        ? StorageCredentials.Keys.DATA : StorageCredentials.Keys.RUN),
+                workDir(), cacheDir());
+    }
+
     /** Storage for the aggregator: the run's store alone, from the task's endpoint; it reads no shard data. */
     StorageSession runSession(String endpoint, String region, Path workDir) {
         return new StorageSession(() -> store(endpoint, region, StorageCredentials.Keys.RUN),
@@ -105,9 +126,14 @@ final class Environment {
         if (endpoint == null || endpoint.isBlank()) {
             throw new IllegalArgumentException("an s3:// location needs an endpoint (" + STORAGE_ENDPOINT + " or the task's storage)");
         }
-        String ca = env.get(TrainerEnv.STORAGE_CA_FILE);
-        OkHttpClient http = CaBundle.httpClient(ca == null || ca.isBlank() ? null : Path.of(ca));
+        OkHttpClient http = http();
         return new ObjectStore(endpoint, region, StorageCredentials.of(env::get, keys, endpoint, region, http), http,
                 storageRetry(), retries);
+    }
+
+    /** The HTTP client storage is reached with: the image's trust store plus FEDTUNE_STORAGE_CA_FILE when set. */
+    private OkHttpClient http() {
+        String ca = env.get(TrainerEnv.STORAGE_CA_FILE);
+        return CaBundle.httpClient(ca == null || ca.isBlank() ? null : Path.of(ca));
     }
 }

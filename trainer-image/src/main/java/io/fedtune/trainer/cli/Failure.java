@@ -10,6 +10,7 @@ import io.fedtune.trainer.model.GpuUnavailableException;
 import io.fedtune.trainer.safetensors.SafetensorsFormatException;
 import io.fedtune.trainer.storage.InputTamperedException;
 import io.fedtune.trainer.storage.LocalDisk;
+import io.fedtune.trainer.storage.Redaction;
 import io.fedtune.trainer.storage.SmallFile;
 import io.fedtune.trainer.storage.StorageException;
 import io.fedtune.trainer.train.TrainingDivergedException;
@@ -67,7 +68,8 @@ record Failure(FailureReason reason, String message) {
             reason = FailureReason.Internal;
             message = e.getClass().getSimpleName() + ": " + message;
         }
-        return new Failure(reason, message);
+        // a presigned URL's query is a credential: no message carries one, whatever produced it (a JSON parser's excerpt)
+        return new Failure(reason, Redaction.of(message));
     }
 
     private static boolean outOfMemory(Throwable e) {

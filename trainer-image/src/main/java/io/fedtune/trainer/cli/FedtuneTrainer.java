@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 
 /** The trainer image's one command line. Subcommands register in the list below. */
 @Command(name = "fedtune-trainer", mixinStandardHelpOptions = true, version = "fedtune-trainer 0.1.0",
-        description = "Federated LoRA fine-tuning workload: train one round for one shard, evaluate, make a base model, partition data.",
+        description = "Federated LoRA fine-tuning workload: train one round for one shard, aggregate a round, prepare a run's base model, publish its result, evaluate, make a base model, partition data.",
         subcommands = {
                 TrainCommand.class,
                 EvaluateCommand.class,
@@ -13,6 +13,8 @@ import picocli.CommandLine.Command;
                 PartitionCommand.class,
                 BenchCommand.class,
                 AggregateCommand.class,
+                PrepareCommand.class,
+                PublishCommand.class,
         })
 public final class FedtuneTrainer implements Runnable {
 

@@ -2,6 +2,9 @@ package io.fedtune.trainer.cli;
 
 import io.fedtune.api.contract.AggregateResult;
 import io.fedtune.api.contract.ContractJson;
+import io.fedtune.api.contract.FailureReason;
+import io.fedtune.api.contract.PrepareResult;
+import io.fedtune.api.contract.PublishResult;
 import io.fedtune.api.contract.Refusal;
 import io.fedtune.api.contract.TrainResult;
 import io.fedtune.api.contract.TrainerEnv;
@@ -57,11 +60,50 @@ final class TerminationMessage {
                 result.seconds(), result.device(), result.precision(), result.optimizerStateSha256(), result.configSha256()));
     }
 
+    static String of(PrepareResult result) {
+        PrepareResult r = fitting(result);
+        String json = ContractJson.write(r);
+        return fits(json) ? json : ContractJson.write(new PrepareResult(r.outcome(), r.reason(), shortened(r.message()),
+                r.files(), r.seconds(), r.cache()));
+    }
+
+    /**
+     * A preparation whose file list does not fit the message becomes a failure that says so: the operator cannot record
+     * what it cannot read, and a prefix of many files is more than a checkpoint.
+     */
+    static PrepareResult fitting(PrepareResult result) {
+        String json = ContractJson.write(result);
+        if (fits(json) || result.files() == null) {
+            return result;
+        }
+        return PrepareResult.failed(FailureReason.CheckpointInvalid, "the base model prefix holds " + result.files().size()
+                + " files, and their SHA-256 list (" + bytes(json) + " bytes) does not fit the " + TrainerEnv.TERMINATION_MESSAGE_LIMIT
+                + "-byte termination message: keep only the checkpoint's files (config.json, the weights, the tokenizer) under the prefix");
+    }
+
+    static String of(PublishResult result) {
+        String json = ContractJson.write(result);
+        if (fits(json)) {
+            return json;
+        }
+        return ContractJson.write(new PublishResult(result.outcome(), result.reason(), shortened(result.message()),
+                result.adapter(), result.sha256(), result.files(), result.seconds()));
+    }
+
+    private static String shortened(String message) {
+        return message == null || message.length() <= 1000 ? message : message.substring(0, 1000) + " [truncated]";
+    }
+
     /** The message of an out-of-memory failure, encoded before any failure so it can be written without a free heap. */
     private static final byte[] OUT_OF_MEMORY = ContractJson.write(TrainResult.failed(
             io.fedtune.api.contract.FailureReason.OutOfMemory, Failure.OUT_OF_MEMORY)).getBytes(StandardCharsets.UTF_8);
     private static final byte[] AGGREGATE_OUT_OF_MEMORY = ContractJson.write(AggregateResult.failed(
             io.fedtune.api.contract.FailureReason.OutOfMemory, Failure.OUT_OF_MEMORY)).getBytes(StandardCharsets.UTF_8);
+
+    private static final byte[] PREPARE_OUT_OF_MEMORY = ContractJson.write(PrepareResult.failed(
+            FailureReason.OutOfMemory, Failure.OUT_OF_MEMORY)).getBytes(StandardCharsets.UTF_8);
+    private static final byte[] PUBLISH_OUT_OF_MEMORY = ContractJson.write(PublishResult.failed(
+            FailureReason.OutOfMemory, Failure.OUT_OF_MEMORY)).getBytes(StandardCharsets.UTF_8);
 
     /** The train result's message in memory; the pre-encoded out-of-memory one when even that cannot be built. */
     static byte[] train(TrainResult result) {
@@ -69,6 +111,22 @@ final class TerminationMessage {
             return of(result).getBytes(StandardCharsets.UTF_8);
         } catch (OutOfMemoryError e) {
             return OUT_OF_MEMORY;
+        }
+    }
+
+    static byte[] prepare(PrepareResult result) {
+        try {
+            return of(result).getBytes(StandardCharsets.UTF_8);
+        } catch (OutOfMemoryError e) {
+            return PREPARE_OUT_OF_MEMORY;
+        }
+    }
+
+    static byte[] publish(PublishResult result) {
+        try {
+            return of(result).getBytes(StandardCharsets.UTF_8);
+        } catch (OutOfMemoryError e) {
+            return PUBLISH_OUT_OF_MEMORY;
         }
     }
 

@@ -2,6 +2,7 @@ package io.fedtune.trainer.cli;
 
 import io.fedtune.api.contract.ContractJson;
 import io.fedtune.api.contract.Outcome;
+import io.fedtune.api.contract.PresignedAccess;
 import io.fedtune.api.contract.TrainResult;
 import io.fedtune.api.contract.TrainTask;
 import io.fedtune.api.contract.TrainerEnv;
@@ -22,6 +23,8 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 
 @Command(name = "train", mixinStandardHelpOptions = true,
@@ -88,7 +91,7 @@ final class TrainCommand implements Callable<Integer> {
                     + TrainerEnv.TASK + " or " + TrainerEnv.TASK_FILE + ")");
         }
         try (StorageSession storage = env.session()) {
-            return train(storage, new TrainingPlan(shard, round, base, baseSha, data, DataFormat.parse(format), eval,
+            return train(storage, new TrainingPlan(shard, round, base, baseSha, null, data, DataFormat.parse(format), eval,
                     DataFormat.parse(format), globalAdapter, null, out, rank, alpha, dropout,
                     targets.stream().map(LoraTarget::fromModuleName).toList(), freezeA,
                     steps == null && epochs == null ? Integer.valueOf(LocalTrainingSpec.DEFAULT_STEPS) : steps, epochs,
@@ -103,10 +106,11 @@ final class TrainCommand implements Callable<Integer> {
         LoraSpec lora = task.lora() == null ? new LoraSpec() : task.lora();
         LocalTrainingSpec t = task.training() == null ? new LocalTrainingSpec() : task.training();
         var dataStorage = task.dataStorage() == null ? task.storage() : task.dataStorage();
-        try (StorageSession storage = env.session(task.storage().endpoint(), task.storage().region(),
-                dataStorage.endpoint(), dataStorage.region())) {
+        try (StorageSession storage = task.access() != null ? env.presignedSession(task)
+                : env.session(task.storage().endpoint(), task.storage().region(), dataStorage.endpoint(), dataStorage.region())) {
             Integer taskSteps = t.steps == null && t.epochs == null ? Integer.valueOf(LocalTrainingSpec.DEFAULT_STEPS) : t.steps;
             return train(storage, new TrainingPlan(task.shard(), task.round(), task.baseModel(), task.baseModelSha256(),
+                    recorded(task.access() == null ? null : task.access().baseModel()),
                     task.train().uri, DataFormat.parse(task.train().format.name()),
                     task.eval() == null ? null : task.eval().uri,
                     task.eval() == null ? null : DataFormat.parse(task.eval().format.name()), task.globalAdapter(),
@@ -115,6 +119,16 @@ final class TrainCommand implements Callable<Integer> {
                     Boolean.TRUE.equals(lora.freezeA), taskSteps, t.epochs, t.batchSize, t.learningRate, t.weightDecay,
                     t.maxSequenceLength, t.precision.name(), t.seed, t.proximalMu, t.gradientClipNorm, t.evalFraction));
         }
+    }
+
+    /** The SHA-256 recorded for each granted file, by name (null where none is recorded); null without URLs. */
+    private static Map<String, String> recorded(Map<String, PresignedAccess.Get> granted) {
+        if (granted == null) {
+            return null;
+        }
+        Map<String, String> files = new TreeMap<>();
+        granted.forEach((name, get) -> files.put(name, get == null ? null : get.sha256()));
+        return files;
     }
 
     private TrainResult train(StorageSession storage, TrainingPlan plan) throws IOException {

@@ -45,7 +45,7 @@ public final class ShardTraining {
     /** @param placement chosen before anything is fetched: a pod without its GPU fails before it downloads */
     public ShardManifest run(TrainingPlan plan, Placement placement, StorageSession storage) throws IOException {
         long start = System.nanoTime();
-        CacheUse.Checkpoint checkpoint = fetching(() -> storage.checkpoint(plan.baseModel(), plan.baseSha256()),
+        CacheUse.Checkpoint checkpoint = fetching(() -> storage.checkpoint(plan.baseModel(), plan.baseSha256(), plan.baseFiles()),
                 e -> new CheckpointInvalidException("base model " + plan.baseModel() + ": " + e.getMessage(), e));
         Path trainFile = fetching(() -> storage.fetchData(plan.trainData()),
                 e -> DataException.empty("training data " + plan.trainData() + " does not exist"));

@@ -10,6 +10,8 @@ import java.util.List;
  *
  * @param baseModel     base checkpoint directory or prefix; also named in adapter_config.json, as given
  * @param baseSha256    expected SHA-256 of model.safetensors, or null
+ * @param baseFiles     the base model's files with the SHA-256 recorded for each (a task's presigned GETs), or null for
+ *                      every file under baseModel, unchecked
  * @param evalData      the shard's eval set, or null to hold out evalFraction of trainData
  * @param globalAdapter the adapter to start from, or null for a fresh seeded one
  * @param globalSha256  the SHA-256 recorded for its adapter_model.safetensors, or null not to check it
@@ -17,7 +19,8 @@ import java.util.List;
  * @param steps         optimizer steps, or null to derive them from epochs
  * @param precision     Auto, FP32 or BF16
  */
-public record TrainingPlan(String shard, int round, String baseModel, String baseSha256, String trainData,
+public record TrainingPlan(String shard, int round, String baseModel, String baseSha256,
+                           java.util.Map<String, String> baseFiles, String trainData,
                            DataFormat trainFormat, String evalData, DataFormat evalFormat, String globalAdapter,
                            String globalSha256, String output, int rank, double alpha, double dropout, List<LoraTarget> targets,
                            boolean freezeA, Integer steps, Integer epochs, int batchSize, double learningRate,

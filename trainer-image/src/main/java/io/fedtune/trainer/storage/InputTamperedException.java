@@ -30,7 +30,12 @@ public final class InputTamperedException extends IOException {
                 : StorageSession.localPath(location).resolve(name).toString();
         String actual = Sha256.of(file);
         if (!actual.equalsIgnoreCase(expected)) {
-            throw new InputTamperedException(key + " has SHA-256 " + actual + ", but the operator recorded " + expected);
+            throw of(key, actual, expected);
         }
+    }
+
+    /** The refusal of {@code key} (an s3:// key or a path, never a URL), naming both hashes. */
+    public static InputTamperedException of(String key, String actual, String expected) {
+        return new InputTamperedException(key + " has SHA-256 " + actual + ", but the operator recorded " + expected);
     }
 }

@@ -2,7 +2,6 @@ package io.fedtune.trainer.storage;
 
 import io.fedtune.api.contract.S3Uri;
 import io.fedtune.trainer.model.CheckpointInvalidException;
-import io.minio.StatObjectResponse;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -39,22 +38,34 @@ public final class ModelCache {
     }
 
     /** The checkpoint under prefix, from the cache when a verified copy is there; checks the digest when one is expected. */
-    public CacheUse.Checkpoint fetch(ObjectStore store, S3Uri prefix, String expectedSha256) throws IOException {
+    public CacheUse.Checkpoint fetch(RunStore store, S3Uri prefix, String expectedSha256) throws IOException {
+        return fetch(store, prefix, expectedSha256, null);
+    }
+
+    /**
+     * @param expectedSha256 the SHA-256 model.safetensors must have (the run's pin: CheckpointInvalid otherwise), or null
+     * @param expectedFiles  the checkpoint's files by name, each with the SHA-256 recorded for it (a different one is
+     *                       InputTampered; null: any), or null for every file directly under the prefix (which then is
+     *                       listed). Given, only these are fetched, and a cached entry is used only if it holds exactly them
+     */
+    public CacheUse.Checkpoint fetch(RunStore store, S3Uri prefix, String expectedSha256, Map<String, String> expectedFiles)
+            throws IOException {
         Files.createDirectories(root);
-        StatObjectResponse weights = expectedSha256 != null ? null : stat(store, prefix.child(WEIGHTS));
-        String source = weights == null ? null : sourceOf(prefix.child(WEIGHTS) + "@" + weights.etag());
-        if (expectedSha256 != null && !KEY.matcher(expectedSha256).matches()) {
-            throw new IllegalArgumentException("the base model's SHA-256 '" + expectedSha256 + "' is not 64 lower-case hex digits");
+        String expected = expectedSha256 != null ? expectedSha256 : expectedFiles == null ? null : expectedFiles.get(WEIGHTS);
+        if (expected != null && !KEY.matcher(expected).matches()) {
+            throw new IllegalArgumentException("the base model's SHA-256 '" + expected + "' is not 64 lower-case hex digits");
         }
-        String key = expectedSha256 != null ? expectedSha256
+        RunStore.ObjectInfo weights = expected != null ? null : store.info(prefix.child(WEIGHTS));
+        String source = weights == null ? null : sourceOf(prefix.child(WEIGHTS) + "@" + weights.etag());
+        String key = expected != null ? expected
                 : weights == null ? null : key(weights.userMetadata().getOrDefault("sha256", knownKey(source)));
         Path download = null;
         if (key != null) {
             try (CacheLock lock = CacheLock.take(root.resolve(key + ".lock"))) {
-                if (intact(root.resolve(key), key)) {
+                if (intact(root.resolve(key), key) && holds(root.resolve(key), expectedFiles)) {
                     return found(root.resolve(key), CacheUse.HIT);
                 }
-                download = download(store, prefix, expectedSha256);
+                download = download(store, prefix, expectedSha256, expectedFiles);
                 if (key.equals(keyOf(download))) {
                     remember(source, key);
                     return found(install(download, key), CacheUse.MISS);
@@ -63,7 +74,7 @@ public final class ModelCache {
         }
         // no digest known beforehand, or the object's metadata named another: file it under the digest it has
         if (download == null) {
-            download = download(store, prefix, expectedSha256);
+            download = download(store, prefix, expectedSha256, expectedFiles);
         }
         String actual = keyOf(download);
         try (CacheLock lock = CacheLock.take(root.resolve(actual + ".lock"))) {
@@ -71,6 +82,28 @@ public final class ModelCache {
             remember(source, actual);
             return found(entry, CacheUse.MISS);
         }
+    }
+
+    /** The SHA-256 of each file of a verified entry, by name, as its {@value #SUMS} lists them. */
+    public static Map<String, String> listing(Path entry) throws IOException {
+        Map<String, String> files = new TreeMap<>();
+        for (String line : Files.readAllLines(entry.resolve(SUMS), StandardCharsets.UTF_8)) {
+            String[] parts = line.split(" {2}", 2);
+            if (parts.length == 2) {
+                files.put(parts[1], parts[0]);
+            }
+        }
+        return files;
+    }
+
+    /** The entry holds exactly the expected files, each with its recorded SHA-256 where one is recorded. */
+    private static boolean holds(Path entry, Map<String, String> expectedFiles) throws IOException {
+        if (expectedFiles == null) {
+            return true;
+        }
+        Map<String, String> listed = listing(entry);
+        return listed.keySet().equals(expectedFiles.keySet()) && expectedFiles.entrySet().stream()
+                .allMatch(e -> e.getValue() == null || e.getValue().equalsIgnoreCase(listed.get(e.getKey())));
     }
 
     /**
@@ -106,31 +139,27 @@ public final class ModelCache {
         return new CacheUse.Checkpoint(dir, outlivesPods ? use : CacheUse.OFF);
     }
 
-    private static StatObjectResponse stat(ObjectStore store, S3Uri weights) throws IOException {
-        try {
-            return store.stat(weights);
-        } catch (StorageException e) {
-            if (e.kind() != StorageException.Kind.NOT_FOUND) {
-                throw e;
-            }
-            return null;
-        }
-    }
-
-    /** Every file directly under prefix into a new temporary folder of the cache, with its {@value #SUMS}. */
-    private Path download(ObjectStore store, S3Uri prefix, String expectedSha256) throws IOException {
-        List<String> keys = store.list(prefix);
-        if (keys.isEmpty()) {
+    /**
+     * The expected files, or every file directly under prefix, into a new temporary folder of the cache with its
+     * {@value #SUMS}; each checked against its recorded SHA-256 and the weights against the pin.
+     */
+    private Path download(RunStore store, S3Uri prefix, String expectedSha256, Map<String, String> expectedFiles)
+            throws IOException {
+        List<String> names = expectedFiles != null ? List.copyOf(expectedFiles.keySet()) : store.list(prefix).stream()
+                .map(k -> k.substring(prefix.prefix().length())).filter(n -> !n.isEmpty() && !n.contains("/")).toList();
+        names = names.stream().filter(n -> !n.equals(SUMS)).toList();
+        if (names.isEmpty()) {
             throw new CheckpointInvalidException("no checkpoint under " + prefix);
         }
         Path tmp = Files.createTempDirectory(root, ".download-");
         try {
             Map<String, String> sums = new TreeMap<>();
-            for (String key : keys) {
-                String name = key.substring(prefix.prefix().length());
-                if (!name.isEmpty() && !name.contains("/") && !name.equals(SUMS)) {
-                    store.download(new S3Uri(prefix.bucket(), key), tmp.resolve(name));
-                    sums.put(name, Sha256.of(tmp.resolve(name)));
+            for (String name : names) {
+                store.download(prefix.child(name), tmp.resolve(name));
+                sums.put(name, Sha256.of(tmp.resolve(name)));
+                String recorded = expectedFiles == null ? null : expectedFiles.get(name);
+                if (recorded != null && !recorded.equalsIgnoreCase(sums.get(name))) {
+                    throw InputTamperedException.of(prefix.child(name).toString(), sums.get(name), recorded);
                 }
             }
             StringBuilder listing = new StringBuilder();
@@ -151,7 +180,7 @@ public final class ModelCache {
     /** Renames a downloaded folder into place (the caller holds the entry's lock), discarding a corrupt entry there. */
     private Path install(Path download, String key) throws IOException {
         Path entry = root.resolve(key);
-        if (intact(entry, key)) {
+        if (intact(entry, key) && listing(entry).equals(listing(download))) {
             deleteTree(download);
             return entry;
         }

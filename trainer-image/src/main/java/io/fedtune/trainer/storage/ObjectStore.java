@@ -22,7 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * An S3 endpoint (MinIO, S3, s3proxy) seen through the MinIO client. Transient errors (connection refused, timeouts,
@@ -30,7 +29,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * ({@link Retry#time}), counted from the call's first failure: an outage shorter than that is ridden out, and an
  * upload after training is retried on its own, never the training. Other 4xx answers are final at once.
  */
-public final class ObjectStore {
+public final class ObjectStore implements RunStore {
     /**
      * How long one call retries transient errors, and its backoff: the first wait, doubled per failure up to maxBackoff,
      * each wait drawn uniformly from its upper half (jitter, so a fleet of pods does not retry in step).
@@ -106,11 +105,12 @@ public final class ObjectStore {
         return scheme >= 0 && at > scheme ? endpoint.substring(0, scheme + 3) + endpoint.substring(at + 1) : endpoint;
     }
 
-    /** The endpoint, as messages name it. */
+    @Override
     public String endpoint() {
         return endpoint;
     }
 
+    @Override
     public void download(S3Uri uri, Path file) throws StorageException {
         call(uri, () -> {
             Files.createDirectories(file.toAbsolutePath().getParent());
@@ -135,12 +135,27 @@ public final class ObjectStore {
         return call(uri, () -> client.statObject(StatObjectArgs.builder().bucket(uri.bucket()).object(uri.key()).build()));
     }
 
+    @Override
+    public ObjectInfo info(S3Uri uri) throws StorageException {
+        try {
+            StatObjectResponse stat = stat(uri);
+            return new ObjectInfo(stat.etag(), stat.userMetadata());
+        } catch (StorageException e) {
+            if (e.kind() != StorageException.Kind.NOT_FOUND) {
+                throw e;
+            }
+            return null;
+        }
+    }
+
+    @Override
     public void upload(Path file, S3Uri uri, Map<String, String> userMetadata) throws StorageException {
         call(uri, () -> client.uploadObject(UploadObjectArgs.builder().bucket(uri.bucket()).object(uri.key())
                 .filename(file.toString()).userMetadata(userMetadata).build()));
     }
 
     /** Keys directly and deeply under a prefix. */
+    @Override
     public List<String> list(S3Uri prefix) throws StorageException {
         return call(prefix, () -> {
             List<String> keys = new ArrayList<>();
@@ -172,9 +187,8 @@ public final class ObjectStore {
     }
 
     private <T> T call(S3Uri uri, Call<T> call) throws StorageException {
-        long firstFailure = 0;
-        Duration backoff = retry.firstBackoff();
-        for (int attempt = 1; ; attempt++) {
+        RetryClock clock = new RetryClock(retry, listener);
+        while (true) {
             Exception cause;
             try {
                 return call.run();
@@ -203,27 +217,12 @@ public final class ObjectStore {
                 credentialsFailure(e);
                 cause = e;
             }
-            long now = System.nanoTime();
-            if (attempt == 1) {
-                firstFailure = now;
-            }
-            Duration failingFor = Duration.ofNanos(now - firstFailure);
-            Duration left = retry.time().minus(failingFor);
-            if (left.isNegative() || left.isZero()) {
+            java.time.Duration failingFor = clock.failed(uri, cause);
+            if (failingFor != null) {
                 throw new StorageException(StorageException.Kind.UNREACHABLE, "object storage at " + endpoint
-                        + " is unreachable: " + uri + " failed for " + failingFor.toSeconds() + " s (" + attempt
+                        + " is unreachable: " + uri + " failed for " + failingFor.toSeconds() + " s (" + clock.attempts()
                         + " attempts, retry time " + retry.time().toSeconds() + " s): " + describe(cause), cause);
             }
-            listener.retrying(uri, attempt, failingFor, cause);
-            long half = backoff.toMillis() / 2;
-            long wait = Math.min(half + ThreadLocalRandom.current().nextLong(half + 1), left.toMillis() + 1);
-            try {
-                Thread.sleep(Math.max(1, wait));
-            } catch (InterruptedException ie) {
-                Thread.currentThread().interrupt();
-                throw new StorageException(StorageException.Kind.UNREACHABLE, "interrupted", ie);
-            }
-            backoff = backoff.multipliedBy(2).compareTo(retry.maxBackoff()) > 0 ? retry.maxBackoff() : backoff.multipliedBy(2);
         }
     }
 

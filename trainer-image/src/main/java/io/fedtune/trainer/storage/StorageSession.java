@@ -18,28 +18,28 @@ import java.util.stream.Stream;
  * first use, so local runs need no credentials. Downloads go to a scratch directory removed on {@link #close}.
  */
 public final class StorageSession implements AutoCloseable {
-    private final Supplier<ObjectStore> runStoreFactory;
+    private final Supplier<? extends RunStore> runStoreFactory;
     private final Supplier<ObjectStore> dataStoreFactory;
     private final Path workDir;
     private final Path cacheDir;
-    private ObjectStore runStore;
+    private RunStore runStore;
     private ObjectStore dataStore;
     private Path scratch;
 
     /** @param cacheDir the cache that outlives pods (FEDTUNE_CACHE_DIR) for base models, or null for the work dir */
-    public StorageSession(Supplier<ObjectStore> runStore, Supplier<ObjectStore> dataStore, Path workDir, Path cacheDir) {
+    public StorageSession(Supplier<? extends RunStore> runStore, Supplier<ObjectStore> dataStore, Path workDir, Path cacheDir) {
         this.runStoreFactory = runStore;
         this.dataStoreFactory = dataStore;
         this.workDir = workDir;
         this.cacheDir = cacheDir;
     }
 
-    public StorageSession(Supplier<ObjectStore> runStore, Supplier<ObjectStore> dataStore, Path workDir) {
+    public StorageSession(Supplier<? extends RunStore> runStore, Supplier<ObjectStore> dataStore, Path workDir) {
         this(runStore, dataStore, workDir, null);
     }
 
     /** A session over the run's store alone (the aggregator: it reads no shard data). */
-    public static StorageSession ofRunStore(ObjectStore store, Path workDir) {
+    public static StorageSession ofRunStore(RunStore store, Path workDir) {
         return new StorageSession(() -> {
             if (store == null) {
                 throw new IllegalArgumentException("an s3:// location needs the task's storage endpoint and the "
@@ -51,7 +51,7 @@ public final class StorageSession implements AutoCloseable {
         }, workDir);
     }
 
-    private ObjectStore run() {
+    private RunStore run() {
         if (runStore == null) {
             runStore = runStoreFactory.get();
         }
@@ -129,11 +129,31 @@ public final class StorageSession implements AutoCloseable {
      * one that outlives pods when there is one, else the work dir).
      */
     public CacheUse.Checkpoint checkpoint(String location, String expectedSha256) throws IOException {
+        return checkpoint(location, expectedSha256, null);
+    }
+
+    /**
+     * @param expectedFiles the checkpoint's files with the SHA-256 recorded for each ({@link ModelCache#fetch}), or null;
+     *                      a local directory is checked against it in place
+     */
+    public CacheUse.Checkpoint checkpoint(String location, String expectedSha256, Map<String, String> expectedFiles)
+            throws IOException {
         if (!S3Uri.isS3(location)) {
-            return new CacheUse.Checkpoint(localPath(location), CacheUse.OFF);
+            Path dir = localPath(location);
+            if (expectedFiles != null) {
+                for (Map.Entry<String, String> e : expectedFiles.entrySet()) {
+                    InputTamperedException.verify(dir, location, e.getKey(), e.getValue());
+                }
+            }
+            return new CacheUse.Checkpoint(dir, CacheUse.OFF);
         }
         ModelCache cache = cacheDir != null ? new ModelCache(cacheDir, true, System.err) : new ModelCache(workDir, false, System.err);
-        return cache.fetch(run(), S3Uri.parse(location), expectedSha256);
+        return cache.fetch(run(), S3Uri.parse(location), expectedSha256, expectedFiles);
+    }
+
+    /** Every key directly and deeply under an s3:// prefix of the run's storage. */
+    public List<String> list(String location) throws IOException {
+        return run().list(S3Uri.parse(location));
     }
 
     /** Every file directly under a prefix (an adapter) in a local directory; nothing there is NOT_FOUND. */

@@ -40,7 +40,7 @@ class AggregateCommandTest {
         lora.rank = 2;
         lora.alpha = 4.0;
         lora.targetModules = List.of(TargetModule.Q_PROJ, TargetModule.V_PROJ);
-        return new AggregateTask("run", "ns", round, 1, null, null, null, previous, previousSha256, null, updates, lora,
+        return new AggregateTask("run", "ns", round, 1, null, null, null, null, previous, previousSha256, null, updates, lora,
                 new AggregationSpec(), tmp.resolve("state").toString(), null, List.of(), 128, 7, 1.0,
                 tmp.resolve("round-" + round).toString());
     }

@@ -48,6 +48,8 @@ class AggregationJobS3Test {
                     StorageSession.ofRunStore(store, tmp.resolve("work1"))).run();
             assertThat(first.outcome()).isEqualTo(Outcome.Succeeded);
             assertThat(first.accepted()).containsExactly("s0", "s1", "s2");
+            assertThat(first.configSha256()).as("the published adapter_config.json's")
+                    .isEqualTo(store.metadata(S3Uri.parse("s3://run/ns/r/round-0001/global/adapter_config.json")).get("sha256"));
             Path fetched = tmp.resolve("fetched");
             store.download(S3Uri.parse("s3://run/ns/r/round-0001/global/" + Adapter.WEIGHTS_FILE),
                     fetched.resolve(Adapter.WEIGHTS_FILE));
@@ -101,6 +103,63 @@ class AggregationJobS3Test {
         }
     }
 
+    @Test
+    void aBaseModelFileOtherThanRecordedStopsTheRoundAndAReplacedUpdateIsRefused() throws Exception {
+        try (S3ProxyServer s3 = S3ProxyServer.start(Files.createDirectories(tmp.resolve("s3")))) {
+            s3.makeBucket("run");
+            ObjectStore store = new ObjectStore(s3.endpoint(), null, S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY);
+            java.util.Map<String, String> recorded = new java.util.TreeMap<>();
+            for (String f : List.of("config.json", "model.safetensors", "tokenizer.json")) {
+                store.upload(Path.of("base-model", f), S3Uri.parse("s3://run/models/q/" + f), java.util.Map.of());
+                recorded.put(f, Sha256.of(Path.of("base-model", f)));
+            }
+            LoraSpec lora = new LoraSpec();
+            lora.rank = 2;
+            lora.alpha = 4.0;
+            lora.targetModules = List.of(TargetModule.Q_PROJ, TargetModule.V_PROJ);
+            List<ShardUpdate> updates = upload(s3, 1);
+            String wrong = "f".repeat(64);
+
+            java.util.Map<String, String> wrongTokenizer = new java.util.TreeMap<>(recorded);
+            wrongTokenizer.put("tokenizer.json", wrong);
+            List<io.fedtune.api.v1alpha1.EvalDataset> evalSets = List.of(new io.fedtune.api.v1alpha1.EvalDataset());
+            evalSets.get(0).name = "in-domain";
+            evalSets.get(0).uri = "s3://run/eval/in-domain.jsonl";
+            AggregationJob evaluating = new AggregationJob(withBase(task(1, null, updates, lora, new AggregationSpec()),
+                    wrongTokenizer, evalSets), StorageSession.ofRunStore(store, tmp.resolve("work-tokenizer")));
+            org.assertj.core.api.Assertions.assertThatThrownBy(evaluating::run)
+                    .isInstanceOf(io.fedtune.trainer.storage.InputTamperedException.class)
+                    .hasMessageContaining("s3://run/models/q/tokenizer.json").hasMessageContaining(wrong)
+                    .hasMessageContaining(recorded.get("tokenizer.json"));
+            assertThat(store.list(S3Uri.parse("s3://run/ns/r/round-0001/global/"))).as("nothing published").isEmpty();
+
+            java.util.Map<String, String> wrongConfig = new java.util.TreeMap<>(recorded);
+            wrongConfig.put("config.json", wrong);
+            AggregationJob layout = new AggregationJob(withBase(task(1, null, updates, lora, new AggregationSpec()),
+                    wrongConfig, List.of()), StorageSession.ofRunStore(store, tmp.resolve("work-config")));
+            org.assertj.core.api.Assertions.assertThatThrownBy(layout::run)
+                    .isInstanceOf(io.fedtune.trainer.storage.InputTamperedException.class)
+                    .hasMessageContaining("s3://run/models/q/config.json");
+
+            // an image that ignores hashes reports one SHA-256 and storage holds other bytes: the update is refused
+            Path swapped = tmp.resolve("local/round-1/s0/" + Adapter.WEIGHTS_FILE);
+            store.upload(swapped, S3Uri.parse(updates.get(1).adapter() + Adapter.WEIGHTS_FILE), java.util.Map.of());
+            AggregateResult result = new AggregationJob(task(1, null, updates, lora, new AggregationSpec()),
+                    StorageSession.ofRunStore(store, tmp.resolve("work-swapped"))).run();
+            assertThat(result.accepted()).containsExactly("s0", "s2");
+            assertThat(result.refused()).extracting(io.fedtune.api.contract.Refusal::shard, io.fedtune.api.contract.Refusal::reason)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple("s1", "ChecksumMismatch"));
+        }
+    }
+
+    private static AggregateTask withBase(AggregateTask t, java.util.Map<String, String> files,
+            List<io.fedtune.api.v1alpha1.EvalDataset> evalSets) {
+        return new AggregateTask(t.run(), t.namespace(), t.round(), t.attempt(), t.storage(), "s3://run/models/q", null, files,
+                t.previousGlobal(), t.previousGlobalSha256(), t.bestEvalLoss(), t.updates(), t.lora(), t.aggregation(),
+                t.optimizerState(), t.optimizerStateSha256(), evalSets, t.maxSequenceLength(), t.seed(), t.participationRate(),
+                t.output());
+    }
+
     /** Three shards' adapters for a round, uploaded where trainers put them. */
     private List<ShardUpdate> upload(S3ProxyServer s3, int round) throws Exception {
         AdapterLayout layout = AdapterFixture.layout();
@@ -125,7 +184,7 @@ class AggregationJobS3Test {
 
     private static AggregateTask task(int round, String previous, String previousSha256, java.util.Map<String, String> state,
             List<ShardUpdate> updates, LoraSpec lora, AggregationSpec spec) {
-        return new AggregateTask("r", "ns", round, 1, new StorageRef(null, null), null, null, previous, previousSha256,
+        return new AggregateTask("r", "ns", round, 1, new StorageRef(null, null), null, null, null, previous, previousSha256,
                 null, updates, lora,
                 spec, "s3://run/ns/r/optimizer-state/", state, List.of(), 128, 1, 1.0,
                 "s3://run/ns/r/round-" + String.format("%04d", round) + "/global/");

@@ -91,7 +91,7 @@ class GlobalEvaluationTest {
         out.uri = outDomain.toString();
         int maxSeq = 32;
         Path global = tmp.resolve("global");
-        AggregateTask task = new AggregateTask("run", "ns", 1, 1, null, base.toString(), null, null, null, 0.0, updates, lora,
+        AggregateTask task = new AggregateTask("run", "ns", 1, 1, null, base.toString(), null, null, null, null, 0.0, updates, lora,
                 new AggregationSpec(), null, null, List.of(in, out), maxSeq, 1, 1.0, global.toString());
         Path taskFile = tmp.resolve("task.json");
         Files.writeString(taskFile, ContractJson.write(task));

@@ -67,7 +67,7 @@ class StreamingMemoryTest {
         lora.rank = rank;
         lora.alpha = 32.0;
         lora.targetModules = List.of(TargetModule.Q_PROJ, TargetModule.V_PROJ);
-        AggregateTask task = new AggregateTask("run", "ns", 1, 1, null, null, null, null, null, null, updates, lora,
+        AggregateTask task = new AggregateTask("run", "ns", 1, 1, null, null, null, null, null, null, null, updates, lora,
                 new AggregationSpec(), null, null, List.of(), 128, 1, 1.0, tmp.resolve("global").toString());
         Path taskFile = tmp.resolve("task.json");
         Files.writeString(taskFile, ContractJson.write(task));
