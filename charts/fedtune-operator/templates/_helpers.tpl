@@ -57,3 +57,18 @@ app.kubernetes.io/component: operator
 {{- "JOSDK_ALL_NAMESPACES" }}
 {{- end }}
 {{- end }}
+
+{{/*
+FEDTUNE_SIGNERS: each storage signer's endpoint, region and the folder its Secret is mounted at, as JSON.
+*/}}
+{{- define "fedtune-operator.signers" -}}
+{{- $signers := list -}}
+{{- range $i, $signer := .Values.storageSigners -}}
+{{- $entry := dict "endpoint" $signer.endpoint "dir" (printf "/etc/fedtune/signers/%d" $i) -}}
+{{- with $signer.region -}}
+{{- $_ := set $entry "region" . -}}
+{{- end -}}
+{{- $signers = append $signers $entry -}}
+{{- end -}}
+{{- $signers | toJson -}}
+{{- end -}}

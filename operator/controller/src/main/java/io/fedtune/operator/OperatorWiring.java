@@ -10,12 +10,15 @@ import io.fedtune.operator.pods.TrainerPodBuilder;
 import io.fedtune.operator.run.KubernetesRunPods;
 import io.fedtune.operator.run.RoundActions;
 import io.fedtune.operator.shard.ShardStatusWriter;
+import io.fedtune.operator.signing.StorageSigners;
 import io.fedtune.operator.validation.ResourceValidator;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Instance;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
+import java.time.Clock;
+import java.util.Optional;
 import io.fedtune.operator.validation.CrdSchemaValidator;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
@@ -41,9 +44,11 @@ public class OperatorWiring {
             @ConfigProperty(name = "fedtune.trainer.image") String trainerImage,
             @ConfigProperty(name = "fedtune.pods.cpu-request", defaultValue = PodDefaults.CPU_REQUEST) String cpu,
             @ConfigProperty(name = "fedtune.pods.memory-request", defaultValue = PodDefaults.MEMORY_REQUEST) String memory,
-            @ConfigProperty(name = "fedtune.pods.scratch-size", defaultValue = PodDefaults.SCRATCH_SIZE) String scratch) {
+            @ConfigProperty(name = "fedtune.pods.scratch-size", defaultValue = PodDefaults.SCRATCH_SIZE) String scratch,
+            @ConfigProperty(name = "fedtune.signers") Optional<String> signers) {
         PodDefaults defaults = new PodDefaults(trainerImage, cpu, memory, scratch);
-        return new RoundActions(new KubernetesRunPods(client), events, metrics, new TrainerPodBuilder(defaults),
+        return new RoundActions(new KubernetesRunPods(client), events, metrics,
+                new TrainerPodBuilder(defaults, StorageSigners.parse(signers.orElse(""), Clock.systemUTC())),
                 new AggregationPodBuilder(defaults), new ShardStatusWriter(client), validator(validators));
     }
 

@@ -15,6 +15,8 @@ import io.fedtune.api.v1alpha1.SecretKeys;
 import io.fedtune.api.v1alpha1.ShardDataSpec;
 import io.fedtune.api.v1alpha1.StorageSpec;
 import io.fedtune.operator.pods.PodLabels;
+import io.fedtune.operator.signing.StorageSigners;
+import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -34,6 +36,20 @@ public final class Fixtures {
         return kubelet;
     }
 
+    /** The endpoint of {@link #run}'s storage, which the test profile's fedtune.signers signs for. */
+    public static final String STORAGE_ENDPOINT = "http://s3.storage:9000";
+    /** The signing credential of the fixtures' signer (test resources), as the chart would mount it. */
+    public static final String SIGNER_DIR = "src/test/resources/storage-signer";
+
+    /** A signer for {@link #STORAGE_ENDPOINT}, as the test profile configures the operator. */
+    public static StorageSigners signers(Clock clock) {
+        return StorageSigners.of(List.of(new StorageSigners.Signer(STORAGE_ENDPOINT, null, SIGNER_DIR)), clock);
+    }
+
+    public static StorageSigners signers() {
+        return signers(Clock.systemUTC());
+    }
+
     public static FederatedRun run(String name, String group, int rounds) {
         FederatedRun run = new FederatedRun();
         run.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(NAMESPACE).build());
@@ -42,7 +58,7 @@ public final class Fixtures {
         spec.baseModel.uri = "s3://models/tiny";
         spec.rounds = rounds;
         spec.storage = new StorageSpec();
-        spec.storage.endpoint = "http://s3.storage:9000";
+        spec.storage.endpoint = STORAGE_ENDPOINT;
         spec.storage.bucket = "fedtune-runs";
         spec.storage.credentialsSecret = new SecretKeys("run-storage");
         spec.participation.shardSelector = new LabelSelectorBuilder().withMatchLabels(Map.of("group", group)).build();

@@ -1,5 +1,6 @@
 package io.fedtune.images;
 
+import io.fedtune.operator.signing.StorageSigners;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.fedtune.api.v1alpha1.ClientShard;
@@ -25,6 +26,8 @@ final class QuickstartSilos implements AutoCloseable {
     final List<ClientShard> shards;
     final List<Secret> secrets;
     final S3Silo runStorage;
+    /** A signer for the run storage, as the chart mounts one into the operator: the trainer pods' URLs are signed with it. */
+    StorageSigners signers;
     final Map<String, S3Silo> shardSilos = new java.util.LinkedHashMap<>();
 
     private QuickstartSilos(FederatedRun run, List<ClientShard> shards, List<Secret> secrets, S3Silo runStorage) {
@@ -50,6 +53,11 @@ final class QuickstartSilos implements AutoCloseable {
         QuickstartSilos silos = new QuickstartSilos(run, shards, secrets, storage);
         try {
             run.getSpec().storage.endpoint = storage.endpoint();
+            Path signer = java.nio.file.Files.createDirectories(work.resolve("signer"));
+            java.nio.file.Files.writeString(signer.resolve("access-key-id"), storageSecret.getStringData().get("accessKeyId"));
+            java.nio.file.Files.writeString(signer.resolve("secret-access-key"), storageSecret.getStringData().get("secretAccessKey"));
+            silos.signers = StorageSigners.of(List.of(new StorageSigners.Signer(storage.endpoint(), run.getSpec().storage.region,
+                    signer.toString())), java.time.Clock.systemUTC());
             Path base = Images.ROOT.resolve("trainer-image/base-model");
             String model = run.getSpec().baseModel.uri.replaceFirst("^s3://", "");
             for (String f : List.of("config.json", "model.safetensors", "tokenizer.json")) {

@@ -1,5 +1,6 @@
 package io.fedtune.images;
 
+import io.fedtune.api.v1alpha1.FederatedRunStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Pod;
@@ -46,7 +47,7 @@ class TrainerCudaImageIT {
 
     @Test
     void jnaLoadsItsNativeLibraryFromTheImageUnderThePodsConfinement() throws Exception {
-        Pod pod = new TrainerPodBuilder(Images.TRAINER_CUDA_STANDIN).build(quickstart.run, quickstart.shards.get(0), 1, 1, null);
+        Pod pod = new TrainerPodBuilder(Images.TRAINER_CUDA_STANDIN, quickstart.signers).build(quickstart.run, new FederatedRunStatus(), quickstart.shards.get(0), 1, 1);
         PodmanKubelet.Finished probe = kubelet.run(JnaProbe.pod(pod), Duration.ofMinutes(2));
         // without it DJL counts no GPU (CudaUtils loads cudart through JNA) and trains on the CPU
         assertThat(Files.readString(probe.log())).contains("jnidispatch /app/native/libjnidispatch.so");
@@ -56,7 +57,7 @@ class TrainerCudaImageIT {
     @Test
     void aTrainerPodRunsTheCudaImageWithNothingUnpackedInThePod() throws Exception {
         assertThat(PodmanKubelet.imageUser(Images.TRAINER_CUDA_STANDIN)).isEqualTo("10001:10001");
-        Pod pod = new TrainerPodBuilder(Images.TRAINER_CUDA_STANDIN).build(quickstart.run, quickstart.shards.get(0), 1, 1, null);
+        Pod pod = new TrainerPodBuilder(Images.TRAINER_CUDA_STANDIN, quickstart.signers).build(quickstart.run, new FederatedRunStatus(), quickstart.shards.get(0), 1, 1);
         PodmanKubelet.Finished done = kubelet.run(pod, Duration.ofMinutes(5));
         System.out.printf("image tier: trainer pod %s ran in the CUDA image (CPU stand-in) in %.1f s%n",
                 pod.getMetadata().getName(), done.seconds());

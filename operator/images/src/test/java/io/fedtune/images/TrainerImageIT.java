@@ -1,5 +1,6 @@
 package io.fedtune.images;
 
+import io.fedtune.api.v1alpha1.FederatedRunStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Pod;
@@ -71,7 +72,7 @@ class TrainerImageIT {
 
     @Test
     void jnaLoadsItsNativeLibraryFromTheImageUnderThePodsConfinement() throws Exception {
-        Pod pod = new TrainerPodBuilder(Images.TRAINER).build(quickstart.run, quickstart.shards.get(0), 1, 1, null);
+        Pod pod = new TrainerPodBuilder(Images.TRAINER, quickstart.signers).build(quickstart.run, new FederatedRunStatus(), quickstart.shards.get(0), 1, 1);
         PodmanKubelet.Finished probe = kubelet.run(JnaProbe.pod(pod), POD_TIMEOUT);
         assertThat(probe.exitCode()).as(Files.readString(probe.log())).isZero();
         assertThat(Files.readString(probe.log())).contains("jnidispatch /app/native/libjnidispatch.so");
@@ -81,11 +82,11 @@ class TrainerImageIT {
     void oneRoundTrainsAndAggregatesInsideTheImageAsItsPodsRunIt() throws Exception {
         var run = quickstart.run;
         ObjectLayout layout = TrainerPodBuilder.layout(run);
-        TrainerPodBuilder trainers = new TrainerPodBuilder(operatorDefaultTrainerImage());
+        TrainerPodBuilder trainers = new TrainerPodBuilder(operatorDefaultTrainerImage(), quickstart.signers);
         List<ShardUpdate> updates = new ArrayList<>();
         for (ClientShard shard : quickstart.shards) {
             String name = shard.getMetadata().getName();
-            Pod pod = trainers.build(run, shard, 1, 1, null);
+            Pod pod = trainers.build(run, new FederatedRunStatus(), shard, 1, 1);
             PodmanKubelet.Finished done = kubelet.run(pod, POD_TIMEOUT);
             System.out.printf("image tier: trainer pod %s ran in the image in %.1f s%n", pod.getMetadata().getName(), done.seconds());
             PodOutcome outcome = PodOutcome.of(done.pod());

@@ -35,6 +35,7 @@ public final class LocalCluster implements AutoCloseable {
     private LocalPodRunner pods;
     private final Consumer<String> events;
     private OperatorDeployment operator;
+    private String signers = "[]";
 
     private LocalCluster(RepoLayout layout, Path workDir, Consumer<String> events) {
         this.layout = layout;
@@ -61,12 +62,13 @@ public final class LocalCluster implements AutoCloseable {
         LocalCluster cluster = new LocalCluster(layout, Files.createDirectories(workDir), events);
         try {
             cluster.startSilos(manifests, dataDir, baseModel);
+            cluster.signers = SiloSigners.write(manifests, cluster.silos, workDir.resolve("signers"));
             cluster.api = EmbeddedApiServer.start(layout.crds(), layout.chart(), OperatorProcess.freePort());
             TrainerJarCommand trainer = new TrainerJarCommand(layout.trainerJar(), workDir.resolve("djl-cache"));
             trainer.warmCache(baseModel);
             Path podsDir = Files.createDirectories(workDir.resolve("pods"));
-            // pods see this machine read-only, but not each other's volumes nor the silos' disks
-            Confinement confinement = Confinement.detect(List.of(podsDir, workDir.resolve("s3")));
+            // pods see this machine read-only, but not each other's volumes, the silos' disks nor the signing keys
+            Confinement confinement = Confinement.detect(List.of(podsDir, workDir.resolve("s3"), workDir.resolve("signers")));
             cluster.pods = new LocalPodRunner(cluster.api.client(), trainer, podsDir, podSlots, confinement).start();
             cluster.startOperator();
             return cluster;
@@ -153,7 +155,7 @@ public final class LocalCluster implements AutoCloseable {
      * would: restarted, after a backoff, whenever it exits.
      */
     public void startOperator() throws IOException, InterruptedException {
-        operator = OperatorDeployment.start(() -> OperatorProcess.start(layout.operatorJar(), api.url(), TRAINER_IMAGE,
+        operator = OperatorDeployment.start(() -> OperatorProcess.start(layout.operatorJar(), api.url(), TRAINER_IMAGE, signers,
                 workDir.resolve("operator.log")), events, OPERATOR_FIRST_BACKOFF, OPERATOR_MAX_BACKOFF);
     }
 

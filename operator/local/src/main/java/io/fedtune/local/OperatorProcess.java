@@ -30,8 +30,12 @@ public final class OperatorProcess implements AutoCloseable {
         this.log = log;
     }
 
-    /** Starts the operator and returns once its readiness probe passes. */
-    public static OperatorProcess start(Path operatorJar, String apiServerUrl, String trainerImage, Path log)
+    /**
+     * Starts the operator and returns once its readiness probe passes.
+     *
+     * @param signers FEDTUNE_SIGNERS: the storage signers it presigns trainer pods' URLs with ({@link SiloSigners})
+     */
+    public static OperatorProcess start(Path operatorJar, String apiServerUrl, String trainerImage, String signers, Path log)
             throws IOException, InterruptedException {
         int port = freePort();
         ProcessBuilder builder = new ProcessBuilder(List.of(S3Silo.javaBin(), "-Xmx512m", "-XX:TieredStopAtLevel=1",
@@ -48,6 +52,7 @@ public final class OperatorProcess implements AutoCloseable {
         env.put("KUBERNETES_AUTH_TRYKUBECONFIG", "false");
         env.put("KUBERNETES_AUTH_TRYSERVICEACCOUNT", "false");
         env.put("FEDTUNE_TRAINER_IMAGE", trainerImage);
+        env.put(SiloSigners.ENV, signers);
         OperatorProcess operator = new OperatorProcess(ChildProcesses.start(builder), port, log);
         try {
             operator.awaitReady();

@@ -19,6 +19,8 @@ public enum EventReason {
     StorageAvailable(Type.Normal),
     InvalidSpec(Type.Warning),
     ImmutableFieldChanged(Type.Warning),
+    /** The run's storage endpoint has no signer configured in the operator (Ready=False, SignerMissing). */
+    SignerMissing(Type.Warning),
     /** A reconcile threw; recorded once per distinct message, not on every retry. */
     ReconcileError(Type.Warning);
 

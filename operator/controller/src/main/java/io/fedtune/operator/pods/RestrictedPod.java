@@ -25,7 +25,7 @@ import java.util.Map;
 /**
  * A pod that keeps the trainer contract and the restricted Pod Security Standard: non-root, no privilege escalation, all
  * capabilities dropped, seccomp RuntimeDefault, read-only root with a size-limited emptyDir scratch volume, no
- * service-account token; the run's storage access ({@link StorageAccess}), default resource requests, and the model cache
+ * service-account token; the pod's storage access ({@link StorageAccess}: credentials for a server pod, none for a trainer), default resource requests, and the model cache
  * volume when the settings name one.
  */
 final class RestrictedPod {
@@ -40,12 +40,18 @@ final class RestrictedPod {
     private RestrictedPod() {
     }
 
+    /** A server pod: it holds the run's storage credentials. */
     static Pod build(FederatedRun run, String name, Map<String, String> labels, String role, String containerName,
             List<EnvVar> env, PodOverrides settings, PodDefaults defaults) {
+        return build(run, name, labels, role, containerName, env, settings, defaults, StorageAccess.server(run.getSpec().storage));
+    }
+
+    static Pod build(FederatedRun run, String name, Map<String, String> labels, String role, String containerName,
+            List<EnvVar> env, PodOverrides settings, PodDefaults defaults, StorageAccess storage) {
         List<EnvVar> allEnv = new ArrayList<>();
         allEnv.add(plain(TrainerEnv.ROLE, role));
         allEnv.addAll(env);
-        allEnv.addAll(StorageAccess.env(run.getSpec().storage));
+        allEnv.addAll(storage.env());
         allEnv.add(plain(TrainerEnv.STORAGE_RETRY_SECONDS, String.valueOf(io.fedtune.operator.round.Durations
                 .storageRetryTimeout(run.getSpec().participation).toSeconds())));
         allEnv.add(plain(TrainerEnv.WORK_DIR, TrainerEnv.DEFAULT_WORK_DIR));
@@ -65,7 +71,7 @@ final class RestrictedPod {
                 .withTerminationMessagePath(TrainerEnv.DEFAULT_TERMINATION_LOG)
                 .withTerminationMessagePolicy("FallbackToLogsOnError")
                 .addNewVolumeMount().withName(SCRATCH_VOLUME).withMountPath(TrainerEnv.DEFAULT_WORK_DIR).endVolumeMount()
-                .addAllToVolumeMounts(StorageAccess.mounts(run.getSpec().storage))
+                .addAllToVolumeMounts(storage.mounts())
                 .addAllToVolumeMounts(cacheMounts(settings))
                 .withNewSecurityContext()
                 .withRunAsNonRoot(true)
@@ -103,7 +109,7 @@ final class RestrictedPod {
                 .withImagePullSecrets(settings.imagePullSecrets)
                 .withSecurityContext(podSecurity(settings))
                 .addNewVolume().withName(SCRATCH_VOLUME).withNewEmptyDir().withSizeLimit(new Quantity(scratch)).endEmptyDir().endVolume()
-                .addAllToVolumes(StorageAccess.volumes(run.getSpec().storage))
+                .addAllToVolumes(storage.volumes())
                 .addAllToVolumes(cacheVolumes(settings))
                 .withContainers(container)
                 .endSpec()

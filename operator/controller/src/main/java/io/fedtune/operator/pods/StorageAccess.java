@@ -13,8 +13,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * How a pod reaches the run's storage: keys from the run's Secret (secretKeyRefs, never read by the operator) or a
- * projected ServiceAccount token and a role to assume with it (workload identity), and the CA bundle of a private CA.
+ * How a pod reaches the run's storage. A server pod (aggregation): keys from the run's Secret (secretKeyRefs, never read
+ * by the operator) or a projected ServiceAccount token and a role to assume with it (workload identity). A trainer pod:
+ * no credential at all, only the presigned URLs in its task. Both: the CA bundle of a private CA, to trust the endpoint.
  */
 final class StorageAccess {
     static final String CA_VOLUME = "storage-ca";
@@ -22,16 +23,31 @@ final class StorageAccess {
     /** Lifetime of the projected token; the kubelet renews it at 80%, so a long round keeps a valid one. */
     static final long TOKEN_SECONDS = 3600;
 
-    private StorageAccess() {
+    private final StorageSpec storage;
+    private final boolean credentials;
+
+    private StorageAccess(StorageSpec storage, boolean credentials) {
+        this.storage = storage;
+        this.credentials = credentials;
     }
 
-    static List<EnvVar> env(StorageSpec storage) {
+    /** The run's credentials and the CA bundle: the aggregation pod, the server of the run. */
+    static StorageAccess server(StorageSpec storage) {
+        return new StorageAccess(storage, true);
+    }
+
+    /** The CA bundle only: a trainer pod reaches the run's storage through the presigned URLs of its task. */
+    static StorageAccess trainer(StorageSpec storage) {
+        return new StorageAccess(storage, false);
+    }
+
+    List<EnvVar> env() {
         List<EnvVar> env = new ArrayList<>();
-        if (storage.credentialsSecret != null) {
+        if (credentials && storage.credentialsSecret != null) {
             env.addAll(secretRefs(storage.credentialsSecret, TrainerEnv.STORAGE_ACCESS_KEY, TrainerEnv.STORAGE_SECRET_KEY,
                     TrainerEnv.STORAGE_SESSION_TOKEN));
         }
-        if (storage.webIdentity != null) {
+        if (credentials && storage.webIdentity != null) {
             env.add(plain(TrainerEnv.AWS_ROLE_ARN, storage.webIdentity.roleArn));
             env.add(plain(TrainerEnv.AWS_WEB_IDENTITY_TOKEN_FILE,
                     TrainerEnv.DEFAULT_WEB_IDENTITY_TOKEN_DIR + "/" + TrainerEnv.WEB_IDENTITY_TOKEN_FILE_NAME));
@@ -42,9 +58,9 @@ final class StorageAccess {
         return env;
     }
 
-    static List<Volume> volumes(StorageSpec storage) {
+    List<Volume> volumes() {
         List<Volume> volumes = new ArrayList<>();
-        if (storage.webIdentity != null) {
+        if (credentials && storage.webIdentity != null) {
             volumes.add(new VolumeBuilder().withName(TOKEN_VOLUME).withNewProjected().addNewSource().withNewServiceAccountToken()
                     .withAudience(storage.webIdentity.audience).withExpirationSeconds(TOKEN_SECONDS)
                     .withPath(TrainerEnv.WEB_IDENTITY_TOKEN_FILE_NAME).endServiceAccountToken().endSource().endProjected().build());
@@ -56,9 +72,9 @@ final class StorageAccess {
         return volumes;
     }
 
-    static List<VolumeMount> mounts(StorageSpec storage) {
+    List<VolumeMount> mounts() {
         List<VolumeMount> mounts = new ArrayList<>();
-        if (storage.webIdentity != null) {
+        if (credentials && storage.webIdentity != null) {
             mounts.add(readOnly(TOKEN_VOLUME, TrainerEnv.DEFAULT_WEB_IDENTITY_TOKEN_DIR));
         }
         if (storage.caBundle != null) {

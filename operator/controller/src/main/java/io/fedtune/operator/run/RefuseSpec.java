@@ -8,7 +8,8 @@ import io.fedtune.operator.status.Situation;
 
 /**
  * {@link RoundState.InvalidSpec}: what the API server should have refused (an old CRD, or a cluster without CEL, lets a
- * bad spec in), or a change of a field a started run cannot change. Says so once (an Event), creates nothing.
+ * bad spec in), a change of a field a started run cannot change, or storage this operator has no signer for. Says so
+ * once (an Event), creates nothing.
  */
 final class RefuseSpec extends RoundStep<RoundState.InvalidSpec> {
 
@@ -19,8 +20,11 @@ final class RefuseSpec extends RoundStep<RoundState.InvalidSpec> {
     @Override
     void apply(RunSnapshot s, RoundState.InvalidSpec state) {
         if (!Conditions.says(s.status.conditions, ConditionType.READY, state.reason(), state.message())) {
-            actions.events().record(s.run, state.reason() == ConditionReason.InvalidSpec ? EventReason.InvalidSpec
-                    : EventReason.ImmutableFieldChanged, state.message());
+            actions.events().record(s.run, switch (state.reason()) {
+                case InvalidSpec -> EventReason.InvalidSpec;
+                case SignerMissing -> EventReason.SignerMissing;
+                default -> EventReason.ImmutableFieldChanged;
+            }, state.message());
         }
         s.situation = Situation.blocked(s.status.phase, state.reason(), state.message());
     }

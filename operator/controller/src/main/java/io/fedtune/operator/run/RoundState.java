@@ -32,7 +32,10 @@ sealed interface RoundState {
         return kind().stage();
     }
 
-    /** The spec is invalid or changed a field a started run cannot change; nothing is created or deleted. */
+    /**
+     * The spec is invalid, changed a field a started run cannot change, or names storage the operator has no signer for
+     * (SignerMissing); nothing is created or deleted.
+     */
     record InvalidSpec(ConditionReason reason, String message, Stage stage) implements RoundState {
         public Kind kind() {
             return Kind.InvalidSpec;

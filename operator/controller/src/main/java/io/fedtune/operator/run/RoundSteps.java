@@ -34,7 +34,7 @@ final class RoundSteps {
      * one place it is written), then phase and conditions through the status aggregator.
      */
     RoundState reconcile(RunSnapshot s) {
-        RoundState state = RunPosition.of(s, actions.validator().validate(s.run, null));
+        RoundState state = RunPosition.of(s, actions.validator().validate(s.run, null), actions.trainers().signs(s.run));
         s.startsIn(state);
         if (state.kind() != RoundState.Kind.InvalidSpec) {
             removePodsOfOtherRounds(s, state);

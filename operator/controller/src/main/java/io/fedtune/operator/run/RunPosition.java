@@ -18,8 +18,11 @@ final class RunPosition {
     private RunPosition() {
     }
 
-    /** @param violations what the CRD schema and CEL rules say about the spec */
-    static RoundState of(RunSnapshot s, List<Violation> violations) {
+    /**
+     * @param violations what the CRD schema and CEL rules say about the spec
+     * @param signed     whether the operator has a signer for the run's storage endpoint (trainer pods get presigned URLs)
+     */
+    static RoundState of(RunSnapshot s, List<Violation> violations, boolean signed) {
         RoundState round = ofRound(s);
         if (!violations.isEmpty()) {
             return new RoundState.InvalidSpec(ConditionReason.InvalidSpec,
@@ -32,7 +35,16 @@ final class RunPosition {
                     + (changed.size() > 1 ? "base model or adapter shape"
                             : changed.get(0).equals("spec.baseModel") ? "base model" : "adapter shape"), round.stage());
         }
+        if (!signed) {
+            return new RoundState.InvalidSpec(ConditionReason.SignerMissing, signerMissing(s.run.getSpec().storage.endpoint),
+                    round.stage());
+        }
         return round;
+    }
+
+    static String signerMissing(String endpoint) {
+        return "no storage signer for " + endpoint + ": the operator signs trainer pods' URLs with a credential mounted "
+                + "by the chart; add the endpoint to the chart's storageSigners values (endpoint, secretName) and upgrade";
     }
 
     private static RoundState ofRound(RunSnapshot s) {

@@ -123,8 +123,7 @@ final class TrainShards extends RoundStep<RoundState.Training> {
                     + " attempt " + (a.attempt() - 1) + " failed (" + a.last().reason() + "): " + a.last().message()
                     + "; starting attempt " + a.attempt());
         }
-        actions.pods().create(actions.trainers().build(s.run, shard.get(), s.status.currentRound, a.attempt(),
-                s.status.latestAdapter));
+        actions.pods().create(actions.trainers().build(s.run, s.status, shard.get(), s.status.currentRound, a.attempt()));
         cutSuperseded(actions, earlier);
         return true;
     }

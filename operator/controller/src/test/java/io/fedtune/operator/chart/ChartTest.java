@@ -183,6 +183,42 @@ class ChartTest {
     }
 
     @Test
+    void mountsEachStorageSignerReadOnlyAndNamesItInFedtuneSigners() {
+        assertThat(env(DEFAULTS.one(Deployment.class), "FEDTUNE_SIGNERS")).isEqualTo("[]");
+
+        RenderedChart rendered = RenderedChart.render("""
+                storageSigners:
+                  - {endpoint: "http://minio.storage:9000", secretName: signer-minio}
+                  - {endpoint: "https://s3.eu-west-1.amazonaws.com", region: eu-west-1, secretName: signer-aws,
+                     accessKeyIdKey: id, secretAccessKeyKey: key, sessionTokenKey: token}
+                """);
+        Deployment deployment = rendered.one(Deployment.class);
+        PodSpec pod = deployment.getSpec().getTemplate().getSpec();
+
+        assertThat(env(deployment, "FEDTUNE_SIGNERS")).isEqualTo("[{\"dir\":\"/etc/fedtune/signers/0\",\"endpoint\":\"http://minio.storage:9000\"},"
+                + "{\"dir\":\"/etc/fedtune/signers/1\",\"endpoint\":\"https://s3.eu-west-1.amazonaws.com\",\"region\":\"eu-west-1\"}]");
+        assertThat(operator(deployment).getVolumeMounts()).filteredOn(m -> m.getName().startsWith("signer-"))
+                .extracting(m -> m.getName() + " " + m.getMountPath() + " " + m.getReadOnly())
+                .containsExactly("signer-0 /etc/fedtune/signers/0 true", "signer-1 /etc/fedtune/signers/1 true");
+        var minio = pod.getVolumes().stream().filter(v -> v.getName().equals("signer-0")).findFirst().orElseThrow().getSecret();
+        assertThat(minio.getSecretName()).isEqualTo("signer-minio");
+        assertThat(minio.getDefaultMode()).as("0440: the owner and the pod's fsGroup read it").isEqualTo(0440);
+        assertThat(pod.getSecurityContext().getFsGroup()).isEqualTo(pod.getSecurityContext().getRunAsGroup());
+        assertThat(minio.getItems()).extracting(i -> i.getKey() + "->" + i.getPath())
+                .containsExactly("accessKeyId->access-key-id", "secretAccessKey->secret-access-key");
+        var aws = pod.getVolumes().stream().filter(v -> v.getName().equals("signer-1")).findFirst().orElseThrow().getSecret();
+        assertThat(aws.getItems()).extracting(i -> i.getKey() + "->" + i.getPath())
+                .containsExactly("id->access-key-id", "key->secret-access-key", "token->session-token");
+        assertThat(rendered.one(ClusterRole.class).getRules()).allSatisfy(rule ->
+                assertThat(rule.getResources()).as("the signers are mounted, never read through the API")
+                        .noneMatch(r -> r.startsWith("secrets")));
+        assertThatThrownBy(() -> RenderedChart.render("storageSigners: [{endpoint: \"http://minio:9000/bucket\", secretName: s}]"))
+                .as("an endpoint is scheme, host and port").hasMessageContaining("storageSigners");
+        assertThatThrownBy(() -> RenderedChart.render("storageSigners: [{endpoint: \"http://minio:9000\"}]"))
+                .as("a signer needs its Secret").hasMessageContaining("secretName");
+    }
+
+    @Test
     void valuesSchemaRefusesBadValues() {
         assertThatThrownBy(() -> RenderedChart.render("replicaCount: two"))
                 .hasMessageContaining("replicaCount");

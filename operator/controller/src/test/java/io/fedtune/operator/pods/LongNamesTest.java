@@ -7,6 +7,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fedtune.api.v1alpha1.ClientShard;
 import io.fedtune.api.v1alpha1.FederatedRun;
+import io.fedtune.api.v1alpha1.FederatedRunStatus;
 import io.fedtune.operator.Fixtures;
 import io.fedtune.operator.round.RoundPods;
 import io.fedtune.strictapi.ObjectRules;
@@ -26,7 +27,7 @@ class LongNamesTest {
         run.getMetadata().setUid("uid-1");
         ClientShard shard = Fixtures.shard(SHARD, "g");
 
-        Pod trainer = new TrainerPodBuilder("i").build(run, shard, 1, 1, null);
+        Pod trainer = new TrainerPodBuilder("i", Fixtures.signers()).build(run, new FederatedRunStatus(), shard, 1, 1);
         var aggregation = new AggregationPodBuilder("i").build(run, AggregationPodBuilderTest.task(run, 3));
 
         assertThat(ObjectRules.validate(json(trainer))).isEmpty();
@@ -39,9 +40,9 @@ class LongNamesTest {
         FederatedRun run = Fixtures.run(RUN, "g", 1);
         run.getMetadata().setUid("uid-1");
         ClientShard shard = Fixtures.shard(SHARD, "g");
-        Pod trainer = new TrainerPodBuilder("i").build(run, shard, 1, 1, null);
+        Pod trainer = new TrainerPodBuilder("i", Fixtures.signers()).build(run, new FederatedRunStatus(), shard, 1, 1);
         ClientShard other = Fixtures.shard(SHARD.substring(0, 252) + "d", "g");
-        Pod otherTrainer = new TrainerPodBuilder("i").build(run, other, 1, 1, null);
+        Pod otherTrainer = new TrainerPodBuilder("i", Fixtures.signers()).build(run, new FederatedRunStatus(), other, 1, 1);
 
         RoundPods round = new RoundPods(List.of(trainer, otherTrainer), 1);
 

@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fedtune.api.contract.AggregateTask;
 import io.fedtune.api.v1alpha1.ClientShard;
 import io.fedtune.api.v1alpha1.FederatedRun;
+import io.fedtune.api.v1alpha1.FederatedRunStatus;
 import io.fedtune.operator.Fixtures;
 
 /** A run and a shard whose pods a test builds with the pod builders, after setting what it checks on their specs. */
@@ -20,7 +21,7 @@ abstract class PodBuilderFixture {
     }
 
     Pod trainer() {
-        return new TrainerPodBuilder(DEFAULTS).build(run, shard, 1, 1, null);
+        return new TrainerPodBuilder(DEFAULTS, Fixtures.signers()).build(run, new FederatedRunStatus(), shard, 1, 1);
     }
 
     Pod aggregator() {

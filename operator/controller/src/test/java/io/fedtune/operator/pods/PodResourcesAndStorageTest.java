@@ -70,13 +70,14 @@ class PodResourcesAndStorageTest extends PodBuilderFixture {
     }
 
     @Test
-    void sessionTokensAndTheCaBundleReachBothRoles() {
+    void theCaBundleReachesBothRolesTheRunsSessionTokenOnlyTheAggregation() {
         run.getSpec().storage.credentialsSecret.sessionTokenKey = "sessionToken";
         run.getSpec().storage.caBundle = new ConfigMapKey("minio-ca", "ca.pem");
         shard.getSpec().data.credentialsSecret.sessionTokenKey = "token";
 
         Pod trainer = trainer();
-        assertThat(secretRef(trainer, TrainerEnv.STORAGE_SESSION_TOKEN)).contains("run-storage/sessionToken");
+        assertThat(secretRef(trainer, TrainerEnv.STORAGE_SESSION_TOKEN)).as("a trainer holds no run-storage credential").isEmpty();
+        assertThat(secretRef(aggregator(), TrainerEnv.STORAGE_SESSION_TOKEN)).contains("run-storage/sessionToken");
         assertThat(secretRef(trainer, TrainerEnv.DATA_SESSION_TOKEN)).contains("site-a-data/token");
         for (Pod pod : List.of(trainer, aggregator())) {
             assertThat(env(pod, TrainerEnv.STORAGE_CA_FILE)).contains("/etc/fedtune/storage-ca/ca.pem");
@@ -117,14 +118,18 @@ class PodResourcesAndStorageTest extends PodBuilderFixture {
     }
 
     @Test
-    void webIdentityReplacesTheStorageKeysWithAProjectedTokenAndARole() {
+    void webIdentityReplacesTheStorageKeysWithAProjectedTokenAndARoleInTheAggregationPodOnly() {
         run.getSpec().storage.credentialsSecret = null;
         run.getSpec().storage.webIdentity = new WebIdentity();
         run.getSpec().storage.webIdentity.roleArn = "arn:aws:iam::123456789012:role/fedtune";
         run.getSpec().trainer = new PodOverrides();
         run.getSpec().trainer.serviceAccountName = "fedtune-run";
 
-        for (Pod pod : List.of(trainer(), aggregator())) {
+        Pod trainer = trainer();
+        assertThat(varsOf(trainer)).extracting(EnvVar::getName)
+                .doesNotContain(TrainerEnv.AWS_ROLE_ARN, TrainerEnv.AWS_WEB_IDENTITY_TOKEN_FILE);
+        assertThat(trainer.getSpec().getVolumes()).extracting(Volume::getName).doesNotContain(StorageAccess.TOKEN_VOLUME);
+        for (Pod pod : List.of(aggregator())) {
             assertThat(secretRef(pod, TrainerEnv.STORAGE_ACCESS_KEY)).isEmpty();
             assertThat(env(pod, TrainerEnv.AWS_ROLE_ARN)).contains("arn:aws:iam::123456789012:role/fedtune");
             assertThat(env(pod, TrainerEnv.AWS_WEB_IDENTITY_TOKEN_FILE)).contains("/var/run/secrets/fedtune/storage-token/token");

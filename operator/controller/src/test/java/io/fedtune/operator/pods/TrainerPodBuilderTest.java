@@ -12,6 +12,7 @@ import io.fedtune.api.contract.TrainerEnv;
 import io.fedtune.api.v1alpha1.AdapterRef;
 import io.fedtune.api.v1alpha1.ClientShard;
 import io.fedtune.api.v1alpha1.FederatedRun;
+import io.fedtune.api.v1alpha1.FederatedRunStatus;
 import io.fedtune.api.v1alpha1.PodOverrides;
 import io.fedtune.operator.Fixtures;
 import java.util.Map;
@@ -32,8 +33,9 @@ class TrainerPodBuilderTest {
         shard.getSpec().trainer.resources = new ResourceRequirementsBuilder().addToLimits("nvidia.com/gpu", new Quantity("1")).build();
         shard.getSpec().trainer.nodeSelector = Map.of("pool", "gpu-a");
 
-        Pod pod = new TrainerPodBuilder("default/image:0").build(run, shard, 2, 1,
-                new AdapterRef("s3://b/g", 1, "ab".repeat(32), null));
+        FederatedRunStatus status = new FederatedRunStatus();
+        status.latestAdapter = new AdapterRef("s3://b/g", 1, "ab".repeat(32), null);
+        Pod pod = new TrainerPodBuilder("default/image:0", Fixtures.signers()).build(run, status, shard, 2, 1);
 
         assertThat(pod.getMetadata().getName()).isEqualTo("demo-r2-site-a-a1");
         assertThat(pod.getMetadata().getLabels()).containsEntry(PodLabels.ROUND, "2").containsEntry(PodLabels.SHARD, "site-a")
@@ -59,7 +61,8 @@ class TrainerPodBuilderTest {
         assertThat(c.getVolumeMounts()).singleElement().satisfies(m -> assertThat(m.getMountPath()).isEqualTo("/scratch"));
         assertThat(c.getEnv()).filteredOn(e -> e.getValueFrom() != null)
                 .extracting(e -> e.getValueFrom().getSecretKeyRef().getName())
-                .containsExactlyInAnyOrder("run-storage", "run-storage", "site-a-data", "site-a-data");
+                .as("the shard's own data Secret only: no run-storage credential")
+                .containsExactlyInAnyOrder("site-a-data", "site-a-data");
         TrainTask task = ContractJson.read(env(pod, TrainerEnv.TASK), TrainTask.class);
         assertThat(task.lora().rank).isEqualTo(4);
         assertThat(task.globalAdapter()).isEqualTo("s3://b/g");
@@ -68,7 +71,8 @@ class TrainerPodBuilderTest {
         assertThat(task.output()).endsWith("/fedtune-it/demo/round-0002/shards/site-a/attempt-1");
         assertThat(env(pod, TrainerEnv.ROLE)).isEqualTo("train");
         assertThat(env(pod, TrainerEnv.DEVICE)).as("the container asks for nvidia.com/gpu").isEqualTo("gpu");
-        Pod cpu = new TrainerPodBuilder("default/image:0").build(run, Fixtures.shard("site-b", "g"), 2, 1, null);
+        Pod cpu = new TrainerPodBuilder("default/image:0", Fixtures.signers()).build(run, new FederatedRunStatus(),
+                Fixtures.shard("site-b", "g"), 2, 1);
         assertThat(cpu.getSpec().getContainers().get(0).getEnv()).noneMatch(e -> TrainerEnv.DEVICE.equals(e.getName()));
         assertThat(run.getSpec().lora.rank).isEqualTo(8);
     }

@@ -144,7 +144,7 @@ class OperatorRestartTest {
 
     private void startInstance() {
         RoundActions actions = new RoundActions(new KubernetesRunPods(operatorClient), new KubernetesEvents(operatorClient),
-                new RunMetrics(new SimpleMeterRegistry()), new TrainerPodBuilder("trainer:test"),
+                new RunMetrics(new SimpleMeterRegistry()), new TrainerPodBuilder("trainer:test", Fixtures.signers()),
                 new AggregationPodBuilder("trainer:test"), new ShardStatusWriter(operatorClient), new CrdSchemaValidator());
         instance = new Operator(o -> o.withKubernetesClient(operatorClient).withCloseClientOnStop(false)
                 .withUseSSAToPatchPrimaryResource(false).withSSABasedCreateUpdateMatchForDependentResources(false));

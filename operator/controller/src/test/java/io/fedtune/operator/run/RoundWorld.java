@@ -84,7 +84,7 @@ final class RoundWorld {
                 shardWrites.add(shard + " failed r" + round);
             }
         };
-        actions = new RoundActions(pods, recorder, new RunMetrics(registry), new TrainerPodBuilder("trainer:test"),
+        actions = new RoundActions(pods, recorder, new RunMetrics(registry), new TrainerPodBuilder("trainer:test", Fixtures.signers(clock)),
                 new AggregationPodBuilder("trainer:test"), participation, (resource, old) -> violations);
         steps = new RoundSteps(actions);
     }
