@@ -195,11 +195,16 @@ final class RoundWorld {
 
     /** A publishing pod that copied the adapter faithfully: the hashes it reports are the ones its task recorded. */
     void succeedPublishing(int round, int attempt) {
+        succeedPublishing(round, attempt, publishTask(publisher(round, attempt)).sourceSha256().get("adapter_model.safetensors"));
+    }
+
+    /** A publishing pod that reports this SHA-256 for the adapter_model.safetensors it published. */
+    void succeedPublishing(int round, int attempt, String sha256) {
         PublishTask task = publishTask(publisher(round, attempt));
         Map<String, String> files = new LinkedHashMap<>(task.sourceSha256());
         files.put("manifest.json", "sha-manifest-" + round);
-        finish(publisher(round, attempt), true, new PublishResult(Outcome.Succeeded, null, null, task.destination(),
-                task.sourceSha256().get("adapter_model.safetensors"), files, 1.0));
+        finish(publisher(round, attempt), true, new PublishResult(Outcome.Succeeded, null, null, task.destination(), sha256,
+                files, 1.0));
     }
 
     void failPublishing(int round, int attempt, FailureReason reason, String message) {
