@@ -10,6 +10,7 @@ import io.fedtune.api.v1alpha1.FederatedRunSpec;
 import io.fedtune.operator.events.EventReason;
 import io.fedtune.operator.pods.PodOutcome;
 import io.fedtune.operator.pods.TrainerPodBuilder;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -78,6 +79,8 @@ final class PublishAdapter extends ServerTaskStep<RoundState.Publishing> {
                 + " (" + WEIGHTS + " SHA-256 " + result.sha256 + ")");
         s.movedTo(RoundState.Kind.Finished);
         finish.apply(s, state.finished());
+        // a status write wakes no reconcile: the next one, Finished, removes the publishing pod
+        s.requeueAfter(Duration.ZERO);
         return Optional.empty();
     }
 }

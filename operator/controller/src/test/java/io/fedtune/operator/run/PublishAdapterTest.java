@@ -50,7 +50,8 @@ class PublishAdapterTest {
         assertThat(task.destination()).isEqualTo(FINAL);
 
         w.succeedPublishing(1, 1);
-        w.reconcile();
+        s = w.reconcile();
+        assertThat(s.requeue()).as("the next reconcile removes the publishing pod").contains(Duration.ZERO);
         assertThat(w.status.result.uri).isEqualTo(FINAL);
         assertThat(w.status.result.round).isEqualTo(1);
         assertThat(w.status.result.sha256).isEqualTo("sha-global-1");
