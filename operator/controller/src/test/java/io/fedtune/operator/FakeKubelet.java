@@ -81,6 +81,12 @@ public final class FakeKubelet implements AutoCloseable {
             return this;
         }
 
+        /** The same for pods of one role only (the preparation and the aggregation share spec.aggregator's image). */
+        public Script cannotPull(String image, String role) {
+            unpullable.add(role + "/" + image);
+            return this;
+        }
+
         public Script hangTrainer(String shard) {
             hangTrainers.add(shard);
             return this;
@@ -177,7 +183,8 @@ public final class FakeKubelet implements AutoCloseable {
         String run = runOf(pod);
         Script script = script(run);
         Instant now = Instant.now();
-        if (script.unpullable.contains(pod.getSpec().getContainers().get(0).getImage())) {
+        String image = pod.getSpec().getContainers().get(0).getImage();
+        if (script.unpullable.contains(image) || script.unpullable.contains(role(pod) + "/" + image)) {
             update(pod, p -> {
                 p.getStatus().setPhase("Pending");
                 p.getStatus().setStartTime(now.toString());
