@@ -1,7 +1,8 @@
 -- Argo CD health check for fedtune.io/FederatedRun, from the conditions the operator writes.
 -- Healthy: Succeeded=True. Suspended: Suspended=True. Degraded: Failed=True or Ready=False (invalid spec,
 -- immutable field changed), or StorageUnavailable=True (the run's object storage is out; the round waits for it).
--- Progressing: rounds under way, or the operator has not seen this generation yet.
+-- Progressing: the base model being prepared, rounds under way, the result being published, or the operator has
+-- not seen this generation yet.
 local function condition(t)
   if obj.status == nil or obj.status.conditions == nil then return nil end
   for _, c in ipairs(obj.status.conditions) do

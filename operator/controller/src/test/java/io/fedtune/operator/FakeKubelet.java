@@ -12,11 +12,16 @@ import io.fedtune.api.contract.AggregateTask;
 import io.fedtune.api.contract.ContractJson;
 import io.fedtune.api.contract.FailureReason;
 import io.fedtune.api.contract.Outcome;
+import io.fedtune.api.contract.PrepareResult;
+import io.fedtune.api.contract.PrepareTask;
+import io.fedtune.api.contract.PublishResult;
+import io.fedtune.api.contract.PublishTask;
 import io.fedtune.api.contract.Refusal;
 import io.fedtune.api.contract.ShardUpdate;
 import io.fedtune.api.contract.TrainResult;
 import io.fedtune.api.contract.TrainTask;
 import io.fedtune.api.contract.TrainerEnv;
+import io.fedtune.api.v1alpha1.ModelFile;
 import io.fedtune.operator.pods.PodLabels;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -33,7 +38,7 @@ import java.util.function.Predicate;
 
 /**
  * Plays the kubelet for the operator's pods: moves each new pod to Running, then to Succeeded or Failed with a
- * termination message per trainer-image/CONTRACT.md (a TrainResult or AggregateResult as JSON). Scripted per run:
+ * termination message per trainer-image/CONTRACT.md (a TrainResult, AggregateResult, PrepareResult or PublishResult as JSON). Scripted per run:
  * fail a shard's first attempts, hang a shard, refuse an update, fail aggregation, give eval losses per round, or
  * hold pods in Running until released. Results depend only on round, shard and accepted updates, never on the
  * run's name, so two runs of the same spec can be compared.
@@ -73,6 +78,12 @@ public final class FakeKubelet implements AutoCloseable {
         /** Pods with this image stay Pending, their container waiting in ImagePullBackOff, as a kubelet leaves them. */
         public Script cannotPull(String image) {
             unpullable.add(image);
+            return this;
+        }
+
+        /** The same for pods of one role only (the preparation and the aggregation share spec.aggregator's image). */
+        public Script cannotPull(String image, String role) {
+            unpullable.add(role + "/" + image);
             return this;
         }
 
@@ -172,7 +183,8 @@ public final class FakeKubelet implements AutoCloseable {
         String run = runOf(pod);
         Script script = script(run);
         Instant now = Instant.now();
-        if (script.unpullable.contains(pod.getSpec().getContainers().get(0).getImage())) {
+        String image = pod.getSpec().getContainers().get(0).getImage();
+        if (script.unpullable.contains(image) || script.unpullable.contains(role(pod) + "/" + image)) {
             update(pod, p -> {
                 p.getStatus().setPhase("Pending");
                 p.getStatus().setStartTime(now.toString());
@@ -216,6 +228,19 @@ public final class FakeKubelet implements AutoCloseable {
                         sha(t.shard() + "/" + t.round()), t.lora().rank, samples, samples * 128, 2.0 / t.round(), 2.5 / t.round(),
                         2.1 / t.round(), 0, 0.01, 1000.0, "cpu", "FP32", "off");
             }
+        } else if (PodLabels.ROLE_PREPARER.equals(role(pod))) {
+            PrepareTask t = ContractJson.read(task, PrepareTask.class);
+            result = new PrepareResult(Outcome.Succeeded, null, null, List.of(
+                    new ModelFile("config.json", sha(t.baseModel() + "/config.json"), 600L),
+                    new ModelFile("model.safetensors", t.baseModelSha256() != null ? t.baseModelSha256()
+                            : sha(t.baseModel() + "/model.safetensors"), 1_000_000L),
+                    new ModelFile("tokenizer.json", sha(t.baseModel() + "/tokenizer.json"), 2_000L)), 0.01, "off");
+        } else if (PodLabels.ROLE_PUBLISHER.equals(role(pod))) {
+            PublishTask t = ContractJson.read(task, PublishTask.class);
+            Map<String, String> files = new java.util.LinkedHashMap<>(t.sourceSha256());
+            files.put("manifest.json", sha(t.destination() + "/manifest.json"));
+            result = new PublishResult(Outcome.Succeeded, null, null, t.destination(), t.sourceSha256().get("adapter_model.safetensors"),
+                    files, 0.01);
         } else {
             AggregateTask t = ContractJson.read(task, AggregateTask.class);
             if (attempt <= script.failAggregatorAttempts) {
@@ -227,7 +252,8 @@ public final class FakeKubelet implements AutoCloseable {
                 double loss = script.evalLoss.getOrDefault(t.round(), 3.0 / t.round());
                 result = new AggregateResult(Outcome.Succeeded, null, null, t.round(), t.output(),
                         sha(t.round() + "/" + accepted), accepted, refused, loss, Map.of("in-domain", loss), null, null,
-                        t.aggregation().privacy != null ? 0.5 * t.round() : null, 0.02, "cpu", "FP32", null, null);
+                        t.aggregation().privacy != null ? 0.5 * t.round() : null, 0.02, "cpu", "FP32", null,
+                        sha("config/" + t.round()));
             }
         }
         String message = ContractJson.write(result);
@@ -262,7 +288,11 @@ public final class FakeKubelet implements AutoCloseable {
     }
 
     private static boolean isTrainer(Pod pod) {
-        return PodLabels.ROLE_TRAINER.equals(pod.getMetadata().getLabels().get(PodLabels.ROLE));
+        return PodLabels.ROLE_TRAINER.equals(role(pod));
+    }
+
+    private static String role(Pod pod) {
+        return pod.getMetadata().getLabels().get(PodLabels.ROLE);
     }
 
     private static String container(Pod pod) {

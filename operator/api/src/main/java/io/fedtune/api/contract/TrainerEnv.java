@@ -5,7 +5,10 @@ package io.fedtune.api.contract;
  * See trainer-image/CONTRACT.md.
  */
 public final class TrainerEnv {
-    /** The task as JSON: a {@link TrainTask} for role train (trainer pods). */
+    /**
+     * The task as JSON: a {@link TrainTask} for role train (trainer pods), a {@link PrepareTask} for role prepare and a
+     * {@link PublishTask} for role publish (the server's preparation and publishing pods).
+     */
     public static final String TASK = "FEDTUNE_TASK";
     /**
      * Path of a file holding the task as JSON, set instead of {@link #TASK}: the {@link AggregateTask} of an aggregation
@@ -16,7 +19,7 @@ public final class TrainerEnv {
     /** Where the operator mounts the task ConfigMap, and the file (ConfigMap key) in it. */
     public static final String DEFAULT_TASK_DIR = "/etc/fedtune/task";
     public static final String TASK_FILE_NAME = "task.json";
-    /** {@code train} or {@code aggregate}; also the container's first argument. */
+    /** {@code train}, {@code aggregate}, {@code prepare} or {@code publish}; also the container's first argument. */
     public static final String ROLE = "FEDTUNE_ROLE";
     /** Run's S3 credentials: base model, global adapters, outputs, global eval sets. From the run's Secret. */
     public static final String STORAGE_ACCESS_KEY = "FEDTUNE_STORAGE_ACCESS_KEY_ID";

@@ -24,4 +24,14 @@ public class ModelFile {
         this.sha256 = sha256;
         this.size = size;
     }
+
+    /** The files' SHA-256 by name, as tasks carry them; null for null (a run prepared by no operator version). */
+    public static java.util.Map<String, String> sha256ByName(java.util.List<ModelFile> files) {
+        if (files == null) {
+            return null;
+        }
+        java.util.Map<String, String> byName = new java.util.LinkedHashMap<>();
+        files.forEach(f -> byName.put(f.name, f.sha256));
+        return byName;
+    }
 }

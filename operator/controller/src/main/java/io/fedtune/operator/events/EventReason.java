@@ -2,9 +2,17 @@ package io.fedtune.operator.events;
 
 /** Every reason of a Kubernetes Event the operator records, with the Event's type. */
 public enum EventReason {
+    /** The run's preparation recorded every base model file's SHA-256 (status.baseModel). */
+    Prepared(Type.Normal),
+    /** A preparation attempt failed and another starts (the last one's failure is RunFailed). */
+    PreparationFailed(Type.Warning),
     RoundStarted(Type.Normal),
     RoundFinished(Type.Normal),
     RunSucceeded(Type.Normal),
+    /** The best adapter was copied to final/ (status.result); the message names its URI and SHA-256. */
+    Published(Type.Normal),
+    /** A publishing attempt failed and another starts (the last one's failure is RunFailed). */
+    PublishingFailed(Type.Warning),
     Suspended(Type.Normal),
     ShardFailed(Type.Warning),
     ShardsCut(Type.Warning),

@@ -24,6 +24,7 @@ import java.util.Optional;
 public final class AggregationPodBuilder {
     static final String TASK_VOLUME = "task";
     private final PodDefaults defaults;
+    private final ServerTaskPodBuilder serverTasks;
 
     /** The pod and the ConfigMap with its task; create the ConfigMap first. */
     public record AggregationPod(Pod pod, ConfigMap task) {
@@ -35,6 +36,12 @@ public final class AggregationPodBuilder {
 
     public AggregationPodBuilder(PodDefaults defaults) {
         this.defaults = defaults;
+        this.serverTasks = new ServerTaskPodBuilder(defaults);
+    }
+
+    /** The server's other pods (preparation, publishing), with the same defaults. */
+    public ServerTaskPodBuilder serverTasks() {
+        return serverTasks;
     }
 
     public AggregationPod build(FederatedRun run, AggregateTask task) {

@@ -21,6 +21,10 @@ public final class PodLabels {
 
     public static final String ROLE_TRAINER = "trainer";
     public static final String ROLE_AGGREGATOR = "aggregator";
+    /** The run's preparation pod (no round label: it runs before round 1). */
+    public static final String ROLE_PREPARER = "preparer";
+    /** The pod publishing the best adapter; its round label is the round that wrote it. */
+    public static final String ROLE_PUBLISHER = "publisher";
 
     /** On aggregation pods: the round's selected shards that did not deliver (failed for good, or cut as stragglers). */
     public static final String FAILED_SHARDS = "fedtune.io/failed-shards";
@@ -69,6 +73,11 @@ public final class PodLabels {
 
     public static boolean isAggregator(Pod pod) {
         return ROLE_AGGREGATOR.equals(label(pod, ROLE));
+    }
+
+    /** The pod's role label (trainer, aggregator, preparer, publisher), or null. */
+    public static String role(Pod pod) {
+        return label(pod, ROLE);
     }
 
     /** Writes the round's cut on an aggregation pod (replacing its annotations). */

@@ -6,7 +6,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * Deterministic pod names: the name is the idempotency key of each trainer attempt and aggregation attempt, so a
+ * Deterministic pod names: the name is the idempotency key of each attempt (trainer, aggregation, preparation, publishing), so a
  * restarted operator that tries to create the same pod gets AlreadyExists instead of a second pod.
  */
 public final class PodNames {
@@ -22,6 +22,16 @@ public final class PodNames {
 
     public static String aggregator(String run, int round, int attempt) {
         return fit(run + "-r" + round + "-agg-a" + attempt);
+    }
+
+    /** The run's preparation (before round 1: no round in the name). */
+    public static String preparer(String run, int attempt) {
+        return fit(run + "-prepare-a" + attempt);
+    }
+
+    /** Publishing the best adapter, which the round named wrote. */
+    public static String publisher(String run, int round, int attempt) {
+        return fit(run + "-r" + round + "-publish-a" + attempt);
     }
 
     /** Long names keep their head and get a hash of the whole name, so two long names never collide on truncation. */

@@ -7,6 +7,8 @@ import io.fedtune.api.contract.AggregateResult;
 import io.fedtune.api.contract.ContractJson;
 import io.fedtune.api.contract.FailureReason;
 import io.fedtune.api.contract.Outcome;
+import io.fedtune.api.contract.PrepareResult;
+import io.fedtune.api.contract.PublishResult;
 import io.fedtune.api.contract.TrainResult;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -115,6 +117,14 @@ public record PodOutcome(State state, String reason, String message, String resu
 
     public AggregateResult aggregateResult() {
         return ContractJson.read(resultJson, AggregateResult.class);
+    }
+
+    public PrepareResult prepareResult() {
+        return ContractJson.read(resultJson, PrepareResult.class);
+    }
+
+    public PublishResult publishResult() {
+        return ContractJson.read(resultJson, PublishResult.class);
     }
 
     private static Optional<ContainerStateTerminated> terminated(Pod pod) {

@@ -32,6 +32,22 @@ public final class RoundPods {
         aggregators.sort(BY_ATTEMPT);
     }
 
+    /**
+     * One role's attempts among a run's pods, in order: the preparation's ({@code round} null: it has none), or the
+     * publishing of the adapter a round wrote. Pods being deleted are gone already.
+     */
+    public static List<Pod> attempts(Collection<Pod> runPods, String role, Integer round) {
+        List<Pod> attempts = new ArrayList<>();
+        for (Pod pod : runPods) {
+            if (role.equals(PodLabels.role(pod)) && pod.getMetadata().getDeletionTimestamp() == null
+                    && (round == null || round.equals(PodLabels.round(pod)))) {
+                attempts.add(pod);
+            }
+        }
+        attempts.sort(BY_ATTEMPT);
+        return attempts;
+    }
+
     public List<Pod> trainerAttempts(String shard) {
         return trainers.getOrDefault(shard, List.of());
     }

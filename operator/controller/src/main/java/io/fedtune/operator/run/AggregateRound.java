@@ -8,9 +8,8 @@ import io.fedtune.api.v1alpha1.FederatedRun;
 import io.fedtune.operator.events.EventReason;
 import io.fedtune.operator.pods.AggregationPodBuilder;
 import io.fedtune.operator.pods.PodOutcome;
-import io.fedtune.operator.pods.PodStart;
 import io.fedtune.operator.round.Attempts;
-import io.fedtune.operator.round.Durations;
+import io.fedtune.operator.round.ServerAttempts;
 import io.fedtune.operator.status.Situation;
 import java.time.Duration;
 import java.time.Instant;
@@ -34,28 +33,18 @@ final class AggregateRound extends RoundStep<RoundState.Aggregating> {
         List<Pod> attempts = state.pods().aggregatorAttempts();
         Pod latest = attempts.get(attempts.size() - 1);
         state.pods().unfinishedTrainers().forEach(actions.pods()::delete);
-        var participation = s.run.getSpec().participation;
-        PodStart start = Durations.podStart(participation.startTimeout);
-        Attempts a = Attempts.of(attempts, participation.maxRetries, Durations.parse(participation.retryBackoff), s.now, start);
-        // storage failures are not charged against maxRetries: the round timeout, counted from the first aggregation
-        // attempt, is what ends their retries
-        Instant deadline = storageDeadline(attempts.get(0), participation.roundTimeout);
-        if (a.storageFailed() && (a.kind() == Attempts.Kind.BACKOFF || a.kind() == Attempts.Kind.CREATE)
-                && deadline != null && !s.now.isBefore(deadline)) {
-            int failedAttempt = a.kind() == Attempts.Kind.CREATE ? a.attempt() - 1 : a.attempt();
-            a = new Attempts(Attempts.Kind.FAILED, failedAttempt, a.last(), null);
-        }
+        ServerAttempts server = ServerAttempts.of(attempts, s.run.getSpec().participation, s.now);
+        Attempts a = server.attempts();
         switch (a.kind()) {
             case RUNNING -> {
                 s.situation = Situation.running(ConditionReason.Aggregating, "round " + round + ": aggregation attempt "
                         + a.attempt() + " running");
-                start.recheckAt(latest).ifPresent(at -> s.requeueAfter(Duration.between(s.now, at)));
+                server.recheckAt(latest).ifPresent(at -> s.requeueAfter(Duration.between(s.now, at)));
             }
             case BACKOFF -> {
                 s.situation = Situation.running(ConditionReason.AggregationRetryBackoff, "round " + round + ": aggregation attempt "
                         + a.attempt() + " failed (" + a.last().reason() + "); retrying at " + a.retryAt());
-                s.requeueAfter(Duration.between(s.now, a.storageFailed() && deadline != null && deadline.isBefore(a.retryAt())
-                        ? deadline : a.retryAt()));
+                s.requeueAfter(Duration.between(s.now, server.wakeAt()));
             }
             case CREATE -> retry(s, attempts, a, state.cut());
             case FAILED -> {
@@ -68,12 +57,6 @@ final class AggregateRound extends RoundStep<RoundState.Aggregating> {
             }
         }
         StorageOutage.note(actions, s, state.pods());
-    }
-
-    /** When retries after storage failures stop: the round timeout after the first aggregation attempt was created. */
-    private static Instant storageDeadline(Pod first, String roundTimeout) {
-        String created = first.getMetadata().getCreationTimestamp();
-        return created == null || roundTimeout == null ? null : Instant.parse(created).plus(Durations.parse(roundTimeout));
     }
 
     private void retry(RunSnapshot s, List<Pod> attempts, Attempts a, RoundCut cut) {

@@ -78,6 +78,7 @@ final class RoundEnding {
 
         AdapterRef adapter = new AdapterRef(result.adapter() != null ? result.adapter()
                 : task.map(AggregateTask::output).orElseGet(() -> TrainerPodBuilder.layout(s.run).globalAdapter(round)), round, result.sha256(), loss);
+        adapter.configSha256 = result.configSha256();
         AdapterRef bestBefore = s.status.bestAdapter;
         AdapterChoice choice = AdapterChoice.of(s.run.getSpec().evaluation, s.status, adapter, result.regressed());
         choice.applyTo(s.status);

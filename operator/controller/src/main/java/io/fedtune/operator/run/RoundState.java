@@ -1,8 +1,12 @@
 package io.fedtune.operator.run;
 
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fedtune.api.v1alpha1.AdapterRef;
 import io.fedtune.api.v1alpha1.ConditionReason;
 import io.fedtune.api.v1alpha1.Stage;
+import io.fedtune.operator.pods.PodLabels;
 import io.fedtune.operator.round.RoundPods;
+import java.util.List;
 
 /**
  * Where a run stands: derived once per reconcile from spec, status and pods ({@link RunPosition}), never remembered
@@ -15,14 +19,22 @@ sealed interface RoundState {
     enum Kind {
         InvalidSpec,
         Failed,
+        Preparing,
         Finished,
+        Publishing,
         Suspended,
         BetweenRounds,
         Training,
         Aggregating;
 
         Stage stage() {
-            return this == Training ? Stage.Training : this == Aggregating ? Stage.Aggregating : Stage.Idle;
+            return switch (this) {
+                case Preparing -> Stage.Preparing;
+                case Training -> Stage.Training;
+                case Aggregating -> Stage.Aggregating;
+                case Publishing -> Stage.Publishing;
+                default -> Stage.Idle;
+            };
         }
     }
 
@@ -30,6 +42,11 @@ sealed interface RoundState {
 
     default Stage stage() {
         return kind().stage();
+    }
+
+    /** Whether the pod is part of the work in flight in this state; the others are removed before the step runs. */
+    default boolean inFlight(Pod pod) {
+        return false;
     }
 
     /**
@@ -42,10 +59,22 @@ sealed interface RoundState {
         }
     }
 
-    /** A round could not be completed; the run stays failed (the reason and message are the Failed condition's). */
+    /** A round (or the preparation, or the publishing) could not be completed; the run stays failed. */
     record Failed(ConditionReason reason, String message) implements RoundState {
         public Kind kind() {
             return Kind.Failed;
+        }
+    }
+
+    /** Before round 1: the base model's files are not recorded yet. {@code attempts}: the preparation pods, in order. */
+    record Preparing(List<Pod> attempts) implements RoundState {
+        public Kind kind() {
+            return Kind.Preparing;
+        }
+
+        @Override
+        public boolean inFlight(Pod pod) {
+            return PodLabels.ROLE_PREPARER.equals(PodLabels.role(pod));
         }
     }
 
@@ -53,6 +82,21 @@ sealed interface RoundState {
     record Finished(ConditionReason reason, String message) implements RoundState {
         public Kind kind() {
             return Kind.Finished;
+        }
+    }
+
+    /**
+     * The run would be {@code finished}, but its best adapter is not published yet. {@code attempts}: the publishing pods
+     * of that adapter, in order.
+     */
+    record Publishing(Finished finished, AdapterRef adapter, List<Pod> attempts) implements RoundState {
+        public Kind kind() {
+            return Kind.Publishing;
+        }
+
+        @Override
+        public boolean inFlight(Pod pod) {
+            return PodLabels.ROLE_PUBLISHER.equals(PodLabels.role(pod)) && adapter.round.equals(PodLabels.round(pod));
         }
     }
 
@@ -75,6 +119,11 @@ sealed interface RoundState {
         public Kind kind() {
             return Kind.Training;
         }
+
+        @Override
+        public boolean inFlight(Pod pod) {
+            return ofRound(round, pod);
+        }
     }
 
     /** The round's aggregation pod exists: training ended with the cut it carries. */
@@ -82,5 +131,15 @@ sealed interface RoundState {
         public Kind kind() {
             return Kind.Aggregating;
         }
+
+        @Override
+        public boolean inFlight(Pod pod) {
+            return ofRound(round, pod);
+        }
+    }
+
+    /** A trainer or aggregation pod of the round (a publishing pod carries the round of the adapter it publishes). */
+    private static boolean ofRound(int round, Pod pod) {
+        return Integer.valueOf(round).equals(PodLabels.round(pod)) && !PodLabels.ROLE_PUBLISHER.equals(PodLabels.role(pod));
     }
 }

@@ -8,7 +8,7 @@ import io.fedtune.operator.events.EventReason;
  * on the snapshot (situation, requeue, the state it leaves the run in). One step runs per reconcile.
  */
 abstract sealed class RoundStep<S extends RoundState>
-        permits RefuseSpec, StayFailed, FinishRun, StaySuspended, StartRound, TrainShards, AggregateRound {
+        permits RefuseSpec, StayFailed, FinishRun, StaySuspended, StartRound, TrainShards, AggregateRound, ServerTaskStep {
     private final Class<S> handles;
     final RoundActions actions;
 

@@ -1,12 +1,12 @@
 package io.fedtune.operator.run;
 
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fedtune.operator.pods.PodLabels;
 import io.fedtune.operator.status.RunStatusAggregator;
 
 /**
  * The round state machine: one step per {@link RoundState}, chosen by one switch on the state. Before it, pods that
- * belong to no round in flight (recorded rounds, an aborted one) are removed, unless the spec is refused.
+ * belong to no work in flight (recorded rounds, an aborted one, a finished preparation) are removed, unless the spec is
+ * refused.
  */
 final class RoundSteps {
     private final RoundActions actions;
@@ -17,6 +17,8 @@ final class RoundSteps {
     private final StartRound startRound;
     private final TrainShards trainShards;
     private final AggregateRound aggregateRound;
+    private final PrepareBaseModel prepareBaseModel;
+    private final PublishAdapter publishAdapter;
 
     RoundSteps(RoundActions actions) {
         this.actions = actions;
@@ -27,6 +29,8 @@ final class RoundSteps {
         this.startRound = new StartRound(actions);
         this.trainShards = new TrainShards(actions);
         this.aggregateRound = new AggregateRound(actions);
+        this.prepareBaseModel = new PrepareBaseModel(actions);
+        this.publishAdapter = new PublishAdapter(actions);
     }
 
     /**
@@ -49,7 +53,9 @@ final class RoundSteps {
         return switch (state.kind()) {
             case InvalidSpec -> refuseSpec;
             case Failed -> stayFailed;
+            case Preparing -> prepareBaseModel;
             case Finished -> finishRun;
+            case Publishing -> publishAdapter;
             case Suspended -> staySuspended;
             case BetweenRounds -> startRound;
             case Training -> trainShards;
@@ -57,14 +63,13 @@ final class RoundSteps {
         };
     }
 
-    /** Recorded rounds live on in status; their pods (and those of an aborted round) are no longer needed. */
+    /**
+     * Recorded rounds live on in status, the recorded base model and published result too; their pods (and those of an
+     * aborted round) are no longer needed.
+     */
     private void removePodsOfOtherRounds(RunSnapshot s, RoundState state) {
-        Integer current = state instanceof RoundState.Training t ? Integer.valueOf(t.round())
-                : state instanceof RoundState.Aggregating a ? Integer.valueOf(a.round()) : null;
         for (Pod pod : s.pods) {
-            Integer round = PodLabels.round(pod);
-            boolean inFlight = current != null && current.equals(round);
-            if (!inFlight && pod.getMetadata().getDeletionTimestamp() == null) {
+            if (!state.inFlight(pod) && pod.getMetadata().getDeletionTimestamp() == null) {
                 actions.pods().delete(pod);
             }
         }

@@ -1,12 +1,16 @@
 package io.fedtune.operator.run;
 
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fedtune.api.contract.ContractJson;
+import io.fedtune.api.v1alpha1.AdapterRef;
 import io.fedtune.api.v1alpha1.ConditionReason;
 import io.fedtune.api.v1alpha1.ConditionType;
 import io.fedtune.api.v1alpha1.FederatedRunSpec;
 import io.fedtune.api.v1alpha1.FederatedRunStatus;
 import io.fedtune.api.v1alpha1.Phase;
+import io.fedtune.operator.pods.PodLabels;
 import io.fedtune.operator.round.RoundPods;
+import io.fedtune.operator.status.RunStatusAggregator;
 import io.fedtune.operator.status.Conditions;
 import io.fedtune.operator.validation.Violation;
 import java.util.ArrayList;
@@ -62,6 +66,27 @@ final class RunPosition {
             return new RoundState.Failed(failed.flatMap(c -> ConditionReason.of(c.getReason())).orElse(ConditionReason.RoundFailed),
                     failed.map(c -> c.getMessage()).orElse(""));
         }
+        boolean suspended = Boolean.TRUE.equals(spec.suspend);
+        if (beforeRoundOne(status)) {
+            List<Pod> attempts = RoundPods.attempts(s.pods, PodLabels.ROLE_PREPARER, null);
+            // like a round, a preparation that has begun finishes (retries included) before a suspend takes effect
+            if (!suspended || !attempts.isEmpty()) {
+                return new RoundState.Preparing(attempts);
+            }
+        }
+        RoundState.Finished finished = finished(spec, status, completed);
+        if (finished != null) {
+            AdapterRef best = status.bestAdapter;
+            return unpublished(status) ? new RoundState.Publishing(finished, best, RoundPods.attempts(s.pods, PodLabels.ROLE_PUBLISHER, best.round))
+                    : finished;
+        }
+        if (suspended) {
+            return new RoundState.Suspended(completed);
+        }
+        return new RoundState.BetweenRounds(completed + 1);
+    }
+
+    private static RoundState.Finished finished(FederatedRunSpec spec, FederatedRunStatus status, int completed) {
         var early = spec.evaluation.earlyStopping;
         Integer bestRound = status.bestAdapter != null ? status.bestAdapter.round : null;
         if (early != null && status.roundsWithoutImprovement != null && status.roundsWithoutImprovement >= early.patience) {
@@ -72,10 +97,27 @@ final class RunPosition {
             return new RoundState.Finished(ConditionReason.RoundsCompleted, "all " + spec.rounds
                     + " rounds completed; the best adapter is from round " + bestRound);
         }
-        if (Boolean.TRUE.equals(spec.suspend)) {
-            return new RoundState.Suspended(completed);
-        }
-        return new RoundState.BetweenRounds(completed + 1);
+        return null;
+    }
+
+    /**
+     * The base model's files are not recorded and nothing has started. A run an older operator version started (a round
+     * begun or recorded, but no status.baseModel) is not prepared mid-run: its pods check what they checked before.
+     */
+    private static boolean beforeRoundOne(FederatedRunStatus status) {
+        return status.baseModel == null && status.currentRound == null && RunStatusAggregator.completed(status) == 0
+                && status.history.isEmpty();
+    }
+
+    /**
+     * The run is done and its best adapter is not what final/ holds (never published, or rounds were added and a later
+     * round is the best now). A run an older operator version already finished (Succeeded, no status.result) is left as
+     * it is: its adapters may be gone from storage by now, and a publication that failed would fail a succeeded run.
+     */
+    private static boolean unpublished(FederatedRunStatus status) {
+        AdapterRef best = status.bestAdapter;
+        return best != null && best.round != null && status.phase != Phase.Succeeded
+                && (status.result == null || !best.round.equals(status.result.round));
     }
 
     private static List<String> changedImmutableFields(RunSnapshot s) {

@@ -24,6 +24,19 @@ final class StartRound extends RoundStep<RoundState.BetweenRounds> {
         super(RoundState.BetweenRounds.class, actions);
     }
 
+    /**
+     * The immutable fields as the run starts, once: when its preparation starts (the base model's files are recorded
+     * for this spec.baseModel), or with round 1 for a run an older operator version started.
+     */
+    static void recordStart(RunSnapshot s) {
+        if (s.status.startedWith == null) {
+            StartedWith started = new StartedWith();
+            started.baseModel = ContractJson.mapper().convertValue(s.run.getSpec().baseModel, BaseModelSpec.class);
+            started.lora = ContractJson.mapper().convertValue(s.run.getSpec().lora, LoraSpec.class);
+            s.status.startedWith = started;
+        }
+    }
+
     @Override
     void apply(RunSnapshot s, RoundState.BetweenRounds state) {
         var eligibility = ShardSelection.eligible(s.run, s.shards);
@@ -42,12 +55,7 @@ final class StartRound extends RoundStep<RoundState.BetweenRounds> {
                     + spec.participation.minShards + " (spec.participation.minShards)");
             return;
         }
-        if (s.status.startedWith == null) {
-            StartedWith started = new StartedWith();
-            started.baseModel = ContractJson.mapper().convertValue(spec.baseModel, BaseModelSpec.class);
-            started.lora = ContractJson.mapper().convertValue(spec.lora, LoraSpec.class);
-            s.status.startedWith = started;
-        }
+        recordStart(s);
         s.status.currentRound = round;
         s.status.roundShards = new ArrayList<>(selected);
         s.status.roundStartedAt = s.now.toString();

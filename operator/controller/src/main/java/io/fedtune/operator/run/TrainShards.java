@@ -8,6 +8,7 @@ import io.fedtune.api.contract.TrainResult;
 import io.fedtune.api.v1alpha1.ClientShard;
 import io.fedtune.api.v1alpha1.ConditionReason;
 import io.fedtune.api.v1alpha1.FederatedRunSpec;
+import io.fedtune.api.v1alpha1.ModelFile;
 import io.fedtune.api.v1alpha1.ShardCounts;
 import io.fedtune.operator.events.EventReason;
 import io.fedtune.operator.pods.PodLabels;
@@ -156,7 +157,8 @@ final class TrainShards extends RoundStep<RoundState.Training> {
         int eligible = s.status.shards.eligible != null ? Math.max(s.status.shards.eligible, s.status.roundShards.size())
                 : s.status.roundShards.size();
         AggregateTask task = new AggregateTask(s.name(), s.namespace(), round, 1,
-                new StorageRef(spec.storage.endpoint, spec.storage.region), spec.baseModel.uri, spec.baseModel.sha256, null,
+                new StorageRef(spec.storage.endpoint, spec.storage.region), spec.baseModel.uri, spec.baseModel.sha256,
+                ModelFile.sha256ByName(s.status.baseModel),
                 s.status.latestAdapter != null ? s.status.latestAdapter.uri : null,
                 s.status.latestAdapter != null ? s.status.latestAdapter.sha256 : null,
                 s.status.bestAdapter != null ? s.status.bestAdapter.evalLoss : null,

@@ -91,6 +91,8 @@ class AdapterChoiceTest {
         w.reconcile();
         assertThat(w.status.roundsWithoutImprovement).isEqualTo(2);
 
+        w.publish();
+        assertThat(w.status.result.round).as("the best adapter is published").isEqualTo(1);
         w.reconcile();
         assertThat(w.state).isInstanceOf(RoundState.Finished.class);
         assertThat(((RoundState.Finished) w.state).reason().name()).isEqualTo("EarlyStopped");

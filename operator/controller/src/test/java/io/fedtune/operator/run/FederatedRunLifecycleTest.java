@@ -63,14 +63,22 @@ class FederatedRunLifecycleTest {
         assertThat(run.getStatus().bestAdapter.round).isEqualTo(3);
         assertThat(run.getStatus().bestAdapter.evalLoss).isEqualTo(1.0);
         assertThat(run.getStatus().latestAdapter.uri).isEqualTo("s3://fedtune-runs/fedtune/" + NAMESPACE + "/full/round-0003/global");
+        assertThat(run.getStatus().baseModel).extracting(f -> f.name)
+                .containsExactly("config.json", "model.safetensors", "tokenizer.json");
+        assertThat(run.getStatus().bestAdapter.configSha256).isNotNull();
+        assertThat(run.getStatus().result.uri).isEqualTo("s3://fedtune-runs/fedtune/" + NAMESPACE + "/full/final");
+        assertThat(run.getStatus().result.round).isEqualTo(3);
+        assertThat(run.getStatus().result.sha256).isEqualTo(run.getStatus().bestAdapter.sha256);
+        assertThat(run.getStatus().result.configSha256).isEqualTo(run.getStatus().bestAdapter.configSha256);
         assertThat(run.getStatus().observedGeneration).isEqualTo(run.getMetadata().getGeneration());
         assertThat(conditionIs(client, "full", ConditionType.READY, "True", null)).isTrue();
         assertThat(conditionIs(client, "full", ConditionType.PROGRESSING, "False", null)).isTrue();
         assertThat(conditionIs(client, "full", ConditionType.DEGRADED, "False", "AllShardsHealthy")).isTrue();
-        // one trainer per shard per round and one aggregation per round, nothing more
-        List<String> created = kubelet.createdPods().stream().filter(n -> n.startsWith("full-r")).toList();
-        assertThat(created).hasSize(3 * 4).contains("full-r1-full-a-a1", "full-r2-agg-a1", "full-r3-full-c-a1");
-        assertThat(eventReasons(client, "full")).contains("RoundStarted", "RoundFinished", "RunSucceeded");
+        // one preparation, one trainer per shard per round and one aggregation per round, one publishing, nothing more
+        List<String> created = kubelet.createdPods().stream().filter(n -> n.startsWith("full-")).toList();
+        assertThat(created).hasSize(1 + 3 * 4 + 1).startsWith("full-prepare-a1").endsWith("full-r3-publish-a1")
+                .contains("full-r1-full-a-a1", "full-r2-agg-a1", "full-r3-full-c-a1");
+        assertThat(eventReasons(client, "full")).contains("Prepared", "RoundStarted", "RoundFinished", "Published", "RunSucceeded");
         ClientShard shard = client.resources(ClientShard.class).inNamespace(NAMESPACE).withName("full-a").get();
         assertThat(shard.getStatus().lastRound).isEqualTo(3);
         assertThat(shard.getStatus().lastRun).isEqualTo("full");

@@ -169,7 +169,7 @@ class RoundControlTest {
     @Test
     void anAggregationPodThatCannotPullItsImageFailsTheRunInsteadOfAggregatingForever() {
         Fixtures.shards(client, "pull", "pull-a");
-        kubelet.script("pull").cannotPull("registry.example/missing:1");
+        kubelet.script("pull").cannotPull("registry.example/missing:1", PodLabels.ROLE_AGGREGATOR);
         FederatedRun run = Fixtures.run("pull", "pull", 2);
         run.getSpec().participation.maxRetries = 0;
         run.getSpec().participation.startTimeout = "2s"; // the grace is at most the start timeout
@@ -261,14 +261,18 @@ class RoundControlTest {
     @Test
     void aRefusedPodCreateShowsInReadyUntilARetryGetsThrough() {
         String ns = "fedtune-refused";
-        server.expect().post().withPath("/api/v1/namespaces/" + ns + "/pods").andReturn(403, new StatusBuilder().withCode(403)
-                .withReason("Forbidden").withMessage("pods \"refused-r1-refused-a-a1\" is forbidden: exceeded quota: gpu").build()).once();
+        // the trainer's create is refused: the preparation is held until the refusal is armed
+        kubelet.script("refused").hold(p -> PodLabels.ROLE_PREPARER.equals(p.getMetadata().getLabels().get(PodLabels.ROLE)));
         ClientShard shard = Fixtures.shard("refused-a", "refused");
         shard.getMetadata().setNamespace(ns);
         client.resource(shard).create();
         FederatedRun run = Fixtures.run("refused", "refused", 1);
         run.getMetadata().setNamespace(ns);
         client.resource(run).create();
+        await().atMost(WAIT).until(() -> kubelet.createdPods().contains("refused-prepare-a1"));
+        server.expect().post().withPath("/api/v1/namespaces/" + ns + "/pods").andReturn(403, new StatusBuilder().withCode(403)
+                .withReason("Forbidden").withMessage("pods \"refused-r1-refused-a-a1\" is forbidden: exceeded quota: gpu").build()).once();
+        kubelet.release("refused");
         var runs = client.resources(FederatedRun.class).inNamespace(ns).withName("refused");
 
         await().atMost(WAIT).until(() -> Fixtures.condition(runs.get(), ConditionType.READY)
@@ -291,7 +295,7 @@ class RoundControlTest {
     @Test
     void deletingARunRemovesItsPods() {
         Fixtures.shards(client, "del", "del-a", "del-b");
-        kubelet.script("del").hold(p -> true);
+        kubelet.script("del").hold(p -> PodLabels.ROLE_TRAINER.equals(p.getMetadata().getLabels().get(PodLabels.ROLE)));
         client.resource(Fixtures.run("del", "del", 2)).create();
         await().atMost(WAIT).until(() -> Fixtures.pods(client, "del").size() == 2);
         assertThat(Fixtures.pods(client, "del")).allSatisfy(p -> {

@@ -34,6 +34,11 @@ class RoundStateTest {
         w.succeedAggregation(1, 1, 1.0, null);
         w.reconcile();
         w.reconcile();
+        assertThat(w.state.kind()).isEqualTo(RoundState.Kind.Publishing);
+        assertThat(w.status.stage).isEqualTo(Stage.Publishing);
+        w.succeedPublishing(1, 1);
+        w.reconcile();
+        w.reconcile();
         assertThat(w.state).isEqualTo(new RoundState.Finished(ConditionReason.RoundsCompleted,
                 "all 1 rounds completed; the best adapter is from round 1"));
         assertThat(w.status.phase).isEqualTo(Phase.Succeeded);
@@ -89,6 +94,7 @@ class RoundStateTest {
     void restartWhenFinishedFailedOrSuspendedChangesNothing() {
         RoundWorld done = new RoundWorld("s", 1, "a");
         done.runRound(1.0);
+        done.publish();
         done.reconcile();
         done.restart();
         done.reconcile();

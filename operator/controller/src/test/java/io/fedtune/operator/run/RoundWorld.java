@@ -11,11 +11,16 @@ import io.fedtune.api.contract.AggregateResult;
 import io.fedtune.api.contract.AggregateTask;
 import io.fedtune.api.contract.ContractJson;
 import io.fedtune.api.contract.Outcome;
+import io.fedtune.api.contract.PrepareResult;
+import io.fedtune.api.contract.PrepareTask;
+import io.fedtune.api.contract.PublishResult;
+import io.fedtune.api.contract.PublishTask;
 import io.fedtune.api.contract.TrainResult;
 import io.fedtune.api.contract.TrainerEnv;
 import io.fedtune.api.v1alpha1.ClientShard;
 import io.fedtune.api.v1alpha1.FederatedRun;
 import io.fedtune.api.v1alpha1.FederatedRunStatus;
+import io.fedtune.api.v1alpha1.ModelFile;
 import io.fedtune.operator.Fixtures;
 import io.fedtune.operator.events.EventReason;
 import io.fedtune.operator.events.RunEvents;
@@ -23,6 +28,7 @@ import io.fedtune.operator.metrics.RunMetrics;
 import io.fedtune.operator.pods.AggregationPodBuilder;
 import io.fedtune.operator.pods.PodLabels;
 import io.fedtune.operator.pods.PodNames;
+import io.fedtune.operator.pods.ServerTaskPodBuilder;
 import io.fedtune.operator.pods.TrainerPodBuilder;
 import io.fedtune.operator.shard.ShardParticipation;
 import io.fedtune.operator.validation.Violation;
@@ -59,6 +65,10 @@ final class RoundWorld {
     FederatedRunStatus status = new FederatedRunStatus();
     RoundState state;
 
+    /** The base model's files as a scripted preparation reports them, and as a prepared world starts with. */
+    static final List<ModelFile> BASE_MODEL = List.of(new ModelFile("config.json", "sha-config", 600L),
+            new ModelFile("model.safetensors", "sha-weights", 1_000_000L), new ModelFile("tokenizer.json", "sha-tokenizer", 2_000L));
+
     /** The server state file name scripted aggregations report a SHA-256 for. */
     static final String OPTIMIZER_STATE = "optimizer-state.safetensors";
 
@@ -69,6 +79,7 @@ final class RoundWorld {
         run = Fixtures.run(runName, runName, rounds);
         run.getMetadata().setGeneration(1L);
         run.getMetadata().setUid("uid-" + runName);
+        status.baseModel = new ArrayList<>(BASE_MODEL);
         for (String n : shardNames) {
             shards.add(Fixtures.shard(n, runName));
         }
@@ -87,6 +98,12 @@ final class RoundWorld {
         actions = new RoundActions(pods, recorder, new RunMetrics(registry), new TrainerPodBuilder("trainer:test", Fixtures.signers(clock)),
                 new AggregationPodBuilder("trainer:test"), participation, (resource, old) -> violations);
         steps = new RoundSteps(actions);
+    }
+
+    /** A run not prepared yet (a new world starts prepared: status.baseModel recorded, round 1 next). */
+    RoundWorld unprepared() {
+        status.baseModel = null;
+        return this;
     }
 
     /** One reconcile, as the reconciler runs it; returns what the step concluded. */
@@ -149,7 +166,7 @@ final class RoundWorld {
         List<String> accepted = task.updates().stream().map(u -> u.shard()).toList();
         finish(aggregator(round, attempt), true, new AggregateResult(Outcome.Succeeded, null, null, round, task.output(),
                 "sha-global-" + round, accepted, List.of(), loss, Map.of("in-domain", loss), regressed, null, null, 1.0, device,
-                precision, Map.of(OPTIMIZER_STATE, "sha-state-" + round), null));
+                precision, Map.of(OPTIMIZER_STATE, "sha-state-" + round), "sha-config-" + round));
     }
 
     void failAggregation(int round, int attempt, FailureReason reason) {
@@ -158,6 +175,55 @@ final class RoundWorld {
 
     void failAggregation(int round, int attempt, FailureReason reason, String message) {
         finish(aggregator(round, attempt), false, AggregateResult.failed(reason, message));
+    }
+
+    String preparer(int attempt) {
+        return PodNames.preparer(run.getMetadata().getName(), attempt);
+    }
+
+    String publisher(int round, int attempt) {
+        return PodNames.publisher(run.getMetadata().getName(), round, attempt);
+    }
+
+    void succeedPreparation(int attempt) {
+        finish(preparer(attempt), true, new PrepareResult(Outcome.Succeeded, null, null, BASE_MODEL, 1.0, "off"));
+    }
+
+    void failPreparation(int attempt, FailureReason reason, String message) {
+        finish(preparer(attempt), false, PrepareResult.failed(reason, message));
+    }
+
+    /** A publishing pod that copied the adapter faithfully: the hashes it reports are the ones its task recorded. */
+    void succeedPublishing(int round, int attempt) {
+        succeedPublishing(round, attempt, publishTask(publisher(round, attempt)).sourceSha256().get("adapter_model.safetensors"));
+    }
+
+    /** A publishing pod that reports this SHA-256 for the adapter_model.safetensors it published. */
+    void succeedPublishing(int round, int attempt, String sha256) {
+        PublishTask task = publishTask(publisher(round, attempt));
+        Map<String, String> files = new LinkedHashMap<>(task.sourceSha256());
+        files.put("manifest.json", "sha-manifest-" + round);
+        finish(publisher(round, attempt), true, new PublishResult(Outcome.Succeeded, null, null, task.destination(), sha256,
+                files, 1.0));
+    }
+
+    void failPublishing(int round, int attempt, FailureReason reason, String message) {
+        finish(publisher(round, attempt), false, PublishResult.failed(reason, message));
+    }
+
+    /** After the last round is recorded: the publishing pod starts, succeeds, and the run finishes. */
+    void publish() {
+        reconcile();
+        succeedPublishing(status.bestAdapter.round, 1);
+        reconcile();
+    }
+
+    PrepareTask prepareTask(String podName) {
+        return ServerTaskPodBuilder.taskOf(pod(podName), PrepareTask.class).orElseThrow();
+    }
+
+    PublishTask publishTask(String podName) {
+        return ServerTaskPodBuilder.taskOf(pod(podName), PublishTask.class).orElseThrow();
     }
 
     /** The task a trainer pod was started with, from its environment. */
