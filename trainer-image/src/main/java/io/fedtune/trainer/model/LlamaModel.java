@@ -122,7 +122,7 @@ public final class LlamaModel implements AutoCloseable {
             k = k.expandDims(2).broadcast(batch, config.kvHeads(), groups, time, hd).reshape(batch, config.heads(), time, hd);
             v = v.expandDims(2).broadcast(batch, config.kvHeads(), groups, time, hd).reshape(batch, config.heads(), time, hd);
         }
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(1.0 / Math.sqrt(hd)).add(mask);
+        NDArray scores = Scalars.mul(q.matMul(k.transpose(0, 1, 3, 2)), 1.0 / Math.sqrt(hd)).add(mask);
         NDArray out = scores.softmax(-1).matMul(v);
         out = out.transpose(0, 2, 1, 3).reshape(batch, time, config.qDim());
         return project(layer, LoraTarget.O_PROJ, out, lora);
@@ -146,12 +146,12 @@ public final class LlamaModel implements AutoCloseable {
             b = b.toType(computeType, false);
         }
         NDArray delta = Linear.linear(Linear.linear(in, a).singletonOrThrow(), b).singletonOrThrow();
-        return y.add(delta.mul(lora.config().scaling()));
+        return y.add(Scalars.mul(delta, lora.config().scaling()));
     }
 
     private NDArray rmsNorm(NDArray x, NDArray weight) {
         NDArray x32 = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
-        NDArray norm = x32.mul(x32.square().mean(new int[]{-1}, true).add(config.rmsNormEps()).sqrt().pow(-1));
+        NDArray norm = x32.mul(Scalars.pow(Scalars.add(x32.square().mean(new int[]{-1}, true), config.rmsNormEps()).sqrt(), -1));
         return (computeType == DataType.FLOAT32 ? norm : norm.toType(computeType, false)).mul(weight);
     }
 

@@ -14,6 +14,7 @@ import io.fedtune.trainer.model.Checkpoint;
 import io.fedtune.trainer.model.LlamaModel;
 import io.fedtune.trainer.model.ModelConfig;
 import io.fedtune.trainer.model.RandomCheckpoint;
+import io.fedtune.trainer.model.Scalars;
 import io.fedtune.trainer.safetensors.FloatTensor;
 import io.fedtune.trainer.safetensors.SafetensorsReader;
 import io.fedtune.trainer.safetensors.SafetensorsWriter;
@@ -150,7 +151,7 @@ public final class Pretraining {
             Map<String, NDArray> arrays = arrays(m, weights, true);
             model.useWeights(arrays);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                NDArray mean = batchLoss(model, batch, m).div(batch.lossTokens());
+                NDArray mean = Scalars.div(batchLoss(model, batch, m), batch.lossTokens());
                 loss = mean.getFloat();
                 gc.backward(mean);
             }

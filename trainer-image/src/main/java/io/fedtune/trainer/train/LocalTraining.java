@@ -76,7 +76,7 @@ public final class LocalTraining {
                 LoraArrays lora = params.arrays(stepManager, true, options.freezeA());
                 try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                     NDArray logits = model.logits(batch.inputs(stepManager), lora);
-                    NDArray mean = batch.summedLoss(logits, stepManager).div(lossTokens);
+                    NDArray mean = batch.meanLoss(logits, stepManager);
                     loss = mean.getFloat();
                     collector.backward(mean);
                 }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.fedtune.trainer.data.TokenSequence;
+import io.fedtune.trainer.model.Scalars;
 
 import java.util.List;
 
@@ -49,5 +50,10 @@ public record TokenBatch(int batch, int time, long[] inputs, long[] targets, flo
         NDArray target = m.create(targets, new Shape(batch, time, 1));
         NDArray picked = logits.logSoftmax(-1).gather(target, 2).reshape(batch, time);
         return picked.mul(m.create(mask, new Shape(batch, time))).sum().neg();
+    }
+
+    /** Mean negative log-likelihood over the masked targets (a scalar). */
+    NDArray meanLoss(NDArray logits, NDManager m) {
+        return Scalars.div(summedLoss(logits, m), lossTokens());
     }
 }

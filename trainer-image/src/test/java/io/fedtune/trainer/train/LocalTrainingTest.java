@@ -182,6 +182,66 @@ class LocalTrainingTest {
         }
     }
 
+    /**
+     * Backward must not read memory Java has freed. DJL's Number overloads (x.mul(0.5)) put the number in a tensor
+     * over a direct buffer and drop that buffer right away, though autograd keeps the tensor for backward; with a
+     * garbage collection between forward and backward the gradient came from freed memory (all NaN under -Xmn1m,
+     * one skipped step now and then in pods). Here the collection is forced, and the freed memory refilled with NaN.
+     */
+    @Test
+    void aGarbageCollectionBetweenForwardAndBackwardChangesNoGradient() throws InterruptedException {
+        AdapterConfig noDropout = new AdapterConfig(8, 16, 0.0, List.of(LoraTarget.values()), "tiny");
+        LoraParameters params = LoraParameters.initial(noDropout, model.config(), 5);
+        params.tensors().forEach((n, t) -> {
+            for (int i = 0; i < t.values().length; i++) {
+                t.values()[i] += 0.01f * ((i % 7) - 3);
+            }
+        });
+        TokenBatch batch = TokenBatch.of(train.subList(0, 4));
+        Map<String, float[]> quiet = gradients(params, batch, false);
+        Map<String, float[]> collected = gradients(params, batch, true);
+        assertThat(collected.keySet()).isEqualTo(quiet.keySet());
+        quiet.forEach((name, g) -> assertThat(collected.get(name)).as(name).containsExactly(g));
+    }
+
+    private static Map<String, float[]> gradients(LoraParameters params, TokenBatch batch, boolean collectGarbage)
+            throws InterruptedException {
+        Map<String, float[]> out = new TreeMap<>();
+        List<ByteBuffer> refill = List.of();
+        try (NDManager m = model.manager().newSubManager()) {
+            LoraArrays lora = params.arrays(m, true, false);
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray loss = batch.meanLoss(model.logits(batch.inputs(m), lora), m);
+                if (collectGarbage) {
+                    refill = freeUnreachableDirectBuffersAndRefillTheirMemory();
+                }
+                gc.backward(loss);
+            }
+            lora.arrays().forEach((name, a) -> {
+                try (NDArray g = a.getGradient()) {
+                    out.put(name, g.toFloatArray());
+                }
+            });
+        }
+        assertThat(refill.size()).isIn(0, 20_000);
+        return out;
+    }
+
+    /** A full collection, time for the Cleaner to free unreachable direct buffers, then small buffers of all-ones bits (NaN). */
+    private static List<ByteBuffer> freeUnreachableDirectBuffersAndRefillTheirMemory() throws InterruptedException {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            Thread.sleep(50);
+        }
+        List<ByteBuffer> refill = new ArrayList<>();
+        for (int i = 0; i < 20_000; i++) {
+            ByteBuffer b = ByteBuffer.allocateDirect(8);
+            b.putLong(0, -1L);
+            refill.add(b);
+        }
+        return refill;
+    }
+
     private static double distance(LoraParameters a, LoraParameters b) {
         double d = 0;
         for (String n : a.tensors().keySet()) {
