@@ -184,9 +184,8 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
-     * The compute type's lowest finite value above the diagonal, as Hugging Face masks, not -inf: with -inf a
-     * healthy model now and then got an all-NaN gradient (2 of 6 runs of LocalTrainingTest, none of 5 since), so
-     * the same seed could skip different steps. Softmax gives exactly 0 there either way.
+     * The compute type's lowest finite value above the diagonal, as Hugging Face masks (softmax gives exactly 0 there
+     * either way). The sporadic all-NaN gradients once blamed on -inf here came from freed scalar operands (Scalars).
      */
     private NDArray causalMask(int time) {
         float lowest = computeType == DataType.FLOAT16 ? -65504f : -Float.MAX_VALUE;
