@@ -5,10 +5,12 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.KeyToPath;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodSecurityContext;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretVolumeSource;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
@@ -17,6 +19,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,7 +35,9 @@ import java.util.Map;
  * env, with secretKeyRef values from the given Secrets and fieldRef metadata.*; user and group from the security
  * contexts, else the image's, refused under runAsNonRoot unless a numeric non-zero uid (as a kubelet refuses it); a
  * read-only root; dropped capabilities; no privilege escalation; emptyDir volumes (host folders, mode 0777 as a
- * kubelet makes them); ConfigMap volumes (files, read-only); the termination message file at terminationMessagePath.
+ * kubelet makes them); ConfigMap volumes (files, read-only); Secret volumes (the keys of items or all, with their mode or
+ * defaultMode, group-owned by the pod's fsGroup, which the container gets as a supplementary group); the termination
+ * message file at terminationMessagePath.
  * The network is the host's, so the container reaches the test's s3proxy and API server on 127.0.0.1.
  */
 final class PodmanKubelet {
@@ -111,6 +116,11 @@ final class PodmanKubelet {
             args.add("--user");
             args.add(uid + (gid != null ? ":" + gid : ""));
         }
+        Long fsGroup = podSc != null ? podSc.getFsGroup() : null;
+        if (fsGroup != null) {
+            // a kubelet adds the fsGroup to the container's groups; the volumes it owns are then the pod's
+            args.addAll(List.of("--group-add", fsGroup.toString()));
+        }
         if (nonRoot) {
             String user = uid != null ? uid.toString() : imageUser(c.getImage());
             String numeric = user.contains(":") ? user.substring(0, user.indexOf(':')) : user;
@@ -148,12 +158,16 @@ final class PodmanKubelet {
                 for (var e : cm.getData().entrySet()) {
                     Files.writeString(host.resolve(e.getKey()), e.getValue(), StandardCharsets.UTF_8);
                 }
+            } else if (v.getSecret() != null) {
+                host = secretVolume(Files.createDirectories(dir.resolve("volumes").resolve(m.getName())), v.getSecret(), fsGroup);
             } else if (v.getHostPath() != null) {
                 host = Path.of(v.getHostPath().getPath());
             } else {
-                throw new IllegalStateException("volume " + v.getName() + ": only emptyDir, configMap and hostPath volumes here");
+                throw new IllegalStateException("volume " + v.getName() + ": only emptyDir, configMap, secret and hostPath volumes here");
             }
-            args.addAll(List.of("-v", host + ":" + m.getMountPath() + (Boolean.TRUE.equals(m.getReadOnly()) ? ":ro" : "")));
+            // a kubelet mounts Secret and ConfigMap volumes read-only whatever the mount says
+            boolean readOnly = Boolean.TRUE.equals(m.getReadOnly()) || v.getSecret() != null || v.getConfigMap() != null;
+            args.addAll(List.of("-v", host + ":" + m.getMountPath() + (readOnly ? ":ro" : "")));
         }
 
         String terminationPath = c.getTerminationMessagePath() != null ? c.getTerminationMessagePath() : "/dev/termination-log";
@@ -191,6 +205,78 @@ final class PodmanKubelet {
         return new Prepared(name, c, args, dir.resolve("container.log"), terminationLog, emptyDirs);
     }
 
+    /**
+     * A Secret volume as a kubelet projects it: the keys its items name (each at its path), else every key; each file
+     * with the item's mode, else defaultMode (0644 when unset); owned by root and, with an fsGroup, by that group.
+     */
+    private Path secretVolume(Path host, SecretVolumeSource source, Long fsGroup) throws IOException {
+        Secret s = secrets.get(source.getSecretName());
+        if (s == null) {
+            throw new IllegalStateException("secret \"" + source.getSecretName() + "\" not found");
+        }
+        Map<String, String> projected = new LinkedHashMap<>();
+        Map<String, Integer> modes = new HashMap<>();
+        if (source.getItems() == null || source.getItems().isEmpty()) {
+            secretKeys(s).forEach(k -> projected.put(k, k));
+        } else {
+            for (KeyToPath item : source.getItems()) {
+                projected.put(item.getPath(), item.getKey());
+                if (item.getMode() != null) {
+                    modes.put(item.getPath(), item.getMode());
+                }
+            }
+        }
+        int defaultMode = source.getDefaultMode() != null ? source.getDefaultMode() : 0644;
+        for (var e : projected.entrySet()) {
+            String value = secretValue(s, e.getValue());
+            if (value == null) {
+                throw new IllegalStateException("couldn't find key " + e.getValue() + " in Secret " + source.getSecretName());
+            }
+            Path file = host.resolve(e.getKey());
+            Files.deleteIfExists(file);
+            Files.writeString(file, value, StandardCharsets.UTF_8);
+            Files.setPosixFilePermissions(file, permissions(modes.getOrDefault(e.getKey(), defaultMode)));
+            if (fsGroup != null) {
+                Files.setAttribute(file, "unix:gid", fsGroup.intValue());
+            }
+        }
+        if (fsGroup != null) {
+            Files.setAttribute(host, "unix:gid", fsGroup.intValue());
+        }
+        return host;
+    }
+
+    private static List<String> secretKeys(Secret s) {
+        List<String> keys = new ArrayList<>();
+        if (s.getData() != null) {
+            keys.addAll(s.getData().keySet());
+        }
+        if (s.getStringData() != null) {
+            s.getStringData().keySet().stream().filter(k -> !keys.contains(k)).forEach(keys::add);
+        }
+        return keys;
+    }
+
+    /** A Secret's value for a key: stringData wins over data, as the API server merges them. */
+    private static String secretValue(Secret s, String key) {
+        return s.getStringData() != null && s.getStringData().containsKey(key) ? s.getStringData().get(key)
+                : s.getData() != null && s.getData().containsKey(key)
+                ? new String(Base64.getDecoder().decode(s.getData().get(key)), StandardCharsets.UTF_8) : null;
+    }
+
+    private static java.util.Set<PosixFilePermission> permissions(int mode) {
+        java.util.Set<PosixFilePermission> set = java.util.EnumSet.noneOf(PosixFilePermission.class);
+        PosixFilePermission[] bits = {PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_READ,
+                PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_READ,
+                PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_READ};
+        for (int i = 0; i < bits.length; i++) {
+            if ((mode & (1 << i)) != 0) {
+                set.add(bits[i]);
+            }
+        }
+        return set;
+    }
+
     private Map<String, String> environment(Pod pod, Container c) {
         Map<String, String> env = new LinkedHashMap<>();
         for (EnvVar v : c.getEnv() == null ? List.<EnvVar>of() : c.getEnv()) {
@@ -199,10 +285,7 @@ final class PodmanKubelet {
             } else if (v.getValueFrom().getSecretKeyRef() != null) {
                 var ref = v.getValueFrom().getSecretKeyRef();
                 Secret s = secrets.get(ref.getName());
-                String value = s == null ? null
-                        : s.getStringData() != null && s.getStringData().containsKey(ref.getKey()) ? s.getStringData().get(ref.getKey())
-                        : s.getData() != null && s.getData().containsKey(ref.getKey())
-                        ? new String(Base64.getDecoder().decode(s.getData().get(ref.getKey())), StandardCharsets.UTF_8) : null;
+                String value = s == null ? null : secretValue(s, ref.getKey());
                 if (value == null) {
                     throw new IllegalStateException("couldn't find key " + ref.getKey() + " in Secret " + ref.getName());
                 }
@@ -228,7 +311,8 @@ final class PodmanKubelet {
         return r.output().trim();
     }
 
-    private static Pod terminated(Pod pod, String container, int exitCode, String message) {
+    /** The pod with the status a kubelet reports once its container ended with this exit code and termination message. */
+    static Pod terminated(Pod pod, String container, int exitCode, String message) {
         String now = Instant.now().toString();
         return new PodBuilder(pod).withNewStatus()
                 .withPhase(exitCode == 0 ? "Succeeded" : "Failed")

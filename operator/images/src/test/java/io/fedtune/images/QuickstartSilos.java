@@ -58,10 +58,9 @@ final class QuickstartSilos implements AutoCloseable {
             java.nio.file.Files.writeString(signer.resolve("secret-access-key"), storageSecret.getStringData().get("secretAccessKey"));
             silos.signers = StorageSigners.of(List.of(new StorageSigners.Signer(storage.endpoint(), run.getSpec().storage.region,
                     signer.toString())), java.time.Clock.systemUTC());
-            Path base = Images.ROOT.resolve("trainer-image/base-model");
             String model = run.getSpec().baseModel.uri.replaceFirst("^s3://", "");
-            for (String f : List.of("config.json", "model.safetensors", "tokenizer.json")) {
-                storage.upload(bucket(model), join(key(model), f), base.resolve(f));
+            for (String f : Preparation.FILES) {
+                storage.upload(bucket(model), join(key(model), f), Preparation.BASE_MODEL.resolve(f));
             }
             Path data = quickstart.resolve("data");
             for (var eval : run.getSpec().evaluation.datasets) {

@@ -1,10 +1,10 @@
 package io.fedtune.images;
 
-import io.fedtune.api.v1alpha1.FederatedRunStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fedtune.api.contract.TrainResult;
+import io.fedtune.api.v1alpha1.FederatedRunStatus;
 import io.fedtune.operator.pods.PodOutcome;
 import io.fedtune.operator.pods.TrainerPodBuilder;
 import java.nio.file.Files;
@@ -57,7 +57,10 @@ class TrainerCudaImageIT {
     @Test
     void aTrainerPodRunsTheCudaImageWithNothingUnpackedInThePod() throws Exception {
         assertThat(PodmanKubelet.imageUser(Images.TRAINER_CUDA_STANDIN)).isEqualTo("10001:10001");
-        Pod pod = new TrainerPodBuilder(Images.TRAINER_CUDA_STANDIN, quickstart.signers).build(quickstart.run, new FederatedRunStatus(), quickstart.shards.get(0), 1, 1);
+        FederatedRunStatus status = Preparation.prepare(kubelet, quickstart.run, Images.TRAINER_CUDA_STANDIN, Duration.ofMinutes(2));
+        Pod pod = new TrainerPodBuilder(Images.TRAINER_CUDA_STANDIN, quickstart.signers).build(quickstart.run, status,
+                quickstart.shards.get(0), 1, 1);
+        Preparation.assertNoRunStorageCredential(pod);
         PodmanKubelet.Finished done = kubelet.run(pod, Duration.ofMinutes(5));
         System.out.printf("image tier: trainer pod %s ran in the CUDA image (CPU stand-in) in %.1f s%n",
                 pod.getMetadata().getName(), done.seconds());
