@@ -123,9 +123,12 @@ public final class FedtuneLocal {
                 baseline.forEach((set, base) -> System.out.printf(Locale.ROOT, "Eval loss on %s: base model %.4f -> after round %d %s%n",
                         set, base, last.round, fmt(last.evalLosses.get(set))));
             }
-            if (s.bestAdapter != null) {
-                System.out.printf(Locale.ROOT, "Best global adapter: %s (round %d, eval loss %.4f, sha256 %s)%n",
-                        s.bestAdapter.uri, s.bestAdapter.round, s.bestAdapter.evalLoss, s.bestAdapter.sha256);
+            if (s.result != null) {
+                System.out.printf(Locale.ROOT, "Result (status.result): %s (the best global adapter, round %d, eval loss %s, sha256 %s)%n",
+                        s.result.uri, s.result.round, fmt(s.result.evalLoss), s.result.sha256);
+            } else if (s.bestAdapter != null) {
+                System.out.printf(Locale.ROOT, "Best global adapter (not published): %s (round %d, eval loss %s, sha256 %s)%n",
+                        s.bestAdapter.uri, s.bestAdapter.round, fmt(s.bestAdapter.evalLoss), s.bestAdapter.sha256);
             }
         }
 
