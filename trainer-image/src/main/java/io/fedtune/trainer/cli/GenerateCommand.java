@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -54,25 +55,32 @@ final class GenerateCommand implements Callable<Integer> {
             if (all.isEmpty()) {
                 throw new IllegalArgumentException("give --prompt TEXT or --prompts FILE");
             }
-            try (BaseModel model = modelOptions.open(storage, env);
-                 NDManager arrays = model.model().manager().newSubManager()) {
+            try (BaseModel model = modelOptions.open(storage, env)) {
                 LoraParameters adapter = modelOptions.adapter(storage, model);
-                LoraArrays lora = adapter == null ? null : adapter.arrays(arrays, false, false);
-                StopRule stop = new StopRule(maxNewTokens, EosTokens.of(model.checkpoint().dir()), stops, model.tokenizer()::decode);
-                Decoder decoder = new Decoder(model.model(), lora, noCache ? Decoder.Mode.RECOMPUTE : Decoder.Mode.CACHED);
-                for (int i = 0; i < all.size(); i++) {
-                    Completion c = decoder.run(promptIds(model, all.get(i)), sampling, sampling.random(i), stop);
-                    ObjectNode out = json.createObjectNode();
-                    out.put("prompt", all.get(i));
-                    out.put("completion", c.text());
-                    out.put("tokens", c.tokens().length);
-                    out.put("stopReason", c.stopReason().label());
-                    System.out.println(out);
-                }
+                complete(json, all, model, adapter, sampling);
             }
             return 0;
         } catch (Exception e) {
             return Failure.of(e).report("generate");
+        }
+    }
+
+    /** The adapter is read and checked before the base weights are loaded (BaseModel loads them on first use). */
+    private void complete(ObjectMapper json, List<String> all, BaseModel model, LoraParameters adapter, Sampling sampling)
+            throws IOException {
+        try (NDManager arrays = model.model().manager().newSubManager()) {
+            LoraArrays lora = adapter == null ? null : adapter.arrays(arrays, false, false);
+            StopRule stop = new StopRule(maxNewTokens, EosTokens.of(model.checkpoint().dir()), stops, model.tokenizer()::decode);
+            Decoder decoder = new Decoder(model.model(), lora, noCache ? Decoder.Mode.RECOMPUTE : Decoder.Mode.CACHED);
+            for (int i = 0; i < all.size(); i++) {
+                Completion c = decoder.run(promptIds(model, all.get(i)), sampling, sampling.random(i), stop);
+                ObjectNode out = json.createObjectNode();
+                out.put("prompt", all.get(i));
+                out.put("completion", c.text());
+                out.put("tokens", c.tokens().length);
+                out.put("stopReason", c.stopReason().label());
+                System.out.println(out);
+            }
         }
     }
 

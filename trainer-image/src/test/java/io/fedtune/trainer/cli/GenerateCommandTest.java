@@ -2,6 +2,10 @@ package io.fedtune.trainer.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fedtune.trainer.adapter.AdapterConfig;
+import io.fedtune.trainer.adapter.LoraTarget;
+import io.fedtune.trainer.model.ModelConfig;
+import io.fedtune.trainer.train.LoraParameters;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -35,6 +39,25 @@ class GenerateCommandTest {
         }
         assertThat(run(0, "--base", "base-model", "--prompt", "And God said", "--prompts", prompts.toString(),
                 "--max-new-tokens", "6", "--temperature", "0.8", "--seed", "3")).as("same seed, same output").isEqualTo(lines);
+    }
+
+    @Test
+    void readsAnAdapterInThePeftLayoutTheTrainerWrites() throws Exception {
+        ModelConfig base = ModelConfig.read(Path.of("base-model"));
+        LoraParameters lora = LoraParameters.initial(new AdapterConfig(4, 8, 0.0, List.of(LoraTarget.values()), "base-model"), base, 1);
+        java.util.Random r = new java.util.Random(2);
+        lora.tensors().forEach((name, t) -> {
+            for (int i = 0; i < t.values().length; i++) {
+                t.values()[i] = LoraParameters.isA(name) ? t.values()[i] : (float) (r.nextGaussian() * 0.1);
+            }
+        });
+        lora.toAdapter().write(dir.resolve("adapter"));
+        String[] args = {"--base", "base-model", "--prompt", "And God said", "--max-new-tokens", "12"};
+        JsonNode alone = run(0, args).get(0);
+        String[] withAdapter = java.util.Arrays.copyOf(args, args.length + 2);
+        withAdapter[args.length] = "--adapter";
+        withAdapter[args.length + 1] = dir.resolve("adapter").toString();
+        assertThat(run(0, withAdapter).get(0).path("completion").asText()).isNotEqualTo(alone.path("completion").asText());
     }
 
     @Test
