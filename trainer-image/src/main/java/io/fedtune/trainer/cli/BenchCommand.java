@@ -1,14 +1,17 @@
 package io.fedtune.trainer.cli;
 
+import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fedtune.trainer.adapter.AdapterConfig;
 import io.fedtune.trainer.adapter.LoraTarget;
+import io.fedtune.trainer.generate.DecodeThroughput;
 import io.fedtune.trainer.model.Checkpoint;
 import io.fedtune.trainer.model.LlamaModel;
 import io.fedtune.trainer.model.ModelConfig;
 import io.fedtune.trainer.model.Placement;
 import io.fedtune.trainer.model.RandomCheckpoint;
+import io.fedtune.trainer.train.LoraParameters;
 import io.fedtune.trainer.train.Throughput;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -20,6 +23,7 @@ import java.util.concurrent.Callable;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Benchmark LoRA training: tokens/s, peak RSS and model FLOP utilisation against a matmul ceiling measured in the same run.",
+                "With --decode, greedy generation instead: new tokens/s with the KV cache and by recomputing every step, in one run.",
                 "Not a test. Threads: FEDTUNE_THREADS (default 1). On a GPU it runs in bf16."})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--base", description = "checkpoint directory to benchmark (e.g. trainer-image/base-model)") Path base;
@@ -28,6 +32,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seq-len", defaultValue = "128") int seqLen;
     @Option(names = "--steps", defaultValue = "10") int steps;
     @Option(names = "--rank", defaultValue = "8") int rank;
+    @Option(names = "--decode", description = "benchmark generation (with an adapter of --rank) instead of training") boolean decode;
+    @Option(names = "--prompt-len", defaultValue = "16", description = "with --decode: prompt tokens") int promptLen;
+    @Option(names = "--new-tokens", defaultValue = "64", description = "with --decode: tokens generated per prompt") int newTokens;
+    @Option(names = "--prompts", defaultValue = "3", description = "with --decode: measured prompts per mode") int prompts;
     @Option(names = "--precision", defaultValue = "Auto", description = "Auto (bf16 on GPU, fp32 on CPU), FP32 or BF16") String precision;
 
     @Override
@@ -48,18 +56,15 @@ final class BenchCommand implements Callable<Integer> {
             Checkpoint cp = Checkpoint.open(dir);
             Placement placement = Placement.of(precision, Environment.system().device());
             AdapterConfig lora = new AdapterConfig(rank, 2.0 * rank, 0.0, List.of(LoraTarget.values()), "bench");
-            Throughput.Result r;
+            ObjectNode out;
             try (LlamaModel model = LlamaModel.load(cp, placement.device(), placement.dataType())) {
-                r = Throughput.measure(model, lora, batch, seqLen, steps, 0);
+                out = decode ? decode(model, lora) : train(model, lora);
             }
-            ObjectNode out = new ObjectMapper().valueToTree(r);
             out.put("model", base != null ? base.toString() : "random-" + random);
+            out.put("parameters", cp.config().parameterCount());
             out.put("device", placement.device().toString());
             out.put("dtype", placement.dataType().toString());
             out.put("threads", System.getProperty("ai.djl.pytorch.num_threads"));
-            out.put("batch", batch);
-            out.put("seqLen", seqLen);
-            out.put("peakRssMiB", r.peakRssBytes() / (1024 * 1024));
             System.out.println(out);
             return 0;
         } finally {
@@ -68,6 +73,26 @@ final class BenchCommand implements Callable<Integer> {
                     s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
                 }
             }
+        }
+    }
+
+    private ObjectNode train(LlamaModel model, AdapterConfig lora) {
+        Throughput.Result r = Throughput.measure(model, lora, batch, seqLen, steps, 0);
+        ObjectNode out = new ObjectMapper().valueToTree(r);
+        out.put("batch", batch);
+        out.put("seqLen", seqLen);
+        out.put("peakRssMiB", r.peakRssBytes() / (1024 * 1024));
+        return out;
+    }
+
+    private ObjectNode decode(LlamaModel model, AdapterConfig lora) {
+        try (NDManager arrays = model.manager().newSubManager()) {
+            DecodeThroughput.Result r = DecodeThroughput.measure(model,
+                    LoraParameters.initial(lora, model.config(), 0).arrays(arrays, false, false), promptLen, newTokens, prompts);
+            ObjectNode out = new ObjectMapper().valueToTree(r);
+            out.put("speedup", r.speedup());
+            out.put("adapterRank", rank);
+            return out;
         }
     }
 }

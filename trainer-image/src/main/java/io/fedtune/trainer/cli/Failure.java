@@ -1,5 +1,7 @@
 package io.fedtune.trainer.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fedtune.api.contract.FailureReason;
 import io.fedtune.trainer.adapter.AdapterMismatchException;
 import io.fedtune.trainer.aggregate.RoundFailed;
@@ -70,6 +72,17 @@ record Failure(FailureReason reason, String message) {
         }
         // a presigned URL's query is a credential: no message carries one, whatever produced it (a JSON parser's excerpt)
         return new Failure(reason, Redaction.of(message));
+    }
+
+    /** For a command run by hand: the failure as one JSON line on stdout and one line on stderr; the exit code. */
+    int report(String command) {
+        ObjectNode out = new ObjectMapper().createObjectNode();
+        out.put("outcome", "Failed");
+        out.put("reason", reason.name());
+        out.put("message", message);
+        System.out.println(out);
+        System.err.println(command + " failed: " + reason + ": " + message);
+        return 1;
     }
 
     private static boolean outOfMemory(Throwable e) {

@@ -5,10 +5,11 @@ import picocli.CommandLine.Command;
 
 /** The trainer image's one command line. Subcommands register in the list below. */
 @Command(name = "fedtune-trainer", mixinStandardHelpOptions = true, version = "fedtune-trainer 0.1.0",
-        description = "Federated LoRA fine-tuning workload: train one round for one shard, aggregate a round, prepare a run's base model, publish its result, evaluate, make a base model, partition data.",
+        description = "Federated LoRA fine-tuning workload: train one round for one shard, aggregate a round, prepare a run's base model, publish its result, evaluate, generate text, make a base model, partition data.",
         subcommands = {
                 TrainCommand.class,
                 EvaluateCommand.class,
+                GenerateCommand.class,
                 PretrainCommand.class,
                 PartitionCommand.class,
                 BenchCommand.class,

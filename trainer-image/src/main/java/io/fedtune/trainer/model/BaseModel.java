@@ -32,6 +32,14 @@ public final class BaseModel implements AutoCloseable {
         return checkpoint.config();
     }
 
+    public Checkpoint checkpoint() {
+        return checkpoint;
+    }
+
+    public TextTokenizer tokenizer() {
+        return tokenizer;
+    }
+
     public Placement placement() {
         return placement;
     }

@@ -89,18 +89,30 @@ public final class LlamaModel implements AutoCloseable {
      * Padding must be on the right: causal attention keeps it from touching real tokens.
      */
     public NDArray logits(NDArray ids, LoraArrays lora) {
+        return logits(ids, lora, null);
+    }
+
+    /**
+     * With a cache, ids are the tokens after the cached ones: they sit at positions cache.length() onwards, attend to
+     * the cached keys and values as well as to each other, and are appended to the cache.
+     */
+    public NDArray logits(NDArray ids, LoraArrays lora, KvCache cache) {
         int time = (int) ids.getShape().get(1);
+        int past = cache == null ? 0 : cache.length();
         NDArray h = Embedding.embedding(ids, w("model.embed_tokens.weight"), SparseFormat.DENSE).singletonOrThrow();
-        NDArray[] rope = rope(time);
-        NDArray mask = causalMask(time);
+        NDArray[] rope = past == 0 ? rope(time) : ropeTables(past, time, ids.getManager());
+        NDArray mask = time == 1 ? null : past == 0 ? causalMask(time) : causalMask(past, time, ids.getManager());
         for (int i = 0; i < config.layers(); i++) {
             String p = "model.layers." + i + ".";
             NDArray x = rmsNorm(h, w(p + "input_layernorm.weight"));
-            h = h.add(attention(i, x, rope, mask, lora));
+            h = h.add(attention(i, x, rope, mask, lora, cache));
             x = rmsNorm(h, w(p + "post_attention_layernorm.weight"));
             NDArray gate = project(i, LoraTarget.GATE_PROJ, x, lora);
             NDArray up = project(i, LoraTarget.UP_PROJ, x, lora);
             h = h.add(project(i, LoraTarget.DOWN_PROJ, gate.mul(Activation.sigmoid(gate)).mul(up), lora));
+        }
+        if (cache != null) {
+            cache.advance(time);
         }
         h = rmsNorm(h, w("model.norm.weight"));
         NDArray head = config.tieWordEmbeddings() ? w("model.embed_tokens.weight") : w("lm_head.weight");
@@ -108,7 +120,7 @@ public final class LlamaModel implements AutoCloseable {
         return logits.getDataType() == DataType.FLOAT32 ? logits : logits.toType(DataType.FLOAT32, false);
     }
 
-    private NDArray attention(int layer, NDArray x, NDArray[] rope, NDArray mask, LoraArrays lora) {
+    private NDArray attention(int layer, NDArray x, NDArray[] rope, NDArray mask, LoraArrays lora, KvCache cache) {
         long batch = x.getShape().get(0);
         long time = x.getShape().get(1);
         int hd = config.headDim();
@@ -117,12 +129,19 @@ public final class LlamaModel implements AutoCloseable {
         NDArray v = project(layer, LoraTarget.V_PROJ, x, lora).reshape(batch, time, config.kvHeads(), hd).transpose(0, 2, 1, 3);
         q = applyRope(q, rope);
         k = applyRope(k, rope);
+        if (cache != null) {
+            NDArray[] kv = cache.append(layer, k, v);
+            k = kv[0];
+            v = kv[1];
+        }
+        long keys = k.getShape().get(2);
         int groups = config.heads() / config.kvHeads();
         if (groups > 1) {
-            k = k.expandDims(2).broadcast(batch, config.kvHeads(), groups, time, hd).reshape(batch, config.heads(), time, hd);
-            v = v.expandDims(2).broadcast(batch, config.kvHeads(), groups, time, hd).reshape(batch, config.heads(), time, hd);
+            k = k.expandDims(2).broadcast(batch, config.kvHeads(), groups, keys, hd).reshape(batch, config.heads(), keys, hd);
+            v = v.expandDims(2).broadcast(batch, config.kvHeads(), groups, keys, hd).reshape(batch, config.heads(), keys, hd);
         }
-        NDArray scores = Scalars.mul(q.matMul(k.transpose(0, 1, 3, 2)), 1.0 / Math.sqrt(hd)).add(mask);
+        NDArray scores = Scalars.mul(q.matMul(k.transpose(0, 1, 3, 2)), 1.0 / Math.sqrt(hd));
+        scores = mask == null ? scores : scores.add(mask);
         NDArray out = scores.softmax(-1).matMul(v);
         out = out.transpose(0, 2, 1, 3).reshape(batch, time, config.qDim());
         return project(layer, LoraTarget.O_PROJ, out, lora);
@@ -165,22 +184,25 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     private NDArray[] rope(int time) {
-        return ropeCache.computeIfAbsent(time, t -> {
-            int d = config.headDim();
-            float[] cos = new float[t * d];
-            float[] sin = new float[t * d];
-            for (int pos = 0; pos < t; pos++) {
-                for (int i = 0; i < d / 2; i++) {
-                    double invFreq = 1.0 / Math.pow(config.ropeTheta(), (2.0 * i) / d);
-                    double angle = pos * invFreq;
-                    cos[pos * d + i] = cos[pos * d + i + d / 2] = (float) Math.cos(angle);
-                    sin[pos * d + i] = sin[pos * d + i + d / 2] = (float) Math.sin(angle);
-                }
+        return ropeCache.computeIfAbsent(time, t -> ropeTables(0, t, manager));
+    }
+
+    /** cos and sin [time, headDim] for positions offset .. offset + time - 1. */
+    private NDArray[] ropeTables(int offset, int time, NDManager owner) {
+        int d = config.headDim();
+        float[] cos = new float[time * d];
+        float[] sin = new float[time * d];
+        for (int t = 0; t < time; t++) {
+            for (int i = 0; i < d / 2; i++) {
+                double invFreq = 1.0 / Math.pow(config.ropeTheta(), (2.0 * i) / d);
+                double angle = (offset + t) * invFreq;
+                cos[t * d + i] = cos[t * d + i + d / 2] = (float) Math.cos(angle);
+                sin[t * d + i] = sin[t * d + i + d / 2] = (float) Math.sin(angle);
             }
-            return new NDArray[]{
-                    manager.create(cos, new Shape(t, d)).toType(computeType, false),
-                    manager.create(sin, new Shape(t, d)).toType(computeType, false)};
-        });
+        }
+        return new NDArray[]{
+                owner.create(cos, new Shape(time, d)).toType(computeType, false),
+                owner.create(sin, new Shape(time, d)).toType(computeType, false)};
     }
 
     /**
@@ -188,16 +210,20 @@ public final class LlamaModel implements AutoCloseable {
      * either way). The sporadic all-NaN gradients once blamed on -inf here came from freed scalar operands (Scalars).
      */
     private NDArray causalMask(int time) {
+        return maskCache.computeIfAbsent(time, t -> causalMask(0, t, manager));
+    }
+
+    /** [time, past + time]: query i (at position past + i) sees keys 0 .. past + i. */
+    private NDArray causalMask(int past, int time, NDManager owner) {
         float lowest = computeType == DataType.FLOAT16 ? -65504f : -Float.MAX_VALUE;
-        return maskCache.computeIfAbsent(time, t -> {
-            float[] m = new float[t * t];
-            for (int i = 0; i < t; i++) {
-                for (int j = i + 1; j < t; j++) {
-                    m[i * t + j] = lowest;
-                }
+        int keys = past + time;
+        float[] m = new float[time * keys];
+        for (int i = 0; i < time; i++) {
+            for (int j = past + i + 1; j < keys; j++) {
+                m[i * keys + j] = lowest;
             }
-            return manager.create(m, new Shape(t, t)).toType(computeType, false);
-        });
+        }
+        return owner.create(m, new Shape(time, keys)).toType(computeType, false);
     }
 
     private NDArray w(String name) {

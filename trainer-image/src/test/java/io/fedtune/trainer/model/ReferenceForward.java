@@ -8,13 +8,13 @@ import java.io.IOException;
 import java.util.Map;
 
 /** The decoder's forward pass in plain loops and doubles, written from the Llama/Qwen2 definitions, for checking LlamaModel. */
-final class ReferenceForward {
+public final class ReferenceForward {
     private final Checkpoint cp;
     private final ModelConfig c;
     private final Map<String, FloatTensor> lora;
     private final double scaling;
 
-    ReferenceForward(Checkpoint cp, Map<String, FloatTensor> lora, double scaling) {
+    public ReferenceForward(Checkpoint cp, Map<String, FloatTensor> lora, double scaling) {
         this.cp = cp;
         this.c = cp.config();
         this.lora = lora;
@@ -22,7 +22,7 @@ final class ReferenceForward {
     }
 
     /** logits [time][vocab] for one sequence. */
-    double[][] logits(int[] ids) throws IOException {
+    public double[][] logits(int[] ids) throws IOException {
         int t = ids.length;
         int hdim = c.hiddenSize();
         float[] emb = cp.read("model.embed_tokens.weight").values();
