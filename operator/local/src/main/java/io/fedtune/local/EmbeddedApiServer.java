@@ -99,6 +99,11 @@ public final class EmbeddedApiServer implements AutoCloseable {
         return strict.used().stream().map(Object::toString).toList();
     }
 
+    /** The ClusterRole, rendered from the chart by real Helm, that this server authorizes the operator's requests by. */
+    public io.fedtune.strictapi.RbacPolicy operatorPolicy() {
+        return strict.policy();
+    }
+
     /** The API server URL, e.g. http://127.0.0.1:6443. */
     public String url() {
         return "http://" + server.getHostName() + ":" + server.getPort();

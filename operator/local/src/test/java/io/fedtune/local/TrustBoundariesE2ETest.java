@@ -152,6 +152,13 @@ class TrustBoundariesE2ETest {
         assertThat(QuickstartRuns.keys(store, S3Uri.parse(layout.finalAdapter() + "/")))
                 .anyMatch(k -> k.endsWith("/manifest.json")).anyMatch(k -> k.endsWith("/adapter_config.json"));
 
+        for (String verb : List.of("get", "list", "watch")) {
+            assertThat(cluster.api().operatorPolicy().allows(verb, "", "secrets", "", ""))
+                    .as("the chart's ClusterRole lets the operator %s Secrets", verb).isFalse();
+        }
+        assertThat(cluster.api().operatorPolicy().rules()).as("no rule of the chart's ClusterRole names Secrets")
+                .noneMatch(r -> r.getResources() != null && (r.getResources().contains("secrets") || r.getResources().contains("*")));
+
         Path report = RunReport.write(run, Map.of(), cluster, cluster.workDir().resolve("e2e-trust-report.html"));
         List<String> secrets = new ArrayList<>(List.of(SIGNATURE));
         cluster.silos().forEach(s -> secrets.add(s.secretKey()));
@@ -172,9 +179,8 @@ class TrustBoundariesE2ETest {
         String ns = "e2e-tampered";
         AtomicBoolean tampered = new AtomicBoolean();
         cluster.pods().changeBeforeRun(p -> {
-            if (ns.equals(p.getMetadata().getNamespace()) && isTrainer(p) && "2".equals(label(p, PodLabels.ROUND))
-                    && tampered.compareAndSet(false, true)) {
-                replaceRoundOneGlobal(ns);
+            if (ns.equals(p.getMetadata().getNamespace()) && isTrainer(p) && "2".equals(label(p, PodLabels.ROUND))) {
+                once(tampered, () -> replaceRoundOneGlobal(ns));
             }
             return p;
         });
@@ -195,21 +201,95 @@ class TrustBoundariesE2ETest {
         }
     }
 
-    private void replaceRoundOneGlobal(String ns) {
+    @Test
+    void aBaseModelFileReplacedAfterThePreparationIsRefusedByNameAndNotTrainedOn() throws Exception {
+        String ns = "e2e-tampered-base";
+        AtomicBoolean tampered = new AtomicBoolean();
+        cluster.pods().changeBeforeRun(p -> {
+            if (ns.equals(p.getMetadata().getNamespace()) && isTrainer(p)) {
+                once(tampered, () -> {
+                    FederatedRun run = runIn(ns);
+                    flipLastByte(run, S3Uri.parse(run.getSpec().baseModel.uri.replaceAll("/$", "") + "/tokenizer.json"));
+                });
+            }
+            return p;
+        });
         try {
-            FederatedRun run = cluster.client().resources(FederatedRun.class).inNamespace(ns).list().getItems().get(0);
-            S3Uri weights = S3Uri.parse(layoutOf(run).globalAdapter(1) + "/adapter_model.safetensors");
+            FederatedRun run = runs.runToEnd(ns, namespace -> { });
+            assertThat(tampered).isTrue();
+            assertThat(run.getStatus().phase).as("no round-1 shard could train").isEqualTo(Phase.Failed);
+            var round1 = run.getStatus().history.get(0);
+            assertThat(round1.failedAttemptReasons).as("round 1's failures").containsOnlyKeys("InputTampered");
+            assertThat(round1.participants).as("nothing trained on the replaced file").isEmpty();
+            assertThat(run.getStatus().conditions).anySatisfy(c -> assertThat(c.getMessage()).contains("InputTampered"));
+        } finally {
+            cluster.pods().changeBeforeRun(java.util.function.UnaryOperator.identity());
+        }
+    }
+
+    @Test
+    void aShardUpdateReplacedBeforeTheAggregationIsRefusedByNameAndTheRunGoesOn() throws Exception {
+        String ns = "e2e-tampered-update";
+        AtomicBoolean tampered = new AtomicBoolean();
+        String[] victim = new String[1];
+        cluster.pods().changeBeforeRun(p -> {
+            if (ns.equals(p.getMetadata().getNamespace()) && QuickstartRuns.isAggregator(p) && "1".equals(label(p, PodLabels.ROUND))) {
+                once(tampered, () -> {
+                    FederatedRun run = runIn(ns);
+                    victim[0] = run.getStatus().roundShards.get(0);
+                    flipLastByte(run, S3Uri.parse(layoutOf(run).shardAdapter(1, victim[0], 1) + "/adapter_model.safetensors"));
+                });
+            }
+            return p;
+        });
+        try {
+            FederatedRun run = runs.runToEnd(ns, namespace -> { });
+            assertThat(tampered).isTrue();
+            assertThat(run.getStatus().phase).as("the other shards' updates make the round").isEqualTo(Phase.Succeeded);
+            var round1 = run.getStatus().history.get(0);
+            assertThat(round1.participants).as("the replaced update is not averaged in").doesNotContain(victim[0]);
+            assertThat(round1.refused).as("refused by name").anySatisfy(r -> {
+                assertThat(r.shard).isEqualTo(victim[0]);
+                assertThat(r.reason).isEqualTo("ChecksumMismatch");
+            });
+        } finally {
+            cluster.pods().changeBeforeRun(java.util.function.UnaryOperator.identity());
+        }
+    }
+
+    /** Runs the change before the first matching pod starts; pods starting meanwhile wait for it to be done. */
+    private static void once(AtomicBoolean done, Runnable change) {
+        synchronized (done) {
+            if (!done.get()) {
+                change.run();
+                done.set(true);
+            }
+        }
+    }
+
+    private FederatedRun runIn(String ns) {
+        return cluster.client().resources(FederatedRun.class).inNamespace(ns).list().getItems().get(0);
+    }
+
+    /** Replaces an object of the run's storage by the same bytes with the last one changed, as a tamperer would. */
+    private void flipLastByte(FederatedRun run, S3Uri object) {
+        try {
             MinioClient store = cluster.silo(run.getSpec().storage.endpoint).client();
             byte[] bytes;
-            try (var in = store.getObject(io.minio.GetObjectArgs.builder().bucket(weights.bucket()).object(weights.key()).build())) {
+            try (var in = store.getObject(io.minio.GetObjectArgs.builder().bucket(object.bucket()).object(object.key()).build())) {
                 bytes = in.readAllBytes();
             }
             bytes[bytes.length - 1] ^= 0x01;
-            store.putObject(PutObjectArgs.builder().bucket(weights.bucket()).object(weights.key())
+            store.putObject(PutObjectArgs.builder().bucket(object.bucket()).object(object.key())
                     .stream(new ByteArrayInputStream(bytes), bytes.length, -1).build());
         } catch (Exception e) {
-            throw new IllegalStateException("could not replace round 1's global adapter", e);
+            throw new IllegalStateException("could not replace " + object, e);
         }
+    }
+
+    private void replaceRoundOneGlobal(String ns) {
+        FederatedRun run = runIn(ns);
+        flipLastByte(run, S3Uri.parse(layoutOf(run).globalAdapter(1) + "/adapter_model.safetensors"));
     }
 
     private HttpResponse<byte[]> get(String url) throws Exception {
