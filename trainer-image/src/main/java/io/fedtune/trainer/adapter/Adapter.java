@@ -15,7 +15,7 @@ import java.util.TreeMap;
 
 /** A LoRA adapter in the PEFT layout: its config and its factor tensors by PEFT name. */
 public record Adapter(AdapterConfig config, Map<String, FloatTensor> tensors) {
-    public static final String WEIGHTS_FILE = "adapter_model.safetensors";
+    public static final String WEIGHTS_FILE = io.fedtune.api.contract.ObjectLayout.ADAPTER_WEIGHTS;
 
     public Adapter {
         tensors = Collections.unmodifiableMap(new TreeMap<>(tensors));

@@ -15,7 +15,7 @@ import java.util.List;
 /** {@code adapter_config.json} in the PEFT layout, with the fields PEFT and vLLM read. */
 public record AdapterConfig(int r, double loraAlpha, double loraDropout, List<LoraTarget> targetModules,
                             String baseModelNameOrPath) {
-    public static final String FILE = "adapter_config.json";
+    public static final String FILE = io.fedtune.api.contract.ObjectLayout.ADAPTER_CONFIG;
     /** The largest adapter_config.json read: real ones are under 1 KB. */
     public static final long CAP = io.fedtune.trainer.storage.SmallFile.MiB;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);

@@ -15,5 +15,5 @@ import java.util.Map;
  */
 public record GlobalManifest(String run, int round, int attempt, RoundReport aggregation, RoundEvaluation evaluation,
         Map<String, String> files, double seconds) {
-    public static final String FILE = "manifest.json";
+    public static final String FILE = io.fedtune.api.contract.ObjectLayout.MANIFEST;
 }

@@ -23,7 +23,7 @@ import java.util.TreeMap;
  * model.safetensors.index.json, tokenizer.json. Weights are read one tensor at a time.
  */
 public final class Checkpoint {
-    public static final String WEIGHTS = "model.safetensors";
+    public static final String WEIGHTS = io.fedtune.api.contract.ObjectLayout.MODEL_WEIGHTS;
     public static final String INDEX = "model.safetensors.index.json";
     public static final String TOKENIZER = "tokenizer.json";
 

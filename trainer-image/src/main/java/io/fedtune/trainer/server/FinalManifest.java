@@ -19,7 +19,7 @@ import java.util.Map;
  */
 public record FinalManifest(String run, String namespace, int round, String source, String baseModel, Double evalLoss,
         Map<String, String> files, String publishedAt) {
-    public static final String FILE = "manifest.json";
+    public static final String FILE = io.fedtune.api.contract.ObjectLayout.MANIFEST;
 
     void write(Path dir) throws IOException {
         Files.writeString(dir.resolve(FILE), ContractJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(this)

@@ -18,7 +18,7 @@ import java.util.Map;
 public record ShardManifest(String shard, int round, long samples, long tokens, Double evalLossBefore, Double evalLossAfter,
                        long evalTokens, double trainLoss, int steps, int skippedSteps, int rank, double seconds,
                        double tokensPerSecond, String device, String precision, String cache, Map<String, String> files) {
-    public static final String FILE = "manifest.json";
+    public static final String FILE = io.fedtune.api.contract.ObjectLayout.MANIFEST;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 

@@ -24,7 +24,7 @@ import java.util.stream.Stream;
  */
 public final class ModelCache {
     static final String SUMS = "SHA256SUMS";
-    private static final String WEIGHTS = "model.safetensors";
+    private static final String WEIGHTS = io.fedtune.api.contract.ObjectLayout.MODEL_WEIGHTS;
     private static final java.util.regex.Pattern KEY = java.util.regex.Pattern.compile("(sharded-)?[0-9a-f]{64}");
     private final Path root;
     private final boolean outlivesPods;

@@ -7,6 +7,12 @@ import java.util.Locale;
  * One prefix per round holds the shards' adapters and the global one.
  */
 public record ObjectLayout(String bucket, String prefix, String namespace, String run) {
+    /** An adapter prefix's files (the PEFT layout, and fedtune's manifest beside them). */
+    public static final String ADAPTER_WEIGHTS = "adapter_model.safetensors";
+    public static final String ADAPTER_CONFIG = "adapter_config.json";
+    public static final String MANIFEST = "manifest.json";
+    /** A base checkpoint's weights (unsharded), the file spec.baseModel.sha256 pins. */
+    public static final String MODEL_WEIGHTS = "model.safetensors";
 
     public String runRoot() {
         String p = prefix == null || prefix.isBlank() ? "" : stripSlashes(prefix) + "/";

@@ -22,6 +22,18 @@ public class AdapterRef {
     @JsonPropertyDescription("Primary global eval loss (mean per token).")
     public Double evalLoss;
 
+    /** The SHA-256 recorded for each of its files, by name (those with one recorded). */
+    public java.util.Map<String, String> recordedSha256() {
+        java.util.Map<String, String> files = new java.util.LinkedHashMap<>();
+        if (sha256 != null) {
+            files.put(io.fedtune.api.contract.ObjectLayout.ADAPTER_WEIGHTS, sha256);
+        }
+        if (configSha256 != null) {
+            files.put(io.fedtune.api.contract.ObjectLayout.ADAPTER_CONFIG, configSha256);
+        }
+        return files;
+    }
+
     public AdapterRef() {
     }
 

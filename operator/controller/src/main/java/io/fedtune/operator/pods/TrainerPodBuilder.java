@@ -32,13 +32,11 @@ import java.util.Map;
  * storage no credential, only URLs presigned for exactly the files it reads and writes (its task's {@code access}).
  */
 public final class TrainerPodBuilder {
-    static final String ADAPTER_CONFIG = "adapter_config.json";
-    static final String ADAPTER_WEIGHTS = "adapter_model.safetensors";
-    static final String MANIFEST = "manifest.json";
     /** What a trainer reads of the global adapter it starts from (Adapter.read in trainer-image). */
-    static final List<String> GLOBAL_ADAPTER_FILES = List.of(ADAPTER_CONFIG, ADAPTER_WEIGHTS);
+    static final List<String> GLOBAL_ADAPTER_FILES = List.of(ObjectLayout.ADAPTER_CONFIG, ObjectLayout.ADAPTER_WEIGHTS);
     /** What a trainer writes under its output prefix (ShardTraining.OUTPUT_FILES in trainer-image). */
-    static final List<String> OUTPUT_FILES = List.of(ADAPTER_CONFIG, ADAPTER_WEIGHTS, MANIFEST);
+    static final List<String> OUTPUT_FILES = List.of(ObjectLayout.ADAPTER_CONFIG, ObjectLayout.ADAPTER_WEIGHTS,
+            ObjectLayout.MANIFEST);
 
     private final PodDefaults defaults;
     private final StorageSigners signers;
@@ -124,9 +122,10 @@ public final class TrainerPodBuilder {
         if (adapter != null) {
             global = new LinkedHashMap<>();
             S3Uri at = S3Uri.parse(adapter.uri);
+            Map<String, String> recorded = adapter.recordedSha256();
             for (String name : GLOBAL_ADAPTER_FILES) {
                 Presigner.Signed get = presigner.presign(Presigner.Method.GET, at.child(name), deadline);
-                global.put(name, new PresignedAccess.Get(get.url(), name.equals(ADAPTER_WEIGHTS) ? adapter.sha256 : adapter.configSha256));
+                global.put(name, new PresignedAccess.Get(get.url(), recorded.get(name)));
                 expires = get.expires();
             }
         }

@@ -1,6 +1,7 @@
 package io.fedtune.operator.run;
 
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fedtune.api.contract.ObjectLayout;
 import io.fedtune.api.contract.PrepareResult;
 import io.fedtune.api.contract.PrepareTask;
 import io.fedtune.api.contract.StorageRef;
@@ -21,7 +22,6 @@ import java.util.Optional;
  * reads the base model is checked against, and round 1 starts.
  */
 final class PrepareBaseModel extends ServerTaskStep<RoundState.Preparing> {
-    static final String WEIGHTS = "model.safetensors";
 
     PrepareBaseModel(RoundActions actions) {
         super(RoundState.Preparing.class, actions, new Reasons(ConditionReason.Preparing, ConditionReason.PreparationRetryBackoff,
@@ -54,13 +54,13 @@ final class PrepareBaseModel extends ServerTaskStep<RoundState.Preparing> {
             return Optional.of("the preparation pod reported no files");
         }
         String expected = s.run.getSpec().baseModel.sha256;
-        Optional<ModelFile> weights = files.stream().filter(f -> WEIGHTS.equals(f.name)).findFirst();
+        Optional<ModelFile> weights = files.stream().filter(f -> ObjectLayout.MODEL_WEIGHTS.equals(f.name)).findFirst();
         if (expected != null && weights.isPresent() && !expected.equalsIgnoreCase(weights.get().sha256)) {
-            return Optional.of(WEIGHTS + " has SHA-256 " + weights.get().sha256 + ", spec.baseModel.sha256 is " + expected);
+            return Optional.of(ObjectLayout.MODEL_WEIGHTS + " has SHA-256 " + weights.get().sha256 + ", spec.baseModel.sha256 is " + expected);
         }
         s.status.baseModel = new ArrayList<>(files);
         actions.events().record(s.run, EventReason.Prepared, "the base model " + s.run.getSpec().baseModel.uri + " is recorded: "
-                + files.size() + " file(s)" + weights.map(w -> ", " + WEIGHTS + " " + w.sha256).orElse(""));
+                + files.size() + " file(s)" + weights.map(w -> ", " + ObjectLayout.MODEL_WEIGHTS + " " + w.sha256).orElse(""));
         s.movedTo(RoundState.Kind.BetweenRounds);
         s.situation = Situation.running(ConditionReason.Preparing, "the base model's " + files.size()
                 + " file(s) are recorded; round 1 starts next");

@@ -1,6 +1,7 @@
 package io.fedtune.operator.run;
 
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fedtune.api.contract.ObjectLayout;
 import io.fedtune.api.contract.PublishResult;
 import io.fedtune.api.contract.PublishTask;
 import io.fedtune.api.contract.StorageRef;
@@ -11,9 +12,7 @@ import io.fedtune.operator.events.EventReason;
 import io.fedtune.operator.pods.PodOutcome;
 import io.fedtune.operator.pods.TrainerPodBuilder;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -22,8 +21,6 @@ import java.util.Optional;
  * in status.result and the run finishes as {@link FinishRun} finishes it.
  */
 final class PublishAdapter extends ServerTaskStep<RoundState.Publishing> {
-    static final String WEIGHTS = "adapter_model.safetensors";
-    static final String CONFIG = "adapter_config.json";
     private final FinishRun finish;
 
     PublishAdapter(RoundActions actions) {
@@ -47,20 +44,8 @@ final class PublishAdapter extends ServerTaskStep<RoundState.Publishing> {
         FederatedRunSpec spec = s.run.getSpec();
         AdapterRef adapter = state.adapter();
         return actions.aggregators().serverTasks().publish(s.run, new PublishTask(s.name(), s.namespace(), attempt,
-                new StorageRef(spec.storage.endpoint, spec.storage.region), adapter.uri, adapter.round, sourceSha256(adapter),
+                new StorageRef(spec.storage.endpoint, spec.storage.region), adapter.uri, adapter.round, adapter.recordedSha256(),
                 adapter.evalLoss, spec.baseModel.uri, TrainerPodBuilder.layout(s.run).finalAdapter()));
-    }
-
-    /** The SHA-256 of each file of the adapter, as recorded from the aggregation that wrote it. */
-    static Map<String, String> sourceSha256(AdapterRef adapter) {
-        Map<String, String> files = new LinkedHashMap<>();
-        if (adapter.sha256 != null) {
-            files.put(WEIGHTS, adapter.sha256);
-        }
-        if (adapter.configSha256 != null) {
-            files.put(CONFIG, adapter.configSha256);
-        }
-        return files;
     }
 
     @Override
@@ -68,15 +53,15 @@ final class PublishAdapter extends ServerTaskStep<RoundState.Publishing> {
         PublishResult published = outcome.publishResult();
         AdapterRef adapter = state.adapter();
         if (adapter.sha256 != null && published.sha256() != null && !adapter.sha256.equalsIgnoreCase(published.sha256())) {
-            return Optional.of("the published " + WEIGHTS + " has SHA-256 " + published.sha256() + ", not the recorded "
+            return Optional.of("the published " + ObjectLayout.ADAPTER_WEIGHTS + " has SHA-256 " + published.sha256() + ", not the recorded "
                     + adapter.sha256);
         }
         AdapterRef result = new AdapterRef(published.adapter() != null ? published.adapter() : TrainerPodBuilder.layout(s.run).finalAdapter(),
                 adapter.round, published.sha256() != null ? published.sha256() : adapter.sha256, adapter.evalLoss);
-        result.configSha256 = published.files() != null ? published.files().get(CONFIG) : adapter.configSha256;
+        result.configSha256 = published.files() != null ? published.files().get(ObjectLayout.ADAPTER_CONFIG) : adapter.configSha256;
         s.status.result = result;
         actions.events().record(s.run, EventReason.Published, "round " + result.round + "'s adapter is published at " + result.uri
-                + " (" + WEIGHTS + " SHA-256 " + result.sha256 + ")");
+                + " (" + ObjectLayout.ADAPTER_WEIGHTS + " SHA-256 " + result.sha256 + ")");
         s.movedTo(RoundState.Kind.Finished);
         finish.apply(s, state.finished());
         // a status write wakes no reconcile: the next one, Finished, removes the publishing pod

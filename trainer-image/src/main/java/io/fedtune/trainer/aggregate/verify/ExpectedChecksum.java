@@ -20,7 +20,7 @@ final class ExpectedChecksum {
 
     static String of(OfferedUpdate offered) throws UpdateRefused, IOException {
         String reported = offered.sha256();
-        Path manifest = offered.dir().resolve("manifest.json");
+        Path manifest = offered.dir().resolve(io.fedtune.api.contract.ObjectLayout.MANIFEST);
         String listed = null;
         if (Files.isRegularFile(manifest)) {
             try {
