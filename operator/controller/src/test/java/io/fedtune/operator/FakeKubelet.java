@@ -226,7 +226,7 @@ public final class FakeKubelet implements AutoCloseable {
                 long samples = 100 + Math.abs(t.shard().hashCode() % 50);
                 result = new TrainResult(Outcome.Succeeded, null, null, t.shard(), t.round(), t.output(),
                         sha(t.shard() + "/" + t.round()), t.lora().rank, samples, samples * 128, 2.0 / t.round(), 2.5 / t.round(),
-                        2.1 / t.round(), 0, 0.01, 1000.0, "cpu", "FP32", "off");
+                        2.1 / t.round(), 0, 0.01, 1000.0, "cpu", "FP32", "off", "Loss", 2.5 / t.round(), 2.1 / t.round());
             }
         } else if (PodLabels.ROLE_PREPARER.equals(role(pod))) {
             PrepareTask t = ContractJson.read(task, PrepareTask.class);
@@ -253,7 +253,7 @@ public final class FakeKubelet implements AutoCloseable {
                 result = new AggregateResult(Outcome.Succeeded, null, null, t.round(), t.output(),
                         sha(t.round() + "/" + accepted), accepted, refused, loss, Map.of("in-domain", loss), null, null,
                         t.aggregation().privacy != null ? 0.5 * t.round() : null, 0.02, "cpu", "FP32", null,
-                        sha("config/" + t.round()));
+                        sha("config/" + t.round()), "Loss", loss, Map.of("in-domain", Map.of("Loss", loss)));
             }
         }
         String message = ContractJson.write(result);

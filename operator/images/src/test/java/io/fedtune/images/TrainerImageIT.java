@@ -153,7 +153,7 @@ class TrainerImageIT {
         PublishTask task = new PublishTask(run.getMetadata().getName(), run.getMetadata().getNamespace(), 1,
                 new StorageRef(spec.storage.endpoint, spec.storage.region), best.adapter(), best.round(),
                 Map.of(ADAPTER_WEIGHTS, best.sha256(), ADAPTER_CONFIG, best.configSha256()), best.evalLoss(), spec.baseModel.uri,
-                destination);
+                destination, null);
         Pod pod = new AggregationPodBuilder(image).serverTasks().publish(run, task);
         PodmanKubelet.Finished done = kubelet.run(pod, POD_TIMEOUT);
         System.out.printf("image tier: publishing pod %s ran in the image in %.1f s%n", pod.getMetadata().getName(), done.seconds());

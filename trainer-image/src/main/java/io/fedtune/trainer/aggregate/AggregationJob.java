@@ -108,7 +108,7 @@ public final class AggregationJob {
                 evaluation == null ? null : evaluation.regressed(), report.truncationEnergy(), report.epsilon(),
                 (System.nanoTime() - start) / 1e9, evaluation == null ? null : placement.deviceName(),
                 evaluation == null ? null : placement.precisionName(),
-                stateSha256 == null || stateSha256.isEmpty() ? null : stateSha256, published.get(AdapterConfig.FILE));
+                stateSha256 == null || stateSha256.isEmpty() ? null : stateSha256, published.get(AdapterConfig.FILE), null, null, null);
     }
 
     /** Each state file the operator recorded must be there and unchanged: a missing one would silently restart it. */
@@ -128,7 +128,7 @@ public final class AggregationJob {
         for (EvalDataset d : task.evalSets()) {
             sets.add(new GlobalEvaluation.EvalSet(d.name, storage.fetch(d.uri), d.format.name()));
         }
-        return GlobalEvaluation.run(checkpoint, placement, adapterDir, sets, task.maxSequenceLength(), task.bestEvalLoss());
+        return GlobalEvaluation.run(checkpoint, placement, adapterDir, sets, task.maxSequenceLength(), task.bestEvalScore());
     }
 
     private static Map<String, Double> lossesBySet(RoundEvaluation evaluation) {

@@ -34,7 +34,8 @@ final class TerminationMessage {
         return ContractJson.write(new TrainResult(result.outcome(), result.reason(), msg.substring(0, cut) + " [truncated]",
                 result.shard(), result.round(), result.adapter(), result.sha256(), result.rank(), result.samples(),
                 result.tokens(), result.trainLoss(), result.evalLossBefore(), result.evalLossAfter(), result.skippedSteps(),
-                result.seconds(), result.tokensPerSecond(), result.device(), result.precision(), result.cache()));
+                result.seconds(), result.tokensPerSecond(), result.device(), result.precision(), result.cache(), result.evalMetric(),
+                result.evalBefore(), result.evalAfter()));
     }
 
     static String of(AggregateResult result) {
@@ -57,7 +58,8 @@ final class TerminationMessage {
         return ContractJson.write(new AggregateResult(result.outcome(), result.reason(),
                 message.substring(0, Math.min(message.length(), 1000)), result.round(), result.adapter(), result.sha256(),
                 null, null, result.evalLoss(), null, result.regressed(), result.truncationEnergy(), result.epsilon(),
-                result.seconds(), result.device(), result.precision(), result.optimizerStateSha256(), result.configSha256()));
+                result.seconds(), result.device(), result.precision(), result.optimizerStateSha256(), result.configSha256(),
+                result.evalMetric(), result.evalScore(), null));
     }
 
     static String of(PrepareResult result) {
@@ -174,6 +176,6 @@ final class TerminationMessage {
     private static AggregateResult withRefusals(AggregateResult r, List<Refusal> refused, List<String> accepted) {
         return new AggregateResult(r.outcome(), r.reason(), r.message(), r.round(), r.adapter(), r.sha256(), accepted,
                 refused, r.evalLoss(), r.evalLosses(), r.regressed(), r.truncationEnergy(), r.epsilon(), r.seconds(),
-                r.device(), r.precision(), r.optimizerStateSha256(), r.configSha256());
+                r.device(), r.precision(), r.optimizerStateSha256(), r.configSha256(), r.evalMetric(), r.evalScore(), r.evalScores());
     }
 }

@@ -137,6 +137,6 @@ final class TrainCommand implements Callable<Integer> {
         return new TrainResult(Outcome.Succeeded, null, null, plan.shard(), plan.round(), plan.output(),
                 m.files().get(Adapter.WEIGHTS_FILE), plan.rank(), m.samples(), m.tokens(), m.trainLoss(),
                 m.evalLossBefore(), m.evalLossAfter(), m.skippedSteps(), m.seconds(), m.tokensPerSecond(), m.device(),
-                m.precision(), m.cache());
+                m.precision(), m.cache(), null, null, null);
     }
 }

@@ -155,7 +155,7 @@ class AggregationJobS3Test {
     private static AggregateTask withBase(AggregateTask t, java.util.Map<String, String> files,
             List<io.fedtune.api.v1alpha1.EvalDataset> evalSets) {
         return new AggregateTask(t.run(), t.namespace(), t.round(), t.attempt(), t.storage(), "s3://run/models/q", null, files,
-                t.previousGlobal(), t.previousGlobalSha256(), t.bestEvalLoss(), t.updates(), t.lora(), t.aggregation(),
+                t.previousGlobal(), t.previousGlobalSha256(), t.bestEvalScore(), t.updates(), t.lora(), t.aggregation(),
                 t.optimizerState(), t.optimizerStateSha256(), evalSets, t.maxSequenceLength(), t.seed(), t.participationRate(),
                 t.output());
     }

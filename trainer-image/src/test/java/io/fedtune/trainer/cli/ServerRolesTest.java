@@ -165,7 +165,7 @@ class ServerRolesTest {
 
     static PublishTask publishTask(Map<String, String> recorded, String destination) {
         return new PublishTask("demo", "ns", 1, new StorageRef(s3.endpoint(), "us-east-1"), "s3://run/demo/round-0003/global",
-                3, recorded, 4.25, "s3://run/models/quickstart", "s3://run/" + destination);
+                3, recorded, 4.25, "s3://run/models/quickstart", "s3://run/" + destination, null);
     }
 
     @Test

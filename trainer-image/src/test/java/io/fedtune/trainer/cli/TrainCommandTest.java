@@ -210,7 +210,7 @@ class TrainCommandTest {
                 "s3://run/models/tiny", null, globalAdapter, globalSha256, "s3://run/demo/round-000" + round + "/shards/shard-a/attempt-1",
                 lora, t, new StorageRef(endpoint, "us-east-1"),
                 new DatasetRef("s3://silo/shard-a/train.jsonl", DataFormat.Text),
-                new DatasetRef("s3://silo/shard-a/eval.jsonl", DataFormat.Text), null);
+                new io.fedtune.api.v1alpha1.TaskDataset("s3://silo/shard-a/eval.jsonl", DataFormat.Text), null);
     }
 
     static Map<String, String> contractEnv(TrainTask task, String secret) {

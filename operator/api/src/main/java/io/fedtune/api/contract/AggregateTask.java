@@ -21,7 +21,7 @@ import java.util.Map;
  * @param previousGlobal    s3:// prefix of the adapter this round started from; null in round 1
  * @param previousGlobalSha256 SHA-256 of its adapter_model.safetensors as the operator recorded it; the aggregator
  *                          refuses a different file (InputTampered). Null: not checked
- * @param bestEvalLoss      lowest primary eval loss of earlier rounds, or null
+ * @param bestEvalScore     the best primary metric of earlier rounds (the primary set's metric), or null
  * @param updates           the round's successful shard updates
  * @param lora              the run's adapter shape (target rank)
  * @param aggregation       strategy and its options
@@ -45,7 +45,7 @@ public record AggregateTask(
         Map<String, String> baseModelFiles,
         String previousGlobal,
         String previousGlobalSha256,
-        Double bestEvalLoss,
+        Double bestEvalScore,
         List<ShardUpdate> updates,
         LoraSpec lora,
         AggregationSpec aggregation,
@@ -60,7 +60,7 @@ public record AggregateTask(
     /** The same task as another attempt: a retried aggregation repeats the first attempt's work exactly. */
     public AggregateTask withAttempt(int attempt) {
         return new AggregateTask(run, namespace, round, attempt, storage, baseModel, baseModelSha256, baseModelFiles, previousGlobal,
-                previousGlobalSha256, bestEvalLoss, updates, lora, aggregation, optimizerState, optimizerStateSha256, evalSets,
+                previousGlobalSha256, bestEvalScore, updates, lora, aggregation, optimizerState, optimizerStateSha256, evalSets,
                 maxSequenceLength, seed, participationRate, output);
     }
 }

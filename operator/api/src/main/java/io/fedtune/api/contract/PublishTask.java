@@ -18,6 +18,7 @@ import java.util.Map;
  * @param evalLoss    its primary eval loss, for the manifest; null without eval sets
  * @param baseModel   s3:// prefix of the base checkpoint, for the manifest
  * @param destination s3:// prefix to publish into ({@link ObjectLayout#finalAdapter})
+ * @param card        what the published README.md model card says
  */
 public record PublishTask(
         String run,
@@ -29,5 +30,6 @@ public record PublishTask(
         Map<String, String> sourceSha256,
         Double evalLoss,
         String baseModel,
-        String destination) {
+        String destination,
+        ModelCard card) {
 }

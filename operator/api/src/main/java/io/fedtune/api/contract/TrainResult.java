@@ -23,6 +23,9 @@ package io.fedtune.api.contract;
  * @param precision      the dtype it trained in: {@code FP32} or {@code BF16}
  * @param cache          the base model from the cache that outlives pods ({@code FEDTUNE_CACHE_DIR}): {@code hit},
  *                       {@code miss}, or {@code off} (no such cache, or a local base model)
+ * @param evalMetric     the metric of the shard's eval data's task ({@code EvalMetric} name, e.g. Loss or Accuracy)
+ * @param evalBefore     evalMetric of the global adapter it started from on the shard's eval data
+ * @param evalAfter      evalMetric of the new adapter on the same data
  */
 public record TrainResult(
         Outcome outcome,
@@ -43,10 +46,13 @@ public record TrainResult(
         Double tokensPerSecond,
         String device,
         String precision,
-        String cache) {
+        String cache,
+        String evalMetric,
+        Double evalBefore,
+        Double evalAfter) {
 
     public static TrainResult failed(FailureReason reason, String message) {
         return new TrainResult(Outcome.Failed, reason.name(), message, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null);
     }
 }

@@ -1,6 +1,7 @@
 package io.fedtune.api.contract;
 
 import io.fedtune.api.v1alpha1.DatasetRef;
+import io.fedtune.api.v1alpha1.TaskDataset;
 import io.fedtune.api.v1alpha1.LocalTrainingSpec;
 import io.fedtune.api.v1alpha1.LoraSpec;
 
@@ -23,7 +24,7 @@ import io.fedtune.api.v1alpha1.LoraSpec;
  * @param training        local training settings
  * @param dataStorage     the shard's data endpoint (credentials: FEDTUNE_DATA_*)
  * @param train           training data
- * @param eval            local eval data, or null to hold out training.evalFraction
+ * @param eval            local eval data with its task, or null to hold out training.evalFraction (LanguageModeling)
  * @param access          presigned URLs for every run-storage file the pod reads or writes (the operator always sends
  *                        them: a trainer pod holds no run-storage credential); null only outside the operator (local
  *                        runs of the CLI with FEDTUNE_STORAGE_* credentials)
@@ -44,6 +45,6 @@ public record TrainTask(
         LocalTrainingSpec training,
         StorageRef dataStorage,
         DatasetRef train,
-        DatasetRef eval,
+        TaskDataset eval,
         PresignedAccess access) {
 }

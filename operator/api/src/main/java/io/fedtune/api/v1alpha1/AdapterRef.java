@@ -19,8 +19,14 @@ public class AdapterRef {
     @JsonPropertyDescription("SHA-256 (hex) of adapter_config.json.")
     public String configSha256;
 
-    @JsonPropertyDescription("Primary global eval loss (mean per token).")
+    @JsonPropertyDescription("Primary global eval loss (mean per token of the primary set's gold answers).")
     public Double evalLoss;
+
+    @JsonPropertyDescription("Name of the metric that ranks adapters: the primary eval set's (e.g. Loss, Accuracy, RougeL).")
+    public String evalMetric;
+
+    @JsonPropertyDescription("The primary eval set's value of evalMetric.")
+    public Double evalScore;
 
     /** The SHA-256 recorded for each of its files, by name (those with one recorded). */
     public java.util.Map<String, String> recordedSha256() {

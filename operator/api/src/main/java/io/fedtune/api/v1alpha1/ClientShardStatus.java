@@ -31,6 +31,15 @@ public class ClientShardStatus {
     @JsonPropertyDescription("Eval loss of the shard's adapter on its eval data after its last round's training.")
     public Double evalLossAfter;
 
+    @JsonPropertyDescription("Metric of its local eval data's task, e.g. Loss or Accuracy.")
+    public String evalMetric;
+
+    @JsonPropertyDescription("evalMetric of the global adapter on its eval data before its last round's training.")
+    public Double evalBefore;
+
+    @JsonPropertyDescription("evalMetric of its own adapter on the same data after its last round's training.")
+    public Double evalAfter;
+
     @JsonPropertyDescription("Device its last round trained on, as the trainer reported it: cpu or gpu.")
     public String device;
 

@@ -6,7 +6,7 @@ import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Required;
 
-/** Early stopping on the primary eval loss. */
+/** Early stopping on the primary eval set's metric. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class EarlyStoppingSpec {
 
@@ -18,6 +18,7 @@ public class EarlyStoppingSpec {
 
     @Default("0")
     @Min(0)
-    @JsonPropertyDescription("Smallest decrease of the primary eval loss that counts as an improvement, >= 0. Default 0.")
+    @JsonPropertyDescription("Smallest improvement of the primary eval set's metric (in its units: a decrease of Loss, an increase of "
+            + "Accuracy or RougeL) that counts, >= 0. Default 0.")
     public Double minDelta = 0.0;
 }

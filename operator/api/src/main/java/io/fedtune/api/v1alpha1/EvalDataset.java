@@ -8,7 +8,7 @@ import io.fabric8.generator.annotation.Size;
 
 /** A named held-out set the global adapter is evaluated on, e.g. in-domain or out-of-domain. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class EvalDataset extends DatasetRef {
+public class EvalDataset extends TaskDataset {
 
     @Required
     @Pattern(Patterns.DNS_LABEL)

@@ -73,4 +73,12 @@ public class LocalTrainingSpec {
     @Max(value = 1, inclusive = false)
     @JsonPropertyDescription("Fraction of a shard's data held out for its local evaluation, in (0, 1). Default 0.1.")
     public Double evalFraction = 0.1;
+
+    @Default("0")
+    @Min(0)
+    @Max(16)
+    @JsonPropertyDescription("In-context fine-tuning: k demonstrations drawn (seeded) from the shard's own training records are "
+            + "prepended to each training example, without loss on them, as many as fit within maxSequenceLength (0..16). "
+            + "0 turns it off. Default 0.")
+    public Integer inContextExamples = 0;
 }

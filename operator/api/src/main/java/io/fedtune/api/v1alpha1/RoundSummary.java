@@ -75,8 +75,22 @@ public class RoundSummary {
     @JsonPropertyDescription("Primary global eval loss of the round's aggregate.")
     public Double globalEvalLoss;
 
+    @JsonPropertyDescription("Name of the metric that ranks the round: the primary eval set's (Loss without eval sets).")
+    public String evalMetric;
+
+    @JsonPropertyDescription("The round's aggregate's value of evalMetric on the primary set (without eval sets: the mean of "
+            + "the participants' local losses after training).")
+    public Double globalEvalScore;
+
     @JsonPropertyDescription("Global eval loss per named eval set.")
     public Map<String, Double> evalLosses = new LinkedHashMap<>();
+
+    @JsonPropertyDescription("Every metric of each named eval set, e.g. {out-of-domain: {Accuracy: 0.5, AccuracyNorm: 0.55, Loss: 2.1}}.")
+    public Map<String, Map<String, Double>> evalScores = new LinkedHashMap<>();
+
+    @JsonPropertyDescription("Per participant (the first " + NAMES_LIMIT + "), its local eval metric on its own held-out data: "
+            + "the global adapter it started from and its adapter after training.")
+    public List<LocalEval> localEvals = new ArrayList<>();
 
     @JsonPropertyDescription("Differential-privacy epsilon spent so far, when privacy is on.")
     public Double epsilon;

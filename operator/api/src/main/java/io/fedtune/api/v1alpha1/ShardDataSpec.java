@@ -22,6 +22,8 @@ public class ShardDataSpec {
     @JsonPropertyDescription("Training data.")
     public DatasetRef train;
 
-    @JsonPropertyDescription("Local evaluation data. Absent: training.evalFraction of the training data is held out.")
-    public DatasetRef eval;
+    @JsonPropertyDescription("Local evaluation data, scored by its task before and after each round's training (the global "
+            + "adapter the round started from, then the shard's own). Absent: training.evalFraction of the training data is "
+            + "held out and scored as LanguageModeling.")
+    public TaskDataset eval;
 }

@@ -45,7 +45,7 @@ final class PublishAdapter extends ServerTaskStep<RoundState.Publishing> {
         AdapterRef adapter = state.adapter();
         return actions.aggregators().serverTasks().publish(s.run, new PublishTask(s.name(), s.namespace(), attempt,
                 new StorageRef(spec.storage.endpoint, spec.storage.region), adapter.uri, adapter.round, adapter.recordedSha256(),
-                adapter.evalLoss, spec.baseModel.uri, TrainerPodBuilder.layout(s.run).finalAdapter()));
+                adapter.evalLoss, spec.baseModel.uri, TrainerPodBuilder.layout(s.run).finalAdapter(), null));
     }
 
     @Override

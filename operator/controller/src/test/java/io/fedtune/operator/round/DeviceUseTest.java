@@ -14,7 +14,7 @@ class DeviceUseTest {
 
     private static TrainResult trained(String device, String precision, String cache) {
         return new TrainResult(Outcome.Succeeded, null, null, "s", 1, null, null, null, null, null, null, null, null, null, null, null,
-                device, precision, cache);
+                device, precision, cache, null, null, null);
     }
 
     @Test

@@ -112,7 +112,7 @@ class PublishAdapterTest {
         assertThat(w.pods.created).last().isEqualTo(w.publisher(1, 2));
         assertThat(w.eventReasons()).containsOnlyOnce(EventReason.PublishingFailed);
         assertThat(w.publishTask(w.publisher(1, 2))).isEqualTo(new PublishTask(task.run(), task.namespace(), 2, task.storage(),
-                task.source(), task.round(), task.sourceSha256(), task.evalLoss(), task.baseModel(), task.destination()));
+                task.source(), task.round(), task.sourceSha256(), task.evalLoss(), task.baseModel(), task.destination(), task.card()));
         w.succeedPublishing(1, 2);
         w.reconcile();
         assertThat(w.status.result.sha256).isEqualTo("sha-global-1");

@@ -145,7 +145,7 @@ final class RoundWorld {
     void succeedTrainer(int round, String shard, int attempt, String device, String precision, String cache) {
         finish(trainer(round, shard, attempt), true, new TrainResult(Outcome.Succeeded, null, null, shard, round,
                 "s3://bucket/" + shard + "/r" + round, "sha-" + shard, 8, 100L, 12800L, 2.0, 2.5, 2.1, 0, 1.0, 1000.0, device, precision,
-                cache));
+                cache, "Loss", 2.5, 2.1));
     }
 
     void failTrainer(int round, String shard, int attempt, FailureReason reason) {
@@ -166,7 +166,8 @@ final class RoundWorld {
         List<String> accepted = task.updates().stream().map(u -> u.shard()).toList();
         finish(aggregator(round, attempt), true, new AggregateResult(Outcome.Succeeded, null, null, round, task.output(),
                 "sha-global-" + round, accepted, List.of(), loss, Map.of("in-domain", loss), regressed, null, null, 1.0, device,
-                precision, Map.of(OPTIMIZER_STATE, "sha-state-" + round), "sha-config-" + round));
+                precision, Map.of(OPTIMIZER_STATE, "sha-state-" + round), "sha-config-" + round, "Loss", loss,
+                Map.of("in-domain", Map.of("Loss", loss))));
     }
 
     void failAggregation(int round, int attempt, FailureReason reason) {

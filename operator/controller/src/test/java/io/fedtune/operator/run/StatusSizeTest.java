@@ -69,7 +69,8 @@ class StatusSizeTest {
             summary.message = "worst case: every list full";
             // and every trainer reporting a device/precision of its own, of the longest word status keeps
             DeviceUse.count(summary, names("d" + round, 1000).stream().map(n -> new TrainResult(Outcome.Succeeded, null, null, n,
-                    1, null, null, null, null, null, null, null, null, null, null, null, n.substring(0, 16), n.substring(47), "miss"))
+                    1, null, null, null, null, null, null, null, null, null, null, null, n.substring(0, 16), n.substring(47), "miss",
+                    null, null, null))
                     .toList());
             summary.aggregationDevice = DeviceUse.of("x".repeat(16), "y".repeat(16));
             status.history.add(RoundHistory.bounded(summary));
