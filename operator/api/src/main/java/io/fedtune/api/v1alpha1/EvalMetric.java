@@ -8,7 +8,7 @@ public enum EvalMetric {
     Perplexity(false),
     /** Fraction of records whose gold answer has the highest summed log-likelihood among the choices. */
     Accuracy(true),
-    /** The same with each choice's log-likelihood divided by its length in bytes (lm-eval-harness's acc_norm). */
+    /** The same with each choice's log-likelihood divided by its length in characters (lm-eval-harness's acc_norm). */
     AccuracyNorm(true),
     /** Fraction of records whose greedy answer equals a reference (whitespace and case folded). */
     ExactMatch(true),

@@ -17,7 +17,7 @@ public class TaskDataset extends DatasetRef {
     @JsonPropertyDescription("What the set measures: LanguageModeling (loss and perplexity on records of the set's format), "
             + "Classification ({\"prompt\",\"label\"}; accuracy over the set's labels), MultipleChoice ({\"prompt\",\"choices\","
             + "\"answer\"}; accuracy, raw and length-normalised) or Generation ({\"prompt\",\"completion\"} or {\"prompt\","
-            + "\"references\"}; exact match and ROUGE-L of greedy answers). Every task also reports the loss of the gold answer. "
+            + "\"references\"}; exact match and ROUGE-L of greedy answers, which end at EOS, a newline or maxNewTokens). Every task also reports the loss of the gold answer. "
             + "format applies to LanguageModeling only. Default LanguageModeling.")
     public EvalTask task = EvalTask.LanguageModeling;
 
