@@ -38,7 +38,12 @@ public final class QualitySkew {
         }
 
         public static Kind parse(String name) {
-            return Kind.valueOf(name.strip().toUpperCase(Locale.ROOT));
+            for (Kind k : values()) {
+                if (k.wireName().equals(name.strip().toLowerCase(Locale.ROOT))) {
+                    return k;
+                }
+            }
+            throw new IllegalArgumentException("unknown degradation " + name + " (shuffle, truncate, mismatch)");
         }
     }
 
