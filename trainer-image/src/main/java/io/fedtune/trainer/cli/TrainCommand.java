@@ -56,6 +56,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--mu", defaultValue = "0", description = "FedProx proximal term") double mu;
     @Option(names = "--clip", defaultValue = "1.0", description = "gradient-norm clipping threshold") double clip;
     @Option(names = "--eval-fraction", defaultValue = "0.1") double evalFraction;
+    @Option(names = "--in-context-examples", defaultValue = "0",
+            description = "demonstrations from the shard's own training records before each training sequence, without loss (0..16)")
+    int inContextExamples;
     @Option(names = "--termination-log", description = "where to write the JSON result (default: $FEDTUNE_TERMINATION_LOG)") Path terminationLog;
 
     private final Environment env;
@@ -95,7 +98,7 @@ final class TrainCommand implements Callable<Integer> {
                     DataFormat.parse(format), globalAdapter, null, out, rank, alpha, dropout,
                     targets.stream().map(LoraTarget::fromModuleName).toList(), freezeA,
                     steps == null && epochs == null ? Integer.valueOf(LocalTrainingSpec.DEFAULT_STEPS) : steps, epochs,
-                    batchSize, lr, weightDecay, maxSeqLen, precision, seed, mu, clip, evalFraction));
+                    batchSize, lr, weightDecay, maxSeqLen, precision, seed, mu, clip, evalFraction, inContextExamples));
         }
     }
 
@@ -117,7 +120,8 @@ final class TrainCommand implements Callable<Integer> {
                     task.globalAdapterSha256(), task.output(), lora.rank, lora.alpha, lora.dropout,
                     lora.targetModules.stream().map(TargetModule::moduleName).map(LoraTarget::fromModuleName).toList(),
                     Boolean.TRUE.equals(lora.freezeA), taskSteps, t.epochs, t.batchSize, t.learningRate, t.weightDecay,
-                    t.maxSequenceLength, t.precision.name(), t.seed, t.proximalMu, t.gradientClipNorm, t.evalFraction));
+                    t.maxSequenceLength, t.precision.name(), t.seed, t.proximalMu, t.gradientClipNorm, t.evalFraction,
+                    t.inContextExamples == null ? 0 : t.inContextExamples));
         }
     }
 

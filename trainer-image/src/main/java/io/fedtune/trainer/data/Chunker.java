@@ -38,6 +38,19 @@ public final class Chunker {
         return out;
     }
 
+    int maxLength() {
+        return maxLength;
+    }
+
+    /** The leading BOS that every sequence starts with, or 0 without one. */
+    int prefixLength() {
+        return bos == null ? 0 : 1;
+    }
+
+    int[] encode(String text) {
+        return tokenizer.encode(text);
+    }
+
     private void packText(String text, List<TokenSequence> out) {
         String[] paragraphs = text.split("\n\\s*\n");
         Builder chunk = new Builder();

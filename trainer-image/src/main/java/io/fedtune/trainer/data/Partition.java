@@ -1,5 +1,6 @@
 package io.fedtune.trainer.data;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -13,13 +14,15 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.zip.GZIPInputStream;
 
 /**
  * Splits a JSONL corpus into non-IID shards as federated LoRA studies do: Dirichlet(alpha) proportions
  * per context-length class (each shard sees a different mix of short and long records), or Dirichlet
- * proportions of the amount of data. Small alpha: very uneven shards; large alpha: nearly IID.
+ * proportions of the amount of data. Small alpha: very uneven shards; large alpha: nearly IID. Optionally a quality
+ * skew on top ({@link QualitySkew}): a different share of each shard's records degraded.
  */
 public final class Partition {
     public enum Mode { LENGTH, AMOUNT }
@@ -28,15 +31,29 @@ public final class Partition {
     record Line(String json, int lengthClass) {
     }
 
-    public record ShardSummary(int shard, int samples, int[] perClass) {
+    /**
+     * @param degradedFraction the share of its records degraded, null without quality skew
+     * @param degraded         records per degradation, null without quality skew
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record ShardSummary(int shard, int samples, int[] perClass, Double degradedFraction, Map<String, Integer> degraded) {
     }
 
     public record Result(List<List<String>> shards, List<ShardSummary> summary, long[] classBounds) {
     }
 
-    /** Reads the lines, puts them in `classes` length classes by quantiles of their text length, then splits. */
     public static Result split(Path file, DataFormat format, int shards, double alpha, Mode mode, int classes, long seed)
             throws IOException {
+        return split(file, format, shards, alpha, mode, classes, seed, QualitySkew.NONE);
+    }
+
+    /**
+     * Reads the lines, puts them in `classes` length classes by quantiles of their text length, then splits; then
+     * degrades a drawn fraction of each shard (QualitySkew) with a generator of its own, so the shards hold the same
+     * records with or without it.
+     */
+    public static Result split(Path file, DataFormat format, int shards, double alpha, Mode mode, int classes, long seed,
+                               QualitySkew quality) throws IOException {
         if (shards < 1 || classes < 1 || !(alpha > 0)) {
             throw new IllegalArgumentException("need shards >= 1, classes >= 1 and alpha > 0");
         }
@@ -108,6 +125,7 @@ public final class Partition {
         }
         List<List<String>> out = new ArrayList<>();
         List<ShardSummary> summary = new ArrayList<>();
+        Random degradation = new Random(~seed);
         for (int s = 0; s < shards; s++) {
             int[] perClass = new int[classes];
             List<String> shardLines = new ArrayList<>();
@@ -115,8 +133,15 @@ public final class Partition {
                 perClass[l.lengthClass()]++;
                 shardLines.add(l.json());
             }
-            out.add(shardLines);
-            summary.add(new ShardSummary(s, shardLines.size(), perClass));
+            if (quality.enabled()) {
+                QualitySkew.Shard degraded = quality.degrade(shardLines, lines, format, degradation);
+                out.add(degraded.lines());
+                summary.add(new ShardSummary(s, shardLines.size(), perClass,
+                        Math.round(degraded.fraction() * 1e4) / 1e4, degraded.counts()));
+            } else {
+                out.add(shardLines);
+                summary.add(new ShardSummary(s, shardLines.size(), perClass, null, null));
+            }
         }
         return new Result(out, summary, bounds);
     }
@@ -176,10 +201,19 @@ public final class Partition {
             String hi = c == r.classBounds().length ? "inf" : String.valueOf(r.classBounds()[c]);
             sb.append(String.format(" %14s", "len[" + lo + "," + hi + ")"));
         }
+        Map<String, Integer> kinds = r.summary().get(0).degraded();
+        if (kinds != null) {
+            sb.append(String.format(" %9s", "degraded"));
+            kinds.keySet().forEach(k -> sb.append(String.format(" %9s", k)));
+        }
         sb.append('\n');
         for (ShardSummary s : r.summary()) {
             sb.append(String.format("%-8d %8d", s.shard(), s.samples()));
             Arrays.stream(s.perClass()).forEach(n -> sb.append(String.format(" %14d", n)));
+            if (s.degraded() != null) {
+                sb.append(String.format(" %9.4f", s.degradedFraction()));
+                s.degraded().values().forEach(n -> sb.append(String.format(" %9d", n)));
+            }
             sb.append('\n');
         }
         return sb.toString();

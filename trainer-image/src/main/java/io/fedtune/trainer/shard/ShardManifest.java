@@ -14,10 +14,12 @@ import java.util.Map;
  * @param device    {@code cpu} or {@code gpu}
  * @param precision {@code FP32} or {@code BF16}
  * @param cache     {@code hit}, {@code miss} or {@code off}: the base model from the cache that outlives pods
+ * @param demonstrations in-context examples per training sequence on average (0 with inContextExamples 0)
  */
 public record ShardManifest(String shard, int round, long samples, long tokens, Double evalLossBefore, Double evalLossAfter,
                        long evalTokens, double trainLoss, int steps, int skippedSteps, int rank, double seconds,
-                       double tokensPerSecond, String device, String precision, String cache, Map<String, String> files) {
+                       double tokensPerSecond, String device, String precision, String cache, Map<String, String> files,
+                       double demonstrations) {
     public static final String FILE = io.fedtune.api.contract.ObjectLayout.MANIFEST;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);

@@ -7,6 +7,7 @@ import io.fedtune.trainer.adapter.LoraTarget;
 import io.fedtune.trainer.data.Chunker;
 import io.fedtune.trainer.data.DataException;
 import io.fedtune.trainer.data.Dataset;
+import io.fedtune.trainer.data.Demonstrations;
 import io.fedtune.trainer.data.Segment;
 import io.fedtune.trainer.data.TokenSequence;
 import io.fedtune.trainer.model.BaseModel;
@@ -71,7 +72,12 @@ public final class ShardTraining {
                 trainRecords = split.train();
                 evalRecords = split.eval();
             }
-            List<TokenSequence> train = chunker.sequences(trainRecords);
+            Demonstrations.Sequences prepared = new Demonstrations(plan.inContextExamples(), plan.seed()).sequences(trainRecords, chunker);
+            List<TokenSequence> train = prepared.sequences();
+            if (plan.inContextExamples() > 0) {
+                log.printf("in-context examples: up to %d per sequence, %.2f on average%n", plan.inContextExamples(),
+                        prepared.meanDemonstrations());
+            }
             List<TokenSequence> eval = chunker.sequences(evalRecords);
             if (train.isEmpty()) {
                 throw DataException.empty("no training sequence with loss tokens in " + trainFile.getFileName());
@@ -98,7 +104,8 @@ public final class ShardTraining {
                     before == null ? null : before.meanLoss(), after == null ? null : after.meanLoss(),
                     after == null ? 0 : after.tokens(), report.trainLoss(), steps, report.skippedSteps(), plan.rank(),
                     (System.nanoTime() - start) / 1e9, report.tokensPerSecond(), placement.deviceName(),
-                    placement.precisionName(), checkpoint.cache().wireName(), files);
+                    placement.precisionName(), checkpoint.cache().wireName(), files,
+                    prepared.meanDemonstrations());
             manifest.write(out);
             // trained once: from here on only the upload is retried (ObjectStore's retry time), never the training
             log.printf("publishing %s to %s%n", OUTPUT_FILES, plan.output());

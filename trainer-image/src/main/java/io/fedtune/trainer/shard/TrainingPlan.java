@@ -18,6 +18,7 @@ import java.util.List;
  * @param output        where the adapter and manifest go
  * @param steps         optimizer steps, or null to derive them from epochs
  * @param precision     Auto, FP32 or BF16
+ * @param inContextExamples demonstrations prepended to each training sequence (data/Demonstrations), 0 for none
  */
 public record TrainingPlan(String shard, int round, String baseModel, String baseSha256,
                            java.util.Map<String, String> baseFiles, String trainData,
@@ -25,5 +26,6 @@ public record TrainingPlan(String shard, int round, String baseModel, String bas
                            String globalSha256, String output, int rank, double alpha, double dropout, List<LoraTarget> targets,
                            boolean freezeA, Integer steps, Integer epochs, int batchSize, double learningRate,
                            double weightDecay, int maxSequenceLength, String precision, long seed, double proximalMu,
-                           double gradientClipNorm, double evalFraction) {
+                           double gradientClipNorm, double evalFraction,
+                           int inContextExamples) {
 }

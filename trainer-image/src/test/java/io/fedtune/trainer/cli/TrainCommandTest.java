@@ -167,6 +167,7 @@ class TrainCommandTest {
         assertThat(m.files().get("adapter_model.safetensors")).isEqualTo(Sha256.of(out.resolve("adapter_model.safetensors")))
                 .isEqualTo(r.sha256());
         assertThat(m.samples()).isEqualTo(60);
+        assertThat(m.demonstrations()).as("inContextExamples 0").isZero();
         assertThat(m.tokensPerSecond()).isPositive();
         String device = GpuCheck.run().problem().isPresent() ? "cpu" : "gpu";
         assertThat(List.of(r.device(), m.device())).as("auto: a usable GPU, else the CPU").containsOnly(device);
@@ -191,6 +192,18 @@ class TrainCommandTest {
         assertThat(eval.get("meanLoss").asDouble()).isCloseTo(r.evalLossAfter(), org.assertj.core.data.Offset.offset(1e-5));
         assertThat(eval.get("perplexity").asDouble()).isCloseTo(Math.exp(r.evalLossAfter()), org.assertj.core.data.Offset.offset(1e-3));
         assertThat(eval.get("tokens").asLong()).isPositive();
+    }
+
+    @Test
+    void aRoundWithInContextExamplesTrainsAndReportsHowManyWereUsed() throws Exception {
+        Path out = root.resolve("icl-out");
+        Run run = train(Map.of(), local(out, "--in-context-examples", "2", "--max-seq-len", "128", "--steps", "10"));
+
+        assertThat(run.exit()).isZero();
+        assertThat(run.result().trainLoss()).isFinite();
+        assertThat(run.result().evalLossAfter()).isFinite().isLessThan(run.result().evalLossBefore());
+        ShardManifest m = ShardManifest.read(out);
+        assertThat(m.demonstrations()).as("short records: both fit nearly always").isGreaterThan(1.5).isLessThanOrEqualTo(2);
     }
 
     static TrainTask task(int round, String globalAdapter, String endpoint) {
