@@ -1,6 +1,7 @@
 package io.fedtune.trainer.eval;
 
 import ai.djl.ndarray.NDManager;
+import io.fedtune.api.v1alpha1.EvalTask;
 import io.fedtune.trainer.data.Chunker;
 import io.fedtune.trainer.data.TextTokenizer;
 import io.fedtune.trainer.data.TokenSequence;
@@ -47,13 +48,15 @@ public final class TaskScorer {
     }
 
     public TaskScore score(TaskData data, LoraParameters adapter) {
+        if (data.task() == EvalTask.LanguageModeling) {
+            return languageModeling(data, adapter);
+        }
+        // the adapter's arrays once for the whole set, freed with it
         try (NDManager arrays = model.manager().newSubManager()) {
             LoraArrays lora = adapter == null ? null : adapter.arrays(arrays, false, false);
-            return switch (data.task()) {
-                case LanguageModeling -> languageModeling(data, adapter);
-                case Classification, MultipleChoice -> new ChoiceScoring(this).score(data.task(), data.questions(), lora).score();
-                case Generation -> new GenerationScoring(this).score(data.prompts(), data.maxNewTokens(), lora).score();
-            };
+            return data.task() == EvalTask.Generation
+                    ? new GenerationScoring(this).score(data.prompts(), data.maxNewTokens(), lora).score()
+                    : new ChoiceScoring(this).score(data.task(), data.questions(), lora).score();
         }
     }
 
