@@ -108,7 +108,9 @@ public final class AggregationJob {
                 evaluation == null ? null : evaluation.regressed(), report.truncationEnergy(), report.epsilon(),
                 (System.nanoTime() - start) / 1e9, evaluation == null ? null : placement.deviceName(),
                 evaluation == null ? null : placement.precisionName(),
-                stateSha256 == null || stateSha256.isEmpty() ? null : stateSha256, published.get(AdapterConfig.FILE), null, null, null);
+                stateSha256 == null || stateSha256.isEmpty() ? null : stateSha256, published.get(AdapterConfig.FILE),
+                evaluation == null ? null : evaluation.evalMetric(), evaluation == null ? null : evaluation.evalScore(),
+                scoresBySet(evaluation));
     }
 
     /** Each state file the operator recorded must be there and unchanged: a missing one would silently restart it. */
@@ -126,7 +128,8 @@ public final class AggregationJob {
     private RoundEvaluation evaluate(Path checkpoint, Path adapterDir, Placement placement) throws IOException {
         List<GlobalEvaluation.EvalSet> sets = new ArrayList<>();
         for (EvalDataset d : task.evalSets()) {
-            sets.add(new GlobalEvaluation.EvalSet(d.name, storage.fetch(d.uri), d.format.name()));
+            sets.add(new GlobalEvaluation.EvalSet(d.name, storage.fetch(d.uri), d.format == null ? null : d.format.name(),
+                    d.task, d.metric, d.maxNewTokens));
         }
         return GlobalEvaluation.run(checkpoint, placement, adapterDir, sets, task.maxSequenceLength(), task.bestEvalScore());
     }
@@ -136,8 +139,26 @@ public final class AggregationJob {
             return null;
         }
         Map<String, Double> losses = new TreeMap<>();
-        evaluation.sets().forEach((name, r) -> losses.put(name, r.loss()));
+        evaluation.sets().forEach((name, r) -> {
+            if (r.loss() != null) {
+                losses.put(name, r.loss());
+            }
+        });
         return losses;
+    }
+
+    /** Every metric of each set, by set (in the task's order: the primary first) then metric name. */
+    private static Map<String, Map<String, Double>> scoresBySet(RoundEvaluation evaluation) {
+        if (evaluation == null) {
+            return null;
+        }
+        Map<String, Map<String, Double>> scores = new java.util.LinkedHashMap<>();
+        evaluation.sets().forEach((name, r) -> {
+            Map<String, Double> metrics = new TreeMap<>();
+            r.metrics().forEach((m, v) -> metrics.put(m.name(), v));
+            scores.put(name, metrics);
+        });
+        return scores;
     }
 
     private static String summary(RoundReport r) {

@@ -1,18 +1,18 @@
 package io.fedtune.trainer.aggregate;
 
+import io.fedtune.trainer.eval.TaskScore;
 import java.util.Map;
 
 /**
  * Global evaluation of base model + new global adapter.
  *
- * @param evalLoss     mean loss per token on the primary (first) eval set
- * @param sets         per named eval set: loss, perplexity, tokens, and the same by context-length class
- * @param bestEvalLoss the best primary loss of earlier rounds, or null
- * @param regressed    whether evalLoss is worse than bestEvalLoss
+ * @param evalMetric    the primary (first) set's ranking metric ({@code EvalMetric} name)
+ * @param evalScore     its value
+ * @param evalLoss      mean loss per gold token on the primary set
+ * @param sets          per named eval set: its task, every metric of the task, and the same by context-length class
+ * @param bestEvalScore the best primary score of earlier rounds, or null
+ * @param regressed     whether evalScore is worse than bestEvalScore in the metric's direction
  */
-public record RoundEvaluation(Double evalLoss, Map<String, SetResult> sets, Double bestEvalLoss, Boolean regressed) {
-
-    /** One eval set's result; {@code byLength} keys are context-length classes such as "short", "medium", "long". */
-    public record SetResult(double loss, double perplexity, long tokens, Map<String, SetResult> byLength) {
-    }
+public record RoundEvaluation(String evalMetric, Double evalScore, Double evalLoss, Map<String, TaskScore> sets,
+        Double bestEvalScore, Boolean regressed) {
 }

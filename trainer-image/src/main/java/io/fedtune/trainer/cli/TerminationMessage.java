@@ -54,6 +54,21 @@ final class TerminationMessage {
         if (fits(json)) {
             return json;
         }
+        // then the other sets' scores, last first: evalMetric and evalScore carry the primary set's ranking figure
+        if (result.evalScores() != null) {
+            List<String> sets = new java.util.ArrayList<>(result.evalScores().keySet());
+            for (int keep = sets.size() - 1; keep >= 0; keep--) {
+                java.util.Map<String, java.util.Map<String, Double>> kept = new java.util.LinkedHashMap<>();
+                for (String s : sets.subList(0, keep)) {
+                    kept.put(s, result.evalScores().get(s));
+                }
+                json = ContractJson.write(withScores(withRefusals(result, shorten(result.refused(), 0), null),
+                        kept.isEmpty() ? null : kept));
+                if (fits(json)) {
+                    return json;
+                }
+            }
+        }
         String message = result.message() == null ? "" : result.message();
         return ContractJson.write(new AggregateResult(result.outcome(), result.reason(),
                 message.substring(0, Math.min(message.length(), 1000)), result.round(), result.adapter(), result.sha256(),
@@ -171,6 +186,12 @@ final class TerminationMessage {
         return refused.stream().map(r -> new Refusal(r.shard(), r.reason(), limit == 0 ? null
                 : r.message() == null || r.message().length() <= limit ? r.message() : r.message().substring(0, limit) + "…"))
                 .toList();
+    }
+
+    private static AggregateResult withScores(AggregateResult r, java.util.Map<String, java.util.Map<String, Double>> scores) {
+        return new AggregateResult(r.outcome(), r.reason(), r.message(), r.round(), r.adapter(), r.sha256(), r.accepted(),
+                r.refused(), r.evalLoss(), r.evalLosses(), r.regressed(), r.truncationEnergy(), r.epsilon(), r.seconds(),
+                r.device(), r.precision(), r.optimizerStateSha256(), r.configSha256(), r.evalMetric(), r.evalScore(), scores);
     }
 
     private static AggregateResult withRefusals(AggregateResult r, List<Refusal> refused, List<String> accepted) {

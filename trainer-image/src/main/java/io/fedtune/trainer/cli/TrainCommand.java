@@ -6,9 +6,12 @@ import io.fedtune.api.contract.PresignedAccess;
 import io.fedtune.api.contract.TrainResult;
 import io.fedtune.api.contract.TrainTask;
 import io.fedtune.api.contract.TrainerEnv;
+import io.fedtune.api.v1alpha1.EvalMetric;
+import io.fedtune.api.v1alpha1.EvalTask;
 import io.fedtune.api.v1alpha1.LocalTrainingSpec;
 import io.fedtune.api.v1alpha1.LoraSpec;
 import io.fedtune.api.v1alpha1.TargetModule;
+import io.fedtune.api.v1alpha1.TaskDataset;
 import io.fedtune.trainer.adapter.Adapter;
 import io.fedtune.trainer.adapter.LoraTarget;
 import io.fedtune.trainer.data.DataFormat;
@@ -36,6 +39,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--data", description = "training JSONL, local or s3://") String data;
     @Option(names = "--format", defaultValue = "Text", description = "Text, PromptCompletion or Chat (default ${DEFAULT-VALUE})") String format;
     @Option(names = "--eval", description = "eval JSONL; without it --eval-fraction of --data is held out") String eval;
+    @Option(names = "--eval-task", defaultValue = "LanguageModeling", description = "what --eval measures: LanguageModeling (records of --format), Classification, MultipleChoice or Generation (default ${DEFAULT-VALUE})") EvalTask evalTask;
+    @Option(names = "--eval-metric", description = "the metric reported as evalBefore/evalAfter (default: the task's)") EvalMetric evalMetric;
+    @Option(names = "--eval-max-new-tokens", description = "Generation: the most tokens per answer (default " + TaskDataset.DEFAULT_MAX_NEW_TOKENS + ")") Integer evalMaxNewTokens;
     @Option(names = "--global-adapter", description = "adapter directory or s3:// prefix to start from") String globalAdapter;
     @Option(names = "--out", description = "output directory or s3:// prefix") String out;
     @Option(names = "--shard", defaultValue = "local") String shard;
@@ -95,7 +101,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         try (StorageSession storage = env.session()) {
             return train(storage, new TrainingPlan(shard, round, base, baseSha, null, data, DataFormat.parse(format), eval,
-                    DataFormat.parse(format), globalAdapter, null, out, rank, alpha, dropout,
+                    DataFormat.parse(format), evalTask, evalMetric, evalMaxNewTokens, globalAdapter, null, out, rank, alpha, dropout,
                     targets.stream().map(LoraTarget::fromModuleName).toList(), freezeA,
                     steps == null && epochs == null ? Integer.valueOf(LocalTrainingSpec.DEFAULT_STEPS) : steps, epochs,
                     batchSize, lr, weightDecay, maxSeqLen, precision, seed, mu, clip, evalFraction, inContextExamples));
@@ -116,7 +122,9 @@ final class TrainCommand implements Callable<Integer> {
                     recorded(task.access() == null ? null : task.access().baseModel()),
                     task.train().uri, DataFormat.parse(task.train().format.name()),
                     task.eval() == null ? null : task.eval().uri,
-                    task.eval() == null ? null : DataFormat.parse(task.eval().format.name()), task.globalAdapter(),
+                    task.eval() == null || task.eval().format == null ? DataFormat.TEXT : DataFormat.parse(task.eval().format.name()),
+                    task.eval() == null ? null : task.eval().task, task.eval() == null ? null : task.eval().metric,
+                    task.eval() == null ? null : task.eval().maxNewTokens, task.globalAdapter(),
                     task.globalAdapterSha256(), task.output(), lora.rank, lora.alpha, lora.dropout,
                     lora.targetModules.stream().map(TargetModule::moduleName).map(LoraTarget::fromModuleName).toList(),
                     Boolean.TRUE.equals(lora.freezeA), taskSteps, t.epochs, t.batchSize, t.learningRate, t.weightDecay,
@@ -141,6 +149,6 @@ final class TrainCommand implements Callable<Integer> {
         return new TrainResult(Outcome.Succeeded, null, null, plan.shard(), plan.round(), plan.output(),
                 m.files().get(Adapter.WEIGHTS_FILE), plan.rank(), m.samples(), m.tokens(), m.trainLoss(),
                 m.evalLossBefore(), m.evalLossAfter(), m.skippedSteps(), m.seconds(), m.tokensPerSecond(), m.device(),
-                m.precision(), m.cache(), null, null, null);
+                m.precision(), m.cache(), m.evalMetric(), m.evalBefore(), m.evalAfter());
     }
 }

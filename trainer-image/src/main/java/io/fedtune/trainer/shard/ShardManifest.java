@@ -2,6 +2,7 @@ package io.fedtune.trainer.shard;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.fedtune.trainer.eval.TaskScore;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,11 +16,16 @@ import java.util.Map;
  * @param precision {@code FP32} or {@code BF16}
  * @param cache     {@code hit}, {@code miss} or {@code off}: the base model from the cache that outlives pods
  * @param demonstrations in-context examples per training sequence on average (0 with inContextExamples 0)
+ * @param evalMetric the eval data's ranking metric ({@code EvalMetric} name), evalBefore and evalAfter its values for
+ *                   the starting adapter and the new one
+ * @param evalScoresBefore every metric of the eval data's task for the starting adapter, also per context-length class
+ * @param evalScoresAfter  the same for the new adapter
  */
 public record ShardManifest(String shard, int round, long samples, long tokens, Double evalLossBefore, Double evalLossAfter,
                        long evalTokens, double trainLoss, int steps, int skippedSteps, int rank, double seconds,
                        double tokensPerSecond, String device, String precision, String cache, Map<String, String> files,
-                       double demonstrations) {
+                       double demonstrations, String evalMetric, Double evalBefore, Double evalAfter,
+                       TaskScore evalScoresBefore, TaskScore evalScoresAfter) {
     public static final String FILE = io.fedtune.api.contract.ObjectLayout.MANIFEST;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);

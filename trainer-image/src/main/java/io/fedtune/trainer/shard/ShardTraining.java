@@ -1,5 +1,6 @@
 package io.fedtune.trainer.shard;
 
+import io.fedtune.api.v1alpha1.EvalMetric;
 import io.fedtune.trainer.adapter.Adapter;
 import io.fedtune.trainer.adapter.AdapterConfig;
 import io.fedtune.trainer.adapter.AdapterMismatchException;
@@ -9,6 +10,9 @@ import io.fedtune.trainer.data.DataException;
 import io.fedtune.trainer.data.Dataset;
 import io.fedtune.trainer.data.Demonstrations;
 import io.fedtune.trainer.data.Segment;
+import io.fedtune.trainer.eval.TaskData;
+import io.fedtune.trainer.eval.TaskScore;
+import io.fedtune.trainer.eval.TaskScorer;
 import io.fedtune.trainer.data.TokenSequence;
 import io.fedtune.trainer.model.BaseModel;
 import io.fedtune.trainer.model.CheckpointInvalidException;
@@ -19,7 +23,6 @@ import io.fedtune.trainer.storage.InputTamperedException;
 import io.fedtune.trainer.storage.Sha256;
 import io.fedtune.trainer.storage.StorageException;
 import io.fedtune.trainer.storage.StorageSession;
-import io.fedtune.trainer.train.Evaluation;
 import io.fedtune.trainer.train.LocalTraining;
 import io.fedtune.trainer.train.LoraParameters;
 import io.fedtune.trainer.train.TrainingOptions;
@@ -46,6 +49,7 @@ public final class ShardTraining {
     /** @param placement chosen before anything is fetched: a pod without its GPU fails before it downloads */
     public ShardManifest run(TrainingPlan plan, Placement placement, StorageSession storage) throws IOException {
         long start = System.nanoTime();
+        EvalMetric metric = plan.rankingMetric();
         CacheUse.Checkpoint checkpoint = fetching(() -> storage.checkpoint(plan.baseModel(), plan.baseSha256(), plan.baseFiles()),
                 e -> new CheckpointInvalidException("base model " + plan.baseModel() + ": " + e.getMessage(), e));
         Path trainFile = fetching(() -> storage.fetchData(plan.trainData()),
@@ -63,14 +67,14 @@ public final class ShardTraining {
             Chunker chunker = base.chunker(plan.maxSequenceLength());
             Dataset trainSet = Dataset.read(trainFile, plan.trainFormat());
             List<List<Segment>> trainRecords;
-            List<List<Segment>> evalRecords;
+            TaskData eval;
             if (evalFile != null) {
                 trainRecords = trainSet.records();
-                evalRecords = Dataset.read(evalFile, plan.evalFormat()).records();
+                eval = TaskData.read(evalFile, plan.evalTask(), plan.evalFormat(), plan.evalMaxNewTokens());
             } else {
                 Dataset.Split split = trainSet.split(plan.evalFraction(), plan.seed());
                 trainRecords = split.train();
-                evalRecords = split.eval();
+                eval = TaskData.languageModeling(split.eval());
             }
             Demonstrations.Sequences prepared = new Demonstrations(plan.inContextExamples(), plan.seed()).sequences(trainRecords, chunker);
             List<TokenSequence> train = prepared.sequences();
@@ -78,7 +82,6 @@ public final class ShardTraining {
                 log.printf("in-context examples: up to %d per sequence, %.2f on average%n", plan.inContextExamples(),
                         prepared.meanDemonstrations());
             }
-            List<TokenSequence> eval = chunker.sequences(evalRecords);
             if (train.isEmpty()) {
                 throw DataException.empty("no training sequence with loss tokens in " + trainFile.getFileName());
             }
@@ -88,32 +91,39 @@ public final class ShardTraining {
             int steps = plan.steps() != null ? plan.steps()
                     : (int) Math.ceil((plan.epochs() == null ? 1 : plan.epochs()) * (double) train.size() / plan.batchSize());
             LlamaModel model = base.model();
-            log.printf("shard %s round %d: %d train / %d eval sequences, %d steps, %s%n", plan.shard(), plan.round(),
-                    train.size(), eval.size(), steps, base.placement());
-            Evaluation.Result before = eval.isEmpty() ? null : Evaluation.run(model, params, eval, plan.batchSize());
+            log.printf("shard %s round %d: %d train sequences / %d %s eval records, %d steps, %s%n", plan.shard(), plan.round(),
+                    train.size(), eval.size(), eval.task(), steps, base.placement());
+            TaskScorer scorer = new TaskScorer(base, plan.maxSequenceLength(), plan.batchSize());
+            TaskScore before = eval.isEmpty() ? null : scorer.score(eval, params);
             TrainingOptions options = new TrainingOptions(steps, plan.batchSize(), plan.learningRate(), plan.weightDecay(),
                     plan.gradientClipNorm(), plan.proximalMu(), plan.freezeA(), plan.seed());
             LocalTraining.Report report = new LocalTraining(model, options).run(params, train);
-            Evaluation.Result after = eval.isEmpty() ? null : Evaluation.run(model, params, eval, plan.batchSize());
+            TaskScore after = eval.isEmpty() ? null : scorer.score(eval, params);
             params.toAdapter().write(out);
             Map<String, String> files = new TreeMap<>();
             for (String f : List.of(AdapterConfig.FILE, Adapter.WEIGHTS_FILE)) {
                 files.put(f, Sha256.of(out.resolve(f)));
             }
             ShardManifest manifest = new ShardManifest(plan.shard(), plan.round(), trainRecords.size(), report.tokens(),
-                    before == null ? null : before.meanLoss(), after == null ? null : after.meanLoss(),
+                    before == null ? null : before.loss(), after == null ? null : after.loss(),
                     after == null ? 0 : after.tokens(), report.trainLoss(), steps, report.skippedSteps(), plan.rank(),
                     (System.nanoTime() - start) / 1e9, report.tokensPerSecond(), placement.deviceName(),
-                    placement.precisionName(), checkpoint.cache().wireName(), files,
-                    prepared.meanDemonstrations());
+                    placement.precisionName(), checkpoint.cache().wireName(), files, prepared.meanDemonstrations(),
+                    metric.name(), before == null ? null : before.metric(metric), after == null ? null : after.metric(metric),
+                    before, after);
             manifest.write(out);
             // trained once: from here on only the upload is retried (ObjectStore's retry time), never the training
             log.printf("publishing %s to %s%n", OUTPUT_FILES, plan.output());
             storage.publish(out, plan.output(), OUTPUT_FILES);
-            log.printf("eval loss %s -> %s, train loss %.4f, %.0f tokens/s%n", before == null ? "-" : String.format("%.4f", before.meanLoss()),
-                    after == null ? "-" : String.format("%.4f", after.meanLoss()), report.trainLoss(), report.tokensPerSecond());
+            log.printf("eval %s %s -> %s, train loss %.4f, %.0f tokens/s%n", metric, figure(before, metric),
+                    figure(after, metric), report.trainLoss(), report.tokensPerSecond());
             return manifest;
         }
+    }
+
+    private static String figure(TaskScore score, EvalMetric metric) {
+        Double v = score == null ? null : score.metric(metric);
+        return v == null ? "-" : String.format("%.4f", v);
     }
 
     /** The global adapter where the round starts from one (it must have this round's shape), else a fresh seeded one. */

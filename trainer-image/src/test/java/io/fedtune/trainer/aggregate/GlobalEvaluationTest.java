@@ -12,6 +12,8 @@ import io.fedtune.api.contract.Outcome;
 import io.fedtune.api.contract.ShardUpdate;
 import io.fedtune.api.v1alpha1.AggregationSpec;
 import io.fedtune.api.v1alpha1.EvalDataset;
+import io.fedtune.api.v1alpha1.EvalMetric;
+import io.fedtune.api.v1alpha1.EvalTask;
 import io.fedtune.api.v1alpha1.LoraSpec;
 import io.fedtune.api.v1alpha1.TargetModule;
 import io.fedtune.trainer.adapter.Adapter;
@@ -22,7 +24,12 @@ import io.fedtune.trainer.data.DataFormat;
 import io.fedtune.trainer.data.Dataset;
 import io.fedtune.trainer.data.TextTokenizer;
 import io.fedtune.trainer.data.TokenSequence;
+import io.fedtune.trainer.eval.TaskData;
+import io.fedtune.trainer.eval.TaskScore;
+import io.fedtune.trainer.eval.TaskScorer;
+import io.fedtune.trainer.model.BaseModel;
 import io.fedtune.trainer.model.Checkpoint;
+import io.fedtune.trainer.model.Placement;
 import io.fedtune.trainer.model.LlamaModel;
 import io.fedtune.trainer.model.ModelConfig;
 import io.fedtune.trainer.model.RandomCheckpoint;
@@ -109,7 +116,7 @@ class GlobalEvaluationTest {
 
         RoundEvaluation manifestEval = ContractJson.mapper().treeToValue(ContractJson.mapper()
                 .readTree(global.resolve(GlobalManifest.FILE).toFile()).path("evaluation"), RoundEvaluation.class);
-        RoundEvaluation.SetResult inResult = manifestEval.sets().get("in-domain");
+        io.fedtune.trainer.eval.TaskScore inResult = manifestEval.sets().get("in-domain");
         assertThat(inResult.byLength().keySet()).contains("short", "long");
         assertThat(inResult.perplexity()).isCloseTo(Math.exp(inResult.loss()), within(1e-9));
 
@@ -128,6 +135,99 @@ class GlobalEvaluationTest {
             assertThat(inResult.tokens()).isEqualTo(withAdapter.tokens());
             assertThat(withAdapter.meanLoss()).isNotCloseTo(baseOnly.meanLoss(), within(1e-4));
         }
+    }
+
+    @Test
+    void eachSetIsScoredByItsTaskAndThePrimarySetsRankingMetricDecidesRegression() throws Exception {
+        Path lm = tmp.resolve("lm.jsonl");
+        Files.write(lm, records(6, 2, 30, new Random(3)));
+        Path cls = Files.write(tmp.resolve("cls.jsonl"), List.of(
+                "{\"prompt\":\"the river \",\"label\":\"runs\"}",
+                "{\"prompt\":\"light was \",\"label\":\"upon the waters\"}",
+                "{\"prompt\":\"the sea and \",\"label\":\"runs\"}",
+                "{\"prompt\":\"to the \",\"label\":\"sea\"}"));
+        Path gen = Files.write(tmp.resolve("gen.jsonl"), List.of(
+                "{\"prompt\":\"the river runs to\",\"completion\":\" the sea\"}",
+                "{\"prompt\":\"light was upon\",\"references\":[\" the waters\",\" the sea\"]}"));
+        ByteLevelBpe bpe = ByteLevelBpe.train(String.join("\n", Files.readAllLines(lm)), 300);
+        ModelConfig config = new ModelConfig("LlamaForCausalLM", bpe.vocabSize(), 32, 48, 2, 4, 2, 8, 1e-5, 10000.0,
+                true, false, 128, ByteLevelBpe.BOS, ByteLevelBpe.EOS);
+        Path base = tmp.resolve("base");
+        RandomCheckpoint.write(base, config, 3, 0.1);
+        bpe.write(base.resolve("tokenizer.json"));
+        AdapterLayout layout = AdapterLayout.of(config, List.of(LoraTarget.Q_PROJ, LoraTarget.V_PROJ));
+        Path shard = tmp.resolve("shards/s0");
+        String sha = AdapterFixture.write(shard, layout, 2, 4, AdapterFixture.random(layout, 2, 0));
+        LoraSpec lora = new LoraSpec();
+        lora.rank = 2;
+        lora.alpha = 4.0;
+        lora.targetModules = List.of(TargetModule.Q_PROJ, TargetModule.V_PROJ);
+        EvalDataset primary = evalSet("labels", cls, EvalTask.Classification);
+        primary.metric = EvalMetric.Accuracy;
+        EvalDataset answers = evalSet("answers", gen, EvalTask.Generation);
+        answers.maxNewTokens = 4;
+        List<EvalDataset> sets = List.of(primary, evalSet("text", lm, EvalTask.LanguageModeling), answers);
+        Path global = tmp.resolve("global");
+        // a best earlier accuracy below any reachable one: no regression for a metric where higher is better
+        AggregateTask task = new AggregateTask("run", "ns", 1, 1, null, base.toString(), null, null, null, null, -1.0,
+                List.of(new ShardUpdate("s0", shard.toString(), sha, 10, 1.0, 2)), lora, new AggregationSpec(), null, null,
+                sets, 32, 1, 1.0, global.toString());
+        Path taskFile = Files.writeString(tmp.resolve("task.json"), ContractJson.write(task));
+
+        int code = new CommandLine(new AggregateCommand()).execute("--task", taskFile.toString(), "--work-dir",
+                tmp.resolve("work").toString(), "--termination-log", tmp.resolve("termination.log").toString());
+
+        assertThat(code).isZero();
+        AggregateResult result = ContractJson.read(Files.readString(tmp.resolve("termination.log")), AggregateResult.class);
+        assertThat(result.evalMetric()).isEqualTo("Accuracy");
+        assertThat(result.evalScores()).containsOnlyKeys("labels", "text", "answers");
+        assertThat(result.evalScores().get("labels")).containsOnlyKeys("Accuracy", "AccuracyNorm", "Loss");
+        assertThat(result.evalScores().get("text")).containsOnlyKeys("Loss", "Perplexity");
+        assertThat(result.evalScores().get("answers")).containsOnlyKeys("ExactMatch", "RougeL", "Loss");
+        assertThat(result.evalScore()).isEqualTo(result.evalScores().get("labels").get("Accuracy")).isBetween(0.0, 1.0);
+        assertThat(result.evalLoss()).isEqualTo(result.evalScores().get("labels").get("Loss"));
+        assertThat(result.evalLosses()).containsOnlyKeys("labels", "text", "answers");
+        assertThat(result.regressed()).isFalse();
+
+        RoundEvaluation manifest = ContractJson.mapper().treeToValue(ContractJson.mapper()
+                .readTree(global.resolve(GlobalManifest.FILE).toFile()).path("evaluation"), RoundEvaluation.class);
+        assertThat(manifest.evalMetric()).isEqualTo("Accuracy");
+        assertThat(manifest.bestEvalScore()).isEqualTo(-1.0);
+        assertThat(manifest.sets().get("answers").task()).isEqualTo(EvalTask.Generation);
+        assertThat(manifest.sets().get("labels").byLength()).isNotEmpty().allSatisfy((c, s) ->
+                assertThat(s.metrics()).containsKeys(EvalMetric.Accuracy, EvalMetric.AccuracyNorm, EvalMetric.Loss));
+
+        // independently: the same sets scored with the new global adapter outside the aggregation
+        try (BaseModel model = BaseModel.open(base, new Placement(Device.cpu(), DataType.FLOAT32))) {
+            TaskScorer scorer = new TaskScorer(model, 32, 2);
+            LoraParameters adapter = LoraParameters.from(Adapter.read(global), config);
+            TaskScore labels = scorer.score(TaskData.read(cls, EvalTask.Classification, DataFormat.TEXT, null), adapter);
+            assertThat(result.evalScore()).isCloseTo(labels.metric(EvalMetric.Accuracy), within(1e-12));
+            assertThat(result.evalScores().get("labels").get("AccuracyNorm"))
+                    .isCloseTo(labels.metric(EvalMetric.AccuracyNorm), within(1e-12));
+            assertThat(result.evalLoss()).isCloseTo(labels.loss(), within(1e-5));
+            TaskScore generated = scorer.score(TaskData.read(gen, EvalTask.Generation, DataFormat.TEXT, 4), adapter);
+            assertThat(result.evalScores().get("answers").get("RougeL")).isCloseTo(generated.metric(EvalMetric.RougeL),
+                    within(1e-12));
+        }
+
+        // the same scores against a best earlier accuracy no adapter can reach: regressed
+        AggregateTask higher = new AggregateTask("run", "ns", 1, 1, null, base.toString(), null, null, null, null, 1.5,
+                task.updates(), lora, new AggregationSpec(), null, null, List.of(primary), 32, 1, 1.0,
+                tmp.resolve("global-2").toString());
+        Files.writeString(taskFile, ContractJson.write(higher));
+        assertThat(new CommandLine(new AggregateCommand()).execute("--task", taskFile.toString(), "--work-dir",
+                tmp.resolve("work").toString(), "--termination-log", tmp.resolve("termination.log").toString())).isZero();
+        assertThat(ContractJson.read(Files.readString(tmp.resolve("termination.log")), AggregateResult.class).regressed())
+                .isTrue();
+    }
+
+    private static EvalDataset evalSet(String name, Path file, EvalTask task) {
+        EvalDataset d = new EvalDataset();
+        d.name = name;
+        d.uri = file.toString();
+        d.task = task;
+        return d;
     }
 
     @Test

@@ -206,6 +206,104 @@ class TrainCommandTest {
         assertThat(m.demonstrations()).as("short records: both fit nearly always").isGreaterThan(1.5).isLessThanOrEqualTo(2);
     }
 
+    /** MultipleChoice records from the training phrases: the prompt's next words, and two choices from elsewhere. */
+    static List<String> multipleChoice(int n, Random r) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            int start = r.nextInt(WORDS.length);
+            StringBuilder prompt = new StringBuilder();
+            for (int j = 0; j < 5; j++) {
+                prompt.append(WORDS[(start + j) % WORDS.length]).append(' ');
+            }
+            String right = WORDS[(start + 5) % WORDS.length] + " " + WORDS[(start + 6) % WORDS.length];
+            String wrong = WORDS[(start + 2) % WORDS.length];
+            String longer = WORDS[(start + 9) % WORDS.length] + " " + WORDS[(start + 1) % WORDS.length] + " "
+                    + WORDS[(start + 3) % WORDS.length];
+            int answer = i % 3;
+            List<String> choices = new ArrayList<>(List.of(wrong, longer));
+            choices.add(answer, right);
+            out.add("{\"prompt\":\"" + prompt + "\",\"choices\":[\"" + String.join("\",\"", choices) + "\"],\"answer\":"
+                    + answer + "}");
+        }
+        return out;
+    }
+
+    static JsonNode evaluate(String... args) throws IOException {
+        PrintStream original = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            assertThat(new CommandLine(new EvaluateCommand()).execute(args)).isZero();
+        } finally {
+            System.setOut(original);
+        }
+        return new ObjectMapper().readTree(captured.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aMultipleChoiceEvalSetReportsItsRankingMetricBeforeAndAfterAndEvaluateAgrees() throws Exception {
+        Path mc = Files.write(root.resolve("mc.jsonl"), multipleChoice(12, new Random(4)));
+        Path out = root.resolve("mc-out");
+        Run run = train(Map.of(), local(out, "--eval", mc.toString(), "--eval-task", "MultipleChoice"));
+
+        assertThat(run.exit()).as(run.stdout()).isZero();
+        TrainResult r = run.result();
+        assertThat(r.evalMetric()).isEqualTo("AccuracyNorm");
+        assertThat(List.of(r.evalBefore(), r.evalAfter())).allSatisfy(v -> assertThat(v).isBetween(0.0, 1.0));
+        assertThat(r.evalLossAfter()).as("the gold choices are the training phrases").isLessThan(r.evalLossBefore());
+        ShardManifest m = ShardManifest.read(out);
+        assertThat(m.evalMetric()).isEqualTo("AccuracyNorm");
+        assertThat(m.evalBefore()).isEqualTo(r.evalBefore());
+        assertThat(m.evalAfter()).isEqualTo(r.evalAfter());
+        assertThat(m.evalScoresAfter().examples()).isEqualTo(12);
+        assertThat(m.evalScoresAfter().metrics()).containsOnlyKeys(io.fedtune.api.v1alpha1.EvalMetric.Accuracy,
+                io.fedtune.api.v1alpha1.EvalMetric.AccuracyNorm, io.fedtune.api.v1alpha1.EvalMetric.Loss);
+        assertThat(m.evalScoresAfter().byLength()).isNotEmpty();
+
+        // the new adapter by hand; and the base alone, which a fresh adapter (B = 0) equals
+        JsonNode after = evaluate("--base", base.toString(), "--adapter", out.toString(), "--data", mc.toString(),
+                "--task", "MultipleChoice");
+        assertThat(after.get("metric").asText()).isEqualTo("AccuracyNorm");
+        assertThat(after.get("score").asDouble()).isEqualTo(r.evalAfter());
+        assertThat(after.get("meanLoss").asDouble()).isCloseTo(r.evalLossAfter(), org.assertj.core.data.Offset.offset(1e-5));
+        assertThat(after.get("examples").asLong()).isEqualTo(12);
+        JsonNode before = evaluate("--base", base.toString(), "--data", mc.toString(), "--task", "MultipleChoice",
+                "--metric", "AccuracyNorm");
+        assertThat(before.get("score").asDouble()).isEqualTo(r.evalBefore());
+        assertThat(before.get("metrics").get("Loss").asDouble()).isCloseTo(r.evalLossBefore(), org.assertj.core.data.Offset.offset(1e-5));
+    }
+
+    @Test
+    void aContractTasksEvalDatasetCarriesItsTaskAndMetric() throws Exception {
+        Path mc = Files.write(root.resolve("mc-contract.jsonl"), multipleChoice(6, new Random(9)));
+        upload("silo", "shard-a/mc.jsonl", mc);
+        TrainTask plain = task(1, null, s3.endpoint());
+        io.fedtune.api.v1alpha1.TaskDataset eval = new io.fedtune.api.v1alpha1.TaskDataset("s3://silo/shard-a/mc.jsonl", null);
+        eval.task = io.fedtune.api.v1alpha1.EvalTask.MultipleChoice;
+        eval.metric = io.fedtune.api.v1alpha1.EvalMetric.Accuracy;
+        TrainTask t = new TrainTask(plain.run(), plain.namespace(), plain.round(), plain.shard(), plain.attempt(), plain.storage(),
+                plain.baseModel(), plain.baseModelSha256(), null, null, "s3://run/demo/mc/round-0001", plain.lora(), plain.training(),
+                plain.dataStorage(), plain.train(), eval, null);
+        Map<String, String> env = new HashMap<>(contractEnv(t, S3ProxyServer.SECRET_KEY));
+        env.put(TrainerEnv.WORK_DIR, root.resolve("work-mc").toString());
+
+        Run run = train(env);
+
+        assertThat(run.exit()).as(run.stdout()).isZero();
+        assertThat(run.result().evalMetric()).isEqualTo("Accuracy");
+        assertThat(run.result().evalBefore()).isBetween(0.0, 1.0);
+        assertThat(run.result().evalAfter()).isBetween(0.0, 1.0);
+        assertThat(run.result().evalLossBefore()).isPositive();
+
+        Run held = train(contractEnv(new TrainTask(plain.run(), plain.namespace(), plain.round(), plain.shard(), plain.attempt(),
+                plain.storage(), plain.baseModel(), null, null, null, "s3://run/demo/held/round-0001", plain.lora(),
+                plain.training(), plain.dataStorage(), plain.train(), null, null), S3ProxyServer.SECRET_KEY));
+        assertThat(held.exit()).isZero();
+        assertThat(held.result().evalMetric()).as("held-out training data is LanguageModeling").isEqualTo("Loss");
+        assertThat(held.result().evalBefore()).isEqualTo(held.result().evalLossBefore());
+        assertThat(held.result().evalAfter()).isEqualTo(held.result().evalLossAfter());
+    }
+
     static TrainTask task(int round, String globalAdapter, String endpoint) {
         return task(round, globalAdapter, null, endpoint);
     }

@@ -10,7 +10,7 @@ public enum EvalMetric {
     Accuracy(true),
     /** The same with each choice's log-likelihood divided by its length in characters (lm-eval-harness's acc_norm). */
     AccuracyNorm(true),
-    /** Fraction of records whose greedy answer equals a reference (whitespace and case folded). */
+    /** Fraction of records whose greedy answer equals a reference (case folded, punctuation removed, whitespace collapsed). */
     ExactMatch(true),
     /** Mean ROUGE-L F1 (longest common subsequence of words) against the best-matching reference. */
     RougeL(true);
