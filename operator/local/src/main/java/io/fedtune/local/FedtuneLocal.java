@@ -60,7 +60,8 @@ public final class FedtuneLocal {
             Path dir = manifestsDir.isAbsolute() ? manifestsDir : layout.root().resolve(manifestsDir);
             Path data = dataDir != null ? dataDir : dir.resolve("data");
             Path model = baseModel != null ? baseModel : layout.baseModel();
-            Path work = workDir != null ? workDir : layout.root().resolve(".fedtune").resolve(dir.getFileName().toString());
+            // absolute: pods bind its folders, and bubblewrap would resolve a relative source from the pod's working dir
+            Path work = (workDir != null ? workDir : layout.root().resolve(".fedtune").resolve(dir.getFileName().toString())).toAbsolutePath();
             Manifests manifests = Manifests.load(dir);
             FederatedRun run = manifests.runs().stream().findFirst()
                     .orElseThrow(() -> new IllegalArgumentException("no FederatedRun in " + dir));
