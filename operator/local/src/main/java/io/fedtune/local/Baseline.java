@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fedtune.api.contract.S3Uri;
 import io.fedtune.api.v1alpha1.EvalDataset;
+import io.fedtune.api.v1alpha1.EvalTask;
 import io.fedtune.api.v1alpha1.FederatedRun;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -12,18 +13,24 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The base model's loss on each of a run's eval sets, before any federated round: what the rounds must beat. */
+/**
+ * The base model's loss on each of a run's LanguageModeling eval sets, before any federated round: what the rounds must
+ * beat. Task sets (MultipleChoice, Generation, ...) are left out: the trainer's `evaluate` scores text records only.
+ */
 public final class Baseline {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private Baseline() {
     }
 
-    /** Runs the trainer's `evaluate` on the local copies of the eval sets; returns loss per set name. */
+    /** Runs the trainer's `evaluate` on the local copies of the LanguageModeling sets; returns loss per set name. */
     public static Map<String, Double> of(FederatedRun run, Path trainerJar, Path baseModel, Path dataDir, Path djlCache)
             throws IOException, InterruptedException {
         Map<String, Double> losses = new LinkedHashMap<>();
         for (EvalDataset set : run.getSpec().evaluation.datasets) {
+            if (set.task != null && set.task != EvalTask.LanguageModeling) {
+                continue;
+            }
             S3Uri uri = S3Uri.parse(set.uri);
             List<String> cmd = TrainerJarCommand.hostCommand(S3Silo.javaBin(), trainerJar, "evaluate",
                     "--base", baseModel.toString(), "--data", dataDir.resolve(uri.bucket()).resolve(uri.key()).toString(),

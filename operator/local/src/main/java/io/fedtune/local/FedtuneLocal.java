@@ -1,9 +1,7 @@
 package io.fedtune.local;
 
 import io.fedtune.api.v1alpha1.FederatedRun;
-import io.fedtune.api.v1alpha1.FederatedRunStatus;
 import io.fedtune.api.v1alpha1.Phase;
-import io.fedtune.api.v1alpha1.RoundSummary;
 import io.fedtune.operator.validation.CrdSchemaValidator;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,6 +35,10 @@ public final class FedtuneLocal {
         @Option(names = "--base-model", description = "Base model folder uploaded to spec.baseModel.uri. Default: trainer-image/base-model")
         Path baseModel;
 
+        @Option(names = "--prompts", description = "Prompts, one per line, that the base model and the run's result complete "
+                + "side by side after the run. Default: <manifests>/prompts.txt")
+        Path prompts;
+
         @Option(names = "--work-dir", description = "Where S3 objects, pod logs and the report go. Default: .fedtune/<manifests folder name>")
         Path workDir;
 
@@ -58,7 +60,8 @@ public final class FedtuneLocal {
             Path dir = manifestsDir.isAbsolute() ? manifestsDir : layout.root().resolve(manifestsDir);
             Path data = dataDir != null ? dataDir : dir.resolve("data");
             Path model = baseModel != null ? baseModel : layout.baseModel();
-            Path work = workDir != null ? workDir : layout.root().resolve(".fedtune").resolve(dir.getFileName().toString());
+            // absolute: pods bind its folders, and bubblewrap would resolve a relative source from the pod's working dir
+            Path work = (workDir != null ? workDir : layout.root().resolve(".fedtune").resolve(dir.getFileName().toString())).toAbsolutePath();
             Manifests manifests = Manifests.load(dir);
             FederatedRun run = manifests.runs().stream().findFirst()
                     .orElseThrow(() -> new IllegalArgumentException("no FederatedRun in " + dir));
@@ -72,12 +75,16 @@ public final class FedtuneLocal {
                 System.out.println("S3 silos: " + cluster.silos().stream().map(S3Silo::endpoint).toList()
                         + "; API server " + cluster.api().url() + " (kubeconfig: " + kubeconfig + ")");
                 Map<String, Double> baseline = Baseline.of(run, layout.trainerJar(), model, data, work.resolve("djl-cache"));
-                System.out.println("Base model eval loss: " + format(baseline));
+                System.out.println("Base model eval loss: " + format(baseline)
+                        + (baseline.size() < run.getSpec().evaluation.datasets.size() ? " (LanguageModeling sets only: the base model has no baseline on task sets)" : ""));
                 cluster.apply(manifests, ns);
-                FederatedRun end = new ProgressView(cluster.client(), ns, run.getMetadata().getName(), System.out)
+                FederatedRun end = new ProgressView(cluster.client(), ns, run.getMetadata().getName(), System.out,
+                        ProgressView.primaryMetric(run))
                         .follow(parse(timeout));
-                summarize(end, baseline);
-                Path report = RunReport.write(end, baseline, cluster, work.resolve("report.html"));
+                SideBySide generations = SideBySide.of(end, prompts != null ? prompts : dir.resolve("prompts.txt"),
+                        layout.trainerJar(), model, cluster.silo(run.getSpec().storage.endpoint).dataDir(), work.resolve("djl-cache"));
+                RunSummary.lines(end, baseline, generations).forEach(System.out::println);
+                Path report = RunReport.write(end, baseline, generations, cluster, work.resolve("report.html"));
                 System.out.println("Report: " + report);
                 System.out.println("Objects stay on disk under " + work.resolve("s3"));
                 if (!cluster.api().refusals().isEmpty()) {
@@ -101,43 +108,8 @@ public final class FedtuneLocal {
             return b.toString();
         }
 
-        private static void summarize(FederatedRun run, Map<String, Double> baseline) {
-            if (run == null || run.getStatus() == null) {
-                System.out.println("The run has no status.");
-                return;
-            }
-            FederatedRunStatus s = run.getStatus();
-            System.out.println();
-            System.out.printf(Locale.ROOT, "%-6s %-11s %-24s %-9s %-11s %-11s %s%n",
-                    "ROUND", "OUTCOME", "PARTICIPANTS", "REFUSED", "TRAIN-LOSS", "EVAL-LOSS", "SECONDS(train/agg)");
-            for (RoundSummary r : s.history) {
-                System.out.printf(Locale.ROOT, "%-6d %-11s %-24s %-9d %-11s %-11s %s/%s%n", r.round, r.outcome,
-                        String.join(",", r.participants), r.refused.size(), fmt(r.meanTrainLoss), fmt(r.globalEvalLoss),
-                        fmt0(r.trainingSeconds), fmt0(r.aggregationSeconds));
-            }
-            System.out.println();
-            System.out.println("Phase: " + s.phase + " (" + s.conditions.stream()
-                    .filter(c -> "True".equals(c.getStatus())).map(c -> c.getType() + "/" + c.getReason()).toList() + ")");
-            RoundSummary last = s.history.isEmpty() ? null : s.history.get(s.history.size() - 1);
-            if (last != null) {
-                baseline.forEach((set, base) -> System.out.printf(Locale.ROOT, "Eval loss on %s: base model %.4f -> after round %d %s%n",
-                        set, base, last.round, fmt(last.evalLosses.get(set))));
-            }
-            if (s.result != null) {
-                System.out.printf(Locale.ROOT, "Result (status.result): %s (the best global adapter, round %d, eval loss %s, sha256 %s)%n",
-                        s.result.uri, s.result.round, fmt(s.result.evalLoss), s.result.sha256);
-            } else if (s.bestAdapter != null) {
-                System.out.printf(Locale.ROOT, "Best global adapter (not published): %s (round %d, eval loss %s, sha256 %s)%n",
-                        s.bestAdapter.uri, s.bestAdapter.round, fmt(s.bestAdapter.evalLoss), s.bestAdapter.sha256);
-            }
-        }
-
         private static String fmt(Double v) {
             return v == null ? "-" : String.format(Locale.ROOT, "%.4f", v);
-        }
-
-        private static String fmt0(Double v) {
-            return v == null ? "-" : String.format(Locale.ROOT, "%.0f", v);
         }
 
         static Duration parse(String d) {

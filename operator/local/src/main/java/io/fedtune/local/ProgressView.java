@@ -1,6 +1,8 @@
 package io.fedtune.local;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fedtune.api.v1alpha1.AdapterRef;
+import io.fedtune.api.v1alpha1.EvalMetric;
 import io.fedtune.api.v1alpha1.FederatedRun;
 import io.fedtune.api.v1alpha1.FederatedRunStatus;
 import io.fedtune.api.v1alpha1.Phase;
@@ -18,26 +20,39 @@ import java.util.concurrent.TimeUnit;
  * round's trainers. Driven by watch events on the run.
  */
 public final class ProgressView {
-    private static final String HEADER = String.format(Locale.ROOT, "%-8s %-22s %-10s %-7s %-12s %-10s %-10s %s",
-            "ELAPSED", "NAME", "PHASE", "ROUND", "STAGE", "EVAL-LOSS", "BEST", "TRAINERS");
+    private static final String HEADER = "%-8s %-22s %-10s %-7s %-12s %-10s %-10s %s";
 
     private final KubernetesClient client;
     private final String namespace;
     private final String run;
     private final PrintStream out;
+    private final EvalMetric metric;
     private final Instant start = Instant.now();
     private String lastRow;
 
     public ProgressView(KubernetesClient client, String namespace, String run, PrintStream out) {
+        this(client, namespace, run, out, EvalMetric.Loss);
+    }
+
+    /** @param metric the primary eval set's ranking metric, which the EVAL and BEST columns show */
+    public ProgressView(KubernetesClient client, String namespace, String run, PrintStream out, EvalMetric metric) {
         this.client = client;
         this.namespace = namespace;
         this.run = run;
         this.out = out;
+        this.metric = metric;
+    }
+
+    /** The primary eval set's ranking metric of a run (Loss without eval sets). */
+    public static EvalMetric primaryMetric(FederatedRun run) {
+        var eval = run.getSpec().evaluation;
+        return eval == null || eval.datasets.isEmpty() ? EvalMetric.Loss : eval.datasets.get(0).rankingMetric();
     }
 
     /** Prints progress until the run succeeds or fails, or the timeout passes; returns the last status seen. */
     public FederatedRun follow(Duration timeout) throws InterruptedException {
-        out.println(HEADER);
+        out.println(String.format(Locale.ROOT, HEADER, "ELAPSED", "NAME", "PHASE", "ROUND", "STAGE",
+                "EVAL-" + metric.name().toUpperCase(Locale.ROOT), "BEST", "TRAINERS"));
         CountDownLatch finished = new CountDownLatch(1);
         Runnable refresh = () -> {
             FederatedRun r = client.resources(FederatedRun.class).inNamespace(namespace).withName(run).get();
@@ -63,8 +78,7 @@ public final class ProgressView {
         FederatedRunStatus s = r.getStatus() == null ? new FederatedRunStatus() : r.getStatus();
         String row = String.format(Locale.ROOT, "%-22s %-10s %-7s %-12s %-10s %-10s %s",
                 r.getMetadata().getName(), orDash(s.phase), orDash(s.progress), orDash(s.stage),
-                loss(s.latestAdapter == null ? null : s.latestAdapter.evalLoss),
-                loss(s.bestAdapter == null ? null : s.bestAdapter.evalLoss),
+                score(s.latestAdapter), score(s.bestAdapter),
                 trainerBar(s));
         if (!Objects.equals(row, lastRow)) {
             lastRow = row;
@@ -91,7 +105,10 @@ public final class ProgressView {
         return v == null ? "-" : v.toString();
     }
 
-    private static String loss(Double v) {
+    /** The adapter's value of the primary metric: its evalScore, or its evalLoss where the metric is Loss. */
+    private String score(AdapterRef a) {
+        Double v = a == null ? null : a.evalScore != null && metric.name().equals(a.evalMetric) ? a.evalScore
+                : metric == EvalMetric.Loss ? a.evalLoss : null;
         return v == null ? "-" : String.format(Locale.ROOT, "%.4f", v);
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.fedtune.api.contract.ObjectLayout;
 import io.fedtune.api.contract.S3Uri;
 import io.fedtune.api.v1alpha1.FederatedRun;
+import io.fedtune.api.v1alpha1.LocalEval;
 import io.fedtune.api.v1alpha1.RoundSummary;
 import io.minio.MinioClient;
 import java.io.IOException;
@@ -17,8 +18,9 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A report a person can open: global eval loss per round for each eval set, each shard's train loss per round, and
- * the last round's eval loss by context-length class, as an HTML page with inline SVG charts.
+ * A report a person can open: every eval set's metrics per round (its ranking metric charted), each shard's train
+ * loss and local evaluation per round, the last round's eval loss by context-length class, and what the base model and
+ * the published adapter write after the same prompts, as an HTML page with inline SVG charts.
  */
 public final class RunReport {
     private static final String[] COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"};
@@ -26,7 +28,8 @@ public final class RunReport {
     private RunReport() {
     }
 
-    public static Path write(FederatedRun run, Map<String, Double> baseline, LocalCluster cluster, Path file) throws IOException {
+    public static Path write(FederatedRun run, Map<String, Double> baseline, SideBySide sideBySide, LocalCluster cluster,
+                             Path file) throws IOException {
         if (run == null || run.getStatus() == null) {
             Files.writeString(file, "<html><body><p>The run has no status.</p></body></html>");
             return file;
@@ -34,23 +37,19 @@ public final class RunReport {
         var storage = run.getSpec().storage;
         MinioClient s3 = cluster.silos().stream().filter(s -> s.endpoint().equals(storage.endpoint)).findFirst()
                 .map(S3Silo::client).orElseGet(() -> MinioClient.builder().endpoint(storage.endpoint).build());
-        return write(run, baseline, new ReportStorage(s3, storage.endpoint), file);
+        return write(run, baseline, sideBySide, new ReportStorage(s3, storage.endpoint), file);
     }
 
     /** The report from what storage yields; what it could not read is listed in the report instead of thrown. */
-    static Path write(FederatedRun run, Map<String, Double> baseline, ReportStorage s3, Path file) throws IOException {
+    static Path write(FederatedRun run, Map<String, Double> baseline, SideBySide sideBySide, ReportStorage s3, Path file)
+            throws IOException {
         var storage = run.getSpec().storage;
         ObjectLayout layout = new ObjectLayout(storage.bucket, storage.prefix, run.getMetadata().getNamespace(), run.getMetadata().getName());
 
-        Map<String, Map<Integer, Double>> evalBySet = new TreeMap<>();
-        baseline.forEach((set, loss) -> evalBySet.computeIfAbsent(set, k -> new TreeMap<>()).put(0, loss));
+        EvalScores scores = EvalScores.of(run, baseline);
         Map<String, Map<Integer, Double>> trainByShard = new TreeMap<>();
         JsonNode lastGlobal = null;
         for (RoundSummary r : run.getStatus().history) {
-            r.evalLosses.forEach((set, loss) -> evalBySet.computeIfAbsent(set, k -> new TreeMap<>()).put(r.round, loss));
-            if (r.evalLosses.isEmpty() && r.globalEvalLoss != null) {
-                evalBySet.computeIfAbsent("global", k -> new TreeMap<>()).put(r.round, r.globalEvalLoss);
-            }
             for (var shardManifest : shardManifests(s3, layout, r.round).entrySet()) {
                 JsonNode loss = shardManifest.getValue().path("trainLoss");
                 if (loss.isNumber()) {
@@ -74,13 +73,22 @@ public final class RunReport {
                 .append(" rounds. ");
         if (run.getStatus().bestAdapter != null) {
             html.append("Best adapter: <code>").append(esc(run.getStatus().bestAdapter.uri)).append("</code> (round ")
-                    .append(run.getStatus().bestAdapter.round).append(").");
+                    .append(run.getStatus().bestAdapter.round).append(", ").append(esc(RunSummary.primary(run.getStatus().bestAdapter)))
+                    .append(").");
         }
-        html.append("</p><h2>Global eval loss per round</h2><p>Round 0 is the base model before any federated round.</p>");
+        html.append("</p><h2>Global evaluation per round</h2><p>Every metric of each eval set for the round's aggregate; "
+                + "round 0 is the base model before any federated round (loss only). The first set is the primary one: "
+                + "its ranking metric decides regressions, the best adapter and early stopping. Each chart shows the set's "
+                + "ranking metric.</p>");
         // One chart per set: in- and out-of-domain losses differ by more than the changes worth seeing.
-        evalBySet.forEach((set, losses) -> html.append("<h3>").append(esc(set)).append("</h3>")
-                .append(chart(Map.of(set, losses), "eval loss")));
+        for (String set : scores.sets()) {
+            String metric = scores.chartedMetric(set);
+            html.append("<h3>").append(esc(set)).append(scores.task(set).map(t -> " <small>(" + t + ")</small>").orElse(""))
+                    .append("</h3>").append(metricTable(scores, set))
+                    .append(chart(Map.of(set, scores.series(set, metric)), metric));
+        }
         html.append("<h2>Shard train loss per round</h2>").append(chart(trainByShard, "train loss"));
+        html.append("<h2>Local evaluation per shard</h2>").append(localEvalTable(run.getStatus().history));
         html.append("<h2>Rounds</h2><table><tr><th>round</th><th>outcome</th><th>participants</th><th>refused</th>"
                 + "<th>mean train loss</th><th>global eval loss</th></tr>");
         for (RoundSummary r : run.getStatus().history) {
@@ -94,6 +102,7 @@ public final class RunReport {
         if (lastGlobal != null) {
             html.append("<h2>Last round: eval loss by context-length class</h2>").append(lengthClassTable(lastGlobal));
         }
+        html.append(sideBySide(sideBySide));
         if (!s3.unread().isEmpty()) {
             html.append("<h2>Not in this report</h2><p>Storage could not give these; the charts and tables above leave "
                     + "them out.</p><ul>");
@@ -103,6 +112,65 @@ public final class RunReport {
         html.append("</body></html>");
         Files.writeString(file, html);
         return file;
+    }
+
+    /** One row per round (0: the base model), one column per metric the set reported. */
+    static String metricTable(EvalScores scores, String set) {
+        List<String> metrics = scores.metrics(set);
+        Map<Integer, Map<String, Double>> rounds = scores.rounds(set);
+        if (rounds.isEmpty()) {
+            return "<p>No scores reported for this set.</p>";
+        }
+        StringBuilder t = new StringBuilder("<table><tr><th>round</th>");
+        metrics.forEach(m -> t.append("<th>").append(esc(m)).append("</th>"));
+        t.append("</tr>");
+        rounds.forEach((round, values) -> {
+            t.append("<tr><td>").append(round == 0 ? "0 (base)" : round).append("</td>");
+            metrics.forEach(m -> t.append("<td>").append(fmt(values.get(m))).append("</td>"));
+            t.append("</tr>");
+        });
+        return t.append("</table>").toString();
+    }
+
+    /** Per round and participant: its local metric for the global adapter it started from, then for its own. */
+    static String localEvalTable(List<RoundSummary> history) {
+        if (history.stream().allMatch(r -> r.localEvals.isEmpty())) {
+            return "<p>No local evaluations in the round history.</p>";
+        }
+        StringBuilder t = new StringBuilder("<p>Each participant scores, on its own held-out data, the global adapter it "
+                + "started the round from and its adapter after local training.</p><table><tr><th>round</th><th>shard</th>"
+                + "<th>metric</th><th>global (before)</th><th>local (after)</th><th>change</th></tr>");
+        for (RoundSummary r : history) {
+            for (LocalEval e : r.localEvals) {
+                t.append("<tr><td>").append(r.round).append("</td><td>").append(esc(e.shard)).append("</td><td>")
+                        .append(esc(e.metric)).append("</td><td>").append(fmt(e.global)).append("</td><td>")
+                        .append(fmt(e.local)).append("</td><td>")
+                        .append(e.global == null || e.local == null ? "-" : String.format(Locale.ROOT, "%+.4f", e.local - e.global))
+                        .append("</td></tr>");
+            }
+        }
+        return t.append("</table>").toString();
+    }
+
+    /** Both models' completions of each prompt, in two columns; or one line saying why there are none. */
+    static String sideBySide(SideBySide generations) {
+        StringBuilder h = new StringBuilder("<h2>Base model and result side by side</h2>");
+        if (generations == null) {
+            return h.append("<p>Not generated.</p>").toString();
+        }
+        if (generations.skipped() != null) {
+            return h.append("<p>Skipped: ").append(esc(generations.skipped())).append(".</p>").toString();
+        }
+        h.append("<p>Greedy, at most ").append(generations.maxNewTokens()).append(" new tokens, ending at EOS; the result is <code>")
+                .append(esc(generations.adapter().uri)).append("</code> (round ").append(generations.adapter().round)
+                .append(").</p><table><tr><th>prompt</th><th>base model</th><th>result</th></tr>");
+        // pre-wrap: a completion's verse breaks (blank lines, as in the training text) show as they are
+        String cell = "<td style=\"text-align:left;white-space:pre-wrap;vertical-align:top\">";
+        for (SideBySide.Row row : generations.rows()) {
+            h.append("<tr>").append(cell).append(esc(row.prompt())).append("</td>").append(cell).append(esc(row.base()))
+                    .append("</td>").append(cell).append(esc(row.adapter())).append("</td></tr>");
+        }
+        return h.append("</table>").toString();
     }
 
     /** The latest attempt's manifest of each shard in a round. */

@@ -111,7 +111,7 @@ class QuickstartE2ETest {
         }
         uninterruptedSha = best.sha256;
 
-        Path report = RunReport.write(run, Map.of(), cluster, cluster.workDir().resolve("e2e-full-report.html"));
+        Path report = RunReport.write(run, Map.of(), null, cluster, cluster.workDir().resolve("e2e-full-report.html"));
         assertThat(Files.readString(report)).contains("<svg").contains("e2e-full");
     }
 

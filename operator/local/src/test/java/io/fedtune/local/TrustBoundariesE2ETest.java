@@ -159,7 +159,7 @@ class TrustBoundariesE2ETest {
         assertThat(cluster.api().operatorPolicy().rules()).as("no rule of the chart's ClusterRole names Secrets")
                 .noneMatch(r -> r.getResources() != null && (r.getResources().contains("secrets") || r.getResources().contains("*")));
 
-        Path report = RunReport.write(run, Map.of(), cluster, cluster.workDir().resolve("e2e-trust-report.html"));
+        Path report = RunReport.write(run, Map.of(), null, cluster, cluster.workDir().resolve("e2e-trust-report.html"));
         List<String> secrets = new ArrayList<>(List.of(SIGNATURE));
         cluster.silos().forEach(s -> secrets.add(s.secretKey()));
         String status = ContractJson.write(run.getStatus());
