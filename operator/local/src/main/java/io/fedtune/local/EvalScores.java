@@ -28,7 +28,7 @@ final class EvalScores {
     private EvalScores() {
     }
 
-    static EvalScores of(FederatedRun run, Map<String, Double> baseline) {
+    static EvalScores of(FederatedRun run, Map<String, Map<String, Double>> baseline) {
         EvalScores s = new EvalScores();
         if (run.getSpec().evaluation != null) {
             for (EvalDataset set : run.getSpec().evaluation.datasets) {
@@ -36,7 +36,7 @@ final class EvalScores {
                 s.bySet.put(set.name, new TreeMap<>());
             }
         }
-        baseline.forEach((set, loss) -> s.put(set, 0, EvalMetric.Loss.name(), loss));
+        baseline.forEach((set, metrics) -> metrics.forEach((metric, v) -> s.put(set, 0, metric, v)));
         for (RoundSummary r : run.getStatus().history) {
             r.evalScores.forEach((set, metrics) -> metrics.forEach((metric, v) -> s.put(set, r.round, metric, v)));
             r.evalLosses.forEach((set, loss) -> s.bySet.computeIfAbsent(set, k -> new TreeMap<>())

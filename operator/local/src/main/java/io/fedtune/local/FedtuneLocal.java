@@ -74,9 +74,8 @@ public final class FedtuneLocal {
                 Path kubeconfig = cluster.api().writeKubeconfig(work.resolve("kubeconfig"));
                 System.out.println("S3 silos: " + cluster.silos().stream().map(S3Silo::endpoint).toList()
                         + "; API server " + cluster.api().url() + " (kubeconfig: " + kubeconfig + ")");
-                Map<String, Double> baseline = Baseline.of(run, layout.trainerJar(), model, data, work.resolve("djl-cache"));
-                System.out.println("Base model eval loss: " + format(baseline)
-                        + (baseline.size() < run.getSpec().evaluation.datasets.size() ? " (LanguageModeling sets only: the base model has no baseline on task sets)" : ""));
+                Map<String, Map<String, Double>> baseline = Baseline.of(run, layout.trainerJar(), model, data, work.resolve("djl-cache"));
+                System.out.println("Base model: " + format(run, baseline));
                 cluster.apply(manifests, ns);
                 FederatedRun end = new ProgressView(cluster.client(), ns, run.getMetadata().getName(), System.out,
                         ProgressView.primaryMetric(run))
@@ -86,6 +85,8 @@ public final class FedtuneLocal {
                 RunSummary.lines(end, baseline, generations).forEach(System.out::println);
                 Path report = RunReport.write(end, baseline, generations, cluster, work.resolve("report.html"));
                 System.out.println("Report: " + report);
+                writeJson(work.resolve("run.json"), end);
+                writeJson(work.resolve("baseline.json"), baseline);
                 System.out.println("Objects stay on disk under " + work.resolve("s3"));
                 if (!cluster.api().refusals().isEmpty()) {
                     System.err.println("The API server refused " + cluster.api().refusals().size() + " request(s), as a cluster would:\n  "
@@ -102,10 +103,21 @@ public final class FedtuneLocal {
             }
         }
 
-        private static String format(Map<String, Double> losses) {
+        /** Each set's ranking metric, e.g. "in-domain Loss 4.4699, book-in-domain AccuracyNorm 0.2500". */
+        private static String format(FederatedRun run, Map<String, Map<String, Double>> baseline) {
             StringBuilder b = new StringBuilder();
-            losses.forEach((k, v) -> b.append(b.length() == 0 ? "" : ", ").append(k).append(' ').append(fmt(v)));
-            return b.toString();
+            for (io.fedtune.api.v1alpha1.EvalDataset set : run.getSpec().evaluation.datasets) {
+                String metric = set.rankingMetric().name();
+                b.append(b.length() == 0 ? "" : ", ").append(set.name).append(' ').append(metric).append(' ')
+                        .append(fmt(baseline.getOrDefault(set.name, Map.of()).get(metric)));
+            }
+            return b.length() == 0 ? "no eval sets" : b.toString();
+        }
+
+        /** What the run ended as and the base model's scores, for scripts (examples/skew-experiment/compare.py). */
+        private static void writeJson(Path file, Object value) throws java.io.IOException {
+            java.nio.file.Files.writeString(file, io.fedtune.api.contract.ContractJson.mapper().writerWithDefaultPrettyPrinter()
+                    .writeValueAsString(value) + "\n");
         }
 
         private static String fmt(Double v) {

@@ -28,7 +28,7 @@ public final class RunReport {
     private RunReport() {
     }
 
-    public static Path write(FederatedRun run, Map<String, Double> baseline, SideBySide sideBySide, LocalCluster cluster,
+    public static Path write(FederatedRun run, Map<String, Map<String, Double>> baseline, SideBySide sideBySide, LocalCluster cluster,
                              Path file) throws IOException {
         if (run == null || run.getStatus() == null) {
             Files.writeString(file, "<html><body><p>The run has no status.</p></body></html>");
@@ -41,7 +41,7 @@ public final class RunReport {
     }
 
     /** The report from what storage yields; what it could not read is listed in the report instead of thrown. */
-    static Path write(FederatedRun run, Map<String, Double> baseline, SideBySide sideBySide, ReportStorage s3, Path file)
+    static Path write(FederatedRun run, Map<String, Map<String, Double>> baseline, SideBySide sideBySide, ReportStorage s3, Path file)
             throws IOException {
         var storage = run.getSpec().storage;
         ObjectLayout layout = new ObjectLayout(storage.bucket, storage.prefix, run.getMetadata().getNamespace(), run.getMetadata().getName());

@@ -25,7 +25,7 @@ final class RunSummary {
         return "Loss " + fmt(a.evalLoss);
     }
 
-    static List<String> lines(FederatedRun run, Map<String, Double> baseline, SideBySide generations) {
+    static List<String> lines(FederatedRun run, Map<String, Map<String, Double>> baseline, SideBySide generations) {
         List<String> out = new ArrayList<>();
         if (run == null || run.getStatus() == null) {
             out.add("The run has no status.");

@@ -30,7 +30,7 @@ class RunReportTest {
         storage.close();
         FederatedRun run = twoRoundRun(endpoint);
 
-        Path report = RunReport.write(run, Map.of("in-domain", 2.5), null, new ReportStorage(storage.client(), endpoint),
+        Path report = RunReport.write(run, Map.of("in-domain", Map.of("Loss", 2.5)), null, new ReportStorage(storage.client(), endpoint),
                 tmp.resolve("report.html"));
 
         String html = Files.readString(report);
@@ -44,7 +44,7 @@ class RunReportTest {
     void everyEvalSetsMetricsPerRoundAndEachShardsLocalEvaluationAreInTheReport(@TempDir Path tmp) throws Exception {
         FederatedRun run = taskRun();
 
-        String html = Files.readString(RunReport.write(run, Map.of("in-domain", 4.4699), null, noStorage(), tmp.resolve("r.html")));
+        String html = Files.readString(RunReport.write(run, Map.of("in-domain", Map.of("Loss", 4.4699)), null, noStorage(), tmp.resolve("r.html")));
 
         assertThat(html).contains("<h3>in-domain <small>(LanguageModeling)</small></h3><table><tr><th>round</th>"
                         + "<th>Loss</th><th>Perplexity</th></tr>"
@@ -115,7 +115,7 @@ class RunReportTest {
     void theSummaryNamesThePrimaryMetricAndGivesEverySetsLastRound() throws Exception {
         FederatedRun run = taskRun();
 
-        List<String> lines = RunSummary.lines(run, Map.of("in-domain", 4.4699), null);
+        List<String> lines = RunSummary.lines(run, Map.of("in-domain", Map.of("Loss", 4.4699)), null);
 
         assertThat(lines).contains(
                 "in-domain (LanguageModeling): base model Loss 4.4699 -> after round 2 Loss 4.2169, Perplexity 67.8188",
