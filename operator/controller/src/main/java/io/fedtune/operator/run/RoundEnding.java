@@ -112,7 +112,11 @@ final class RoundEnding {
         RoundHistory.record(s, summary, actions.metrics());
         actions.events().record(s.run, EventReason.RoundFinished, "round " + round + " " + summary.outcome + ": " + summary.message
                 + (score.value() != null ? ", global " + score.describe() + score.where() : ""));
-        s.situation = Situation.running(ConditionReason.RoundFinished, "round " + round + " recorded");
+        AdapterRef best = s.status.bestAdapter;
+        s.situation = Situation.running(ConditionReason.RoundFinished, "round " + round + " recorded"
+                + (score.value() != null ? ": global " + score.describe() : "")
+                + (best != null && AdapterChoice.score(best) != null ? "; best " + AdapterChoice.metric(best) + " "
+                        + Score.format(AdapterChoice.score(best)) + " (round " + best.round + ")" : ""));
     }
 
     void tooFewShards(RunSnapshot s, RoundPods pods, List<String> succeeded, RoundCut cut) {
