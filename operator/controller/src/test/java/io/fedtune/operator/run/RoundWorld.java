@@ -198,6 +198,11 @@ final class RoundWorld {
         reconcile();
     }
 
+    /** The round's first aggregation attempt ends with this result. */
+    void finishAggregation(int round, AggregateResult result) {
+        finish(aggregator(round, 1), true, result);
+    }
+
     void failAggregation(int round, int attempt, FailureReason reason) {
         failAggregation(round, attempt, reason, "scripted");
     }
