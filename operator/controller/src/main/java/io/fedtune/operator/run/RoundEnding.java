@@ -75,9 +75,13 @@ final class RoundEnding {
         }
         summary.evalScores = RoundHistory.evalScores(result.evalScores(), s.run.getSpec().evaluation.datasets);
         // as the participants' names: the first NAMES_LIMIT (RoundHistory.bounded)
-        summary.localEvals = summary.participants.stream().limit(RoundSummary.NAMES_LIMIT).map(trained::get)
-                .filter(t -> t != null && t.evalMetric() != null && (t.evalBefore() != null || t.evalAfter() != null))
-                .map(t -> new LocalEval(t.shard(), t.evalMetric(), t.evalBefore(), t.evalAfter())).toList();
+        summary.localEvals = new ArrayList<>();
+        for (String shard : summary.participants.stream().limit(RoundSummary.NAMES_LIMIT).toList()) {
+            TrainResult t = trained.get(shard);
+            if (t != null && t.evalMetric() != null && (t.evalBefore() != null || t.evalAfter() != null)) {
+                summary.localEvals.add(new LocalEval(shard, t.evalMetric(), t.evalBefore(), t.evalAfter()));
+            }
+        }
         summary.epsilon = result.epsilon();
         DeviceUse.count(summary, trained.values());
         summary.aggregationDevice = DeviceUse.of(result.device(), result.precision());
@@ -90,13 +94,15 @@ final class RoundEnding {
         adapter.evalMetric = score.metric();
         adapter.evalScore = score.value();
         AdapterRef bestBefore = s.status.bestAdapter;
+        // the aggregator's regressed verdict counts only for a round without a score: the operator judges the rest (AdapterChoice)
         AdapterChoice choice = AdapterChoice.of(s.run.getSpec().evaluation, s.status, adapter, result.regressed());
         choice.applyTo(s.status);
         s.status.optimizerStateSha256 = result.optimizerStateSha256();
         if (choice.rolledBack()) {
             summary.outcome = RoundOutcome.RolledBack;
             actions.events().record(s.run, EventReason.RolledBack, "round " + round + (score.value() != null
-                    ? "'s global " + score.describe() : ", which the aggregator marked as regressed,") + " is worse than the best " + AdapterChoice.metric(bestBefore) + " " + Score.format(AdapterChoice.score(bestBefore))
+                    ? "'s global " + score.describe() : ", which the aggregator marked as regressed,") + " is worse than the best "
+                    + AdapterChoice.metric(bestBefore) + " " + Score.format(AdapterChoice.score(bestBefore))
                     + " (round " + bestBefore.round + ") beyond the tolerance " + s.run.getSpec().evaluation.regressionTolerance
                     + "; round " + (round + 1) + " starts from round " + bestBefore.round + "'s adapter");
         }
