@@ -156,6 +156,12 @@ class AdapterChoiceTest {
         assertThat(w.status.history.get(2).globalEvalScore).isEqualTo(0.55);
         assertThat(w.status.history.get(2).evalScores).containsEntry("in-domain", java.util.Map.of("Accuracy", 0.55, "Loss", 2.0));
         assertThat(w.status.latestAdapter.round).isEqualTo(2);
+        assertThat(w.status.conditions).anySatisfy(c -> {
+            assertThat(c.getType()).isEqualTo("Degraded");
+            assertThat(c.getReason()).isEqualTo("RolledBack");
+            assertThat(c.getMessage()).isEqualTo("round 3 regressed (Accuracy 0.5500); the next round starts from round 2's adapter"
+                    + " (Accuracy 0.6200)");
+        });
         assertThat(w.events).anySatisfy(e -> {
             assertThat(e.reason()).isEqualTo(EventReason.RolledBack);
             assertThat(e.message()).contains("Accuracy 0.5500", "best Accuracy 0.6200 (round 2)");
