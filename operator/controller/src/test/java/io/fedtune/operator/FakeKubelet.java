@@ -60,6 +60,8 @@ public final class FakeKubelet implements AutoCloseable {
         final Set<String> refuse = ConcurrentHashMap.newKeySet();
         final Set<String> unpullable = ConcurrentHashMap.newKeySet();
         final Map<Integer, Double> evalLoss = new ConcurrentHashMap<>();
+        final Map<Integer, Double> evalScore = new ConcurrentHashMap<>();
+        volatile String evalMetric = "Loss";
         volatile int failAggregatorAttempts;
         volatile String trainerFailureReason = "StorageUnreachable";
         volatile Predicate<Pod> hold = p -> false;
@@ -105,6 +107,18 @@ public final class FakeKubelet implements AutoCloseable {
         public Script evalLosses(double... losses) {
             for (int i = 0; i < losses.length; i++) {
                 evalLoss.put(i + 1, losses[i]);
+            }
+            return this;
+        }
+
+        /**
+         * The aggregation's primary score per round in this metric (e.g. Accuracy: higher is better); its loss stays
+         * what {@link #evalLosses} scripts.
+         */
+        public Script evalScores(String metric, double... scores) {
+            evalMetric = metric;
+            for (int i = 0; i < scores.length; i++) {
+                evalScore.put(i + 1, scores[i]);
             }
             return this;
         }
@@ -250,10 +264,13 @@ public final class FakeKubelet implements AutoCloseable {
                 List<Refusal> refused = t.updates().stream().map(ShardUpdate::shard).filter(script.refuse::contains)
                         .map(s -> new Refusal(s, "NormOutlier", "update norm far above the round's median")).toList();
                 double loss = script.evalLoss.getOrDefault(t.round(), 3.0 / t.round());
+                String metric = script.evalMetric;
+                double score = "Loss".equals(metric) ? loss : script.evalScore.getOrDefault(t.round(), 0.1 * t.round());
                 result = new AggregateResult(Outcome.Succeeded, null, null, t.round(), t.output(),
                         sha(t.round() + "/" + accepted), accepted, refused, loss, Map.of("in-domain", loss), null, null,
                         t.aggregation().privacy != null ? 0.5 * t.round() : null, 0.02, "cpu", "FP32", null,
-                        sha("config/" + t.round()), "Loss", loss, Map.of("in-domain", Map.of("Loss", loss)));
+                        sha("config/" + t.round()), metric, score, Map.of("in-domain", "Loss".equals(metric) ? Map.of("Loss", loss)
+                                : Map.of(metric, score, "Loss", loss)));
             }
         }
         String message = ContractJson.write(result);

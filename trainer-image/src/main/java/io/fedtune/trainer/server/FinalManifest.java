@@ -14,7 +14,7 @@ import java.util.Map;
  * @param round       the round that wrote it
  * @param baseModel   the base checkpoint it adapts
  * @param evalLoss    its primary eval loss, or null without eval sets
- * @param files       SHA-256 of each adapter file next to this manifest
+ * @param files       SHA-256 of each file next to this manifest (the adapter's, and README.md when published)
  * @param publishedAt RFC 3339 time of the copy
  */
 public record FinalManifest(String run, String namespace, int round, String source, String baseModel, Double evalLoss,

@@ -10,6 +10,7 @@ import io.fedtune.trainer.storage.Sha256;
 import io.fedtune.trainer.storage.StorageException;
 import io.fedtune.trainer.storage.StorageSession;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -22,7 +23,8 @@ import java.util.TreeMap;
 
 /**
  * Publishing a run's result (role publish): the best global adapter's recorded files copied to {@code final/}, each
- * verified before anything is written, a manifest.json next to them, and the weights read back and checked.
+ * verified before anything is written, the model card (README.md, when the task has one) and a manifest.json with the
+ * SHA-256 of every file next to them, and the weights read back and checked.
  */
 public final class ResultPublication {
     private static final Set<String> ADAPTER_FILES = Set.of(Adapter.WEIGHTS_FILE, AdapterConfig.FILE);
@@ -53,8 +55,16 @@ public final class ResultPublication {
                 Files.copy(source.resolve(name), out.resolve(name), StandardCopyOption.REPLACE_EXISTING);
             }
         }
+        Map<String, String> files = new TreeMap<>(recorded);
+        // a task without a card (an older operator) publishes what it published before: no README.md
+        if (task.card() != null) {
+            Files.writeString(out.resolve(ModelCardReadme.FILE), ModelCardReadme.render(task.card(), task.round(), task.destination()),
+                    StandardCharsets.UTF_8);
+            files.put(ModelCardReadme.FILE, Sha256.of(out.resolve(ModelCardReadme.FILE)));
+            names.add(ModelCardReadme.FILE);
+        }
         new FinalManifest(task.run(), task.namespace(), task.round(), task.source(), task.baseModel(), task.evalLoss(),
-                recorded, Instant.now().toString()).write(out);
+                files, Instant.now().toString()).write(out);
         names.add(FinalManifest.FILE);
         Map<String, String> published = storage.publish(out, task.destination(), names);
         String back = Sha256.of(storage.fetchDirectory(task.destination(), List.of(Adapter.WEIGHTS_FILE))

@@ -203,4 +203,48 @@ class ServerRolesTest {
                 sha256(tampered), recorded.get("adapter_config.json"));
         assertThat(keys("demo2/")).as("nothing published").isEmpty();
     }
+
+    @Test
+    void publishWritesTheModelCardAsReadmeAndRecordsItsHash() throws Exception {
+        Path dir = adapter("carded");
+        Map<String, String> recorded = Map.of("adapter_model.safetensors", sha256(dir.resolve("adapter_model.safetensors")),
+                "adapter_config.json", sha256(dir.resolve("adapter_config.json")));
+        io.fedtune.api.contract.ModelCard card = new io.fedtune.api.contract.ModelCard("demo", "s3://run/models/quickstart",
+                List.of("hospital-a", "hospital-b"), 5, "FedAvg", 32, 64.0, List.of("q_proj", "v_proj"), 2.5, 1e-5, "RougeL",
+                List.of(new io.fedtune.api.contract.ModelCard.EvalRow("in-domain", "Generation",
+                                new java.util.TreeMap<>(Map.of("ExactMatch", 0.25, "Loss", 1.8, "RougeL", 0.4123))),
+                        new io.fedtune.api.contract.ModelCard.EvalRow("out-of-domain", "Classification",
+                                new java.util.TreeMap<>(Map.of("Accuracy", 0.7, "AccuracyNorm", 0.72, "Loss", 2.2)))));
+        PublishTask plain = publishTask(recorded, "carded/final");
+        PublishTask task = new PublishTask(plain.run(), plain.namespace(), plain.attempt(), plain.storage(), plain.source(), plain.round(),
+                plain.sourceSha256(), plain.evalLoss(), plain.baseModel(), plain.destination(), card);
+        Run<PublishResult> run = run(task, PublishResult.class, PublishCommand::new, null);
+
+        assertThat(run.exit()).as(String.valueOf(run.result())).isZero();
+        assertThat(keys("carded/final/")).containsExactlyInAnyOrder("carded/final/adapter_model.safetensors",
+                "carded/final/adapter_config.json", "carded/final/manifest.json", "carded/final/README.md");
+        Path readme = root.resolve("carded-README.md");
+        s3.client().downloadObject(io.minio.DownloadObjectArgs.builder().bucket("run").object("carded/final/README.md")
+                .filename(readme.toString()).build());
+        String md = Files.readString(readme);
+        assertThat(md).startsWith("---\nbase_model: \"s3://run/models/quickstart\"\nlibrary_name: peft\n"
+                + "tags:\n- fedtune\n- lora\n- federated-learning\n---\n");
+        assertThat(md).contains("# demo", "Data owners (2): hospital-a, hospital-b", "Rounds completed: 5", "Aggregation strategy: FedAvg",
+                "rank 32, alpha 64, target modules q_proj, v_proj", "(epsilon 2.5, delta 1.0E-5)", "global adapter of round 3",
+                "chosen by RougeL",
+                "| set | task | metrics |",
+                "| in-domain | Generation | ExactMatch 0.2500, Loss 1.8000, RougeL 0.4123 |",
+                "| out-of-domain | Classification | Accuracy 0.7000, AccuracyNorm 0.7200, Loss 2.2000 |",
+                "PeftModel.from_pretrained(base, \"./demo\")",
+                "vllm serve ./base-model --enable-lora --lora-modules demo=./demo --max-lora-rank 32",
+                "s3://run/carded/final", "LoRA adapter", "trained with fedtune");
+        assertThat(md).doesNotContain(s3.endpoint(), "secret", "accessKey");
+        assertThat(run.result().files()).containsEntry("README.md", sha256(readme));
+        Path manifest = root.resolve("carded-manifest.json");
+        s3.client().downloadObject(io.minio.DownloadObjectArgs.builder().bucket("run").object("carded/final/manifest.json")
+                .filename(manifest.toString()).build());
+        JsonNode m = ContractJson.mapper().readTree(manifest.toFile());
+        assertThat(m.get("files").get("README.md").asText()).isEqualTo(sha256(readme));
+        assertThat(m.get("files").get("adapter_model.safetensors").asText()).isEqualTo(recorded.get("adapter_model.safetensors"));
+    }
 }

@@ -16,8 +16,9 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @AdditionalPrinterColumn(name = "Phase", jsonPath = ".status.phase", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Round", jsonPath = ".status.progress", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Stage", jsonPath = ".status.stage", type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(name = "Eval Loss", jsonPath = ".status.latestAdapter.evalLoss", type = AdditionalPrinterColumn.Type.NUMBER)
-@AdditionalPrinterColumn(name = "Best", jsonPath = ".status.bestAdapter.evalLoss", type = AdditionalPrinterColumn.Type.NUMBER, priority = 1)
+@AdditionalPrinterColumn(name = "Metric", jsonPath = ".status.latestAdapter.evalMetric", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Score", jsonPath = ".status.latestAdapter.evalScore", type = AdditionalPrinterColumn.Type.NUMBER)
+@AdditionalPrinterColumn(name = "Best", jsonPath = ".status.bestAdapter.evalScore", type = AdditionalPrinterColumn.Type.NUMBER, priority = 1)
 @AdditionalPrinterColumn(name = "Shards", jsonPath = ".status.shards.selected", type = AdditionalPrinterColumn.Type.INTEGER, priority = 1)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
 public class FederatedRun extends CustomResource<FederatedRunSpec, FederatedRunStatus> implements Namespaced {

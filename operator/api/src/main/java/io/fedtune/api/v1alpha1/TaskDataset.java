@@ -5,10 +5,27 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.ValidationRule;
 
-/** Held-out data with the task it is scored by. */
+/**
+ * Held-out data with the task it is scored by. The rules' metric lists are {@link EvalTask#metrics()} written out (CEL
+ * needs constants); a test in the operator checks that they agree.
+ */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(value = TaskDataset.METRIC_OF_TASK, fieldPath = ".metric", message = TaskDataset.METRIC_OF_TASK_MESSAGE)
+@ValidationRule(value = TaskDataset.MAX_NEW_TOKENS_FOR_GENERATION, fieldPath = ".maxNewTokens",
+        message = TaskDataset.MAX_NEW_TOKENS_MESSAGE)
 public class TaskDataset extends DatasetRef {
+
+    /** The metric, when set, is one of its task's (the task defaults to LanguageModeling). */
+    public static final String METRIC_OF_TASK = "!has(self.metric) || ((!has(self.task) || self.task == 'LanguageModeling') "
+            + "? self.metric in ['Loss', 'Perplexity'] : self.task == 'Generation' ? self.metric in ['ExactMatch', 'RougeL', 'Loss'] "
+            + ": self.metric in ['Accuracy', 'AccuracyNorm', 'Loss'])";
+    public static final String METRIC_OF_TASK_MESSAGE = "metric must be one of its task's metrics: Loss or Perplexity "
+            + "(LanguageModeling); Accuracy, AccuracyNorm or Loss (Classification, MultipleChoice); ExactMatch, RougeL or Loss "
+            + "(Generation)";
+    public static final String MAX_NEW_TOKENS_FOR_GENERATION = "!has(self.maxNewTokens) || (has(self.task) && self.task == 'Generation')";
+    public static final String MAX_NEW_TOKENS_MESSAGE = "maxNewTokens applies to task Generation only: remove it, or set task: Generation";
 
     /** Used when a Generation set does not set maxNewTokens. */
     public static final int DEFAULT_MAX_NEW_TOKENS = 32;

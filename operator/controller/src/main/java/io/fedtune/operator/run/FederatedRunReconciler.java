@@ -76,6 +76,8 @@ public class FederatedRunReconciler implements Reconciler<FederatedRun>, Cleaner
         steps.reconcile(snapshot);
         actions.metrics().runState(run.getMetadata().getNamespace(), run.getMetadata().getName(),
                 status.phase == Phase.Running, status.currentRound == null ? 0 : status.currentRound);
+        RoundHistory.latestEvaluated(status).ifPresent(r -> actions.metrics().runEvaluation(run.getMetadata().getNamespace(),
+                run.getMetadata().getName(), r.evalMetric, r.globalEvalScore, r.evalScores));
         write(run, before, status, context);
         UpdateControl<FederatedRun> control = UpdateControl.noUpdate();
         snapshot.requeue().ifPresent(control::rescheduleAfter);

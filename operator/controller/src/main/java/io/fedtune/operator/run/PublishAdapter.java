@@ -45,7 +45,8 @@ final class PublishAdapter extends ServerTaskStep<RoundState.Publishing> {
         AdapterRef adapter = state.adapter();
         return actions.aggregators().serverTasks().publish(s.run, new PublishTask(s.name(), s.namespace(), attempt,
                 new StorageRef(spec.storage.endpoint, spec.storage.region), adapter.uri, adapter.round, adapter.recordedSha256(),
-                adapter.evalLoss, spec.baseModel.uri, TrainerPodBuilder.layout(s.run).finalAdapter(), null));
+                adapter.evalLoss, spec.baseModel.uri, TrainerPodBuilder.layout(s.run).finalAdapter(),
+                RunModelCard.of(s.name(), spec, s.status, adapter)));
     }
 
     @Override
@@ -58,6 +59,8 @@ final class PublishAdapter extends ServerTaskStep<RoundState.Publishing> {
         }
         AdapterRef result = new AdapterRef(published.adapter() != null ? published.adapter() : TrainerPodBuilder.layout(s.run).finalAdapter(),
                 adapter.round, published.sha256() != null ? published.sha256() : adapter.sha256, adapter.evalLoss);
+        result.evalMetric = adapter.evalMetric;
+        result.evalScore = adapter.evalScore;
         result.configSha256 = published.files() != null ? published.files().get(ObjectLayout.ADAPTER_CONFIG) : adapter.configSha256;
         s.status.result = result;
         actions.events().record(s.run, EventReason.Published, "round " + result.round + "'s adapter is published at " + result.uri

@@ -8,6 +8,8 @@ import io.fedtune.api.contract.ShardUpdate;
 import io.fedtune.api.contract.TrainResult;
 import io.fedtune.api.v1alpha1.AdapterRef;
 import io.fedtune.api.v1alpha1.ConditionReason;
+import io.fedtune.api.v1alpha1.EvalMetric;
+import io.fedtune.api.v1alpha1.LocalEval;
 import io.fedtune.api.v1alpha1.Phase;
 import io.fedtune.api.v1alpha1.RefusedUpdate;
 import io.fedtune.api.v1alpha1.RoundOutcome;
@@ -63,12 +65,22 @@ final class RoundEnding {
                         .filter(n -> !refusedShards.contains(n)).toList();
         summary.meanTrainLoss = RoundHistory.mean(summary.participants.stream().map(trained::get)
                 .filter(t -> t != null && t.trainLoss() != null).map(TrainResult::trainLoss).toList());
-        Double loss = result.evalLoss() != null ? result.evalLoss()
-                : RoundHistory.mean(summary.participants.stream().map(trained::get).filter(t -> t != null && t.evalLossAfter() != null)
-                        .map(TrainResult::evalLossAfter).toList());
+        Double loss = result.evalLoss() != null ? result.evalLoss() : meanLossAfter(summary.participants, trained);
+        Score score = Score.of(result, loss, s.run.getSpec().evaluation);
         summary.globalEvalLoss = loss;
+        summary.evalMetric = score.metric();
+        summary.globalEvalScore = score.value();
         if (result.evalLosses() != null) {
             summary.evalLosses.putAll(result.evalLosses());
+        }
+        summary.evalScores = RoundHistory.evalScores(result.evalScores(), s.run.getSpec().evaluation.datasets);
+        // as the participants' names: the first NAMES_LIMIT (RoundHistory.bounded)
+        summary.localEvals = new ArrayList<>();
+        for (String shard : summary.participants.stream().limit(RoundSummary.NAMES_LIMIT).toList()) {
+            TrainResult t = trained.get(shard);
+            if (t != null && t.evalMetric() != null && (t.evalBefore() != null || t.evalAfter() != null)) {
+                summary.localEvals.add(new LocalEval(shard, t.evalMetric(), t.evalBefore(), t.evalAfter()));
+            }
         }
         summary.epsilon = result.epsilon();
         DeviceUse.count(summary, trained.values());
@@ -79,15 +91,20 @@ final class RoundEnding {
         AdapterRef adapter = new AdapterRef(result.adapter() != null ? result.adapter()
                 : task.map(AggregateTask::output).orElseGet(() -> TrainerPodBuilder.layout(s.run).globalAdapter(round)), round, result.sha256(), loss);
         adapter.configSha256 = result.configSha256();
+        adapter.evalMetric = score.metric();
+        adapter.evalScore = score.value();
         AdapterRef bestBefore = s.status.bestAdapter;
+        // the aggregator's regressed verdict counts only for a round without a score: the operator judges the rest (AdapterChoice)
         AdapterChoice choice = AdapterChoice.of(s.run.getSpec().evaluation, s.status, adapter, result.regressed());
         choice.applyTo(s.status);
         s.status.optimizerStateSha256 = result.optimizerStateSha256();
         if (choice.rolledBack()) {
             summary.outcome = RoundOutcome.RolledBack;
-            actions.events().record(s.run, EventReason.RolledBack, "round " + round + "'s global eval loss " + loss
-                    + " is worse than the best " + bestBefore.evalLoss + " (round " + bestBefore.round + "); round " + (round + 1)
-                    + " starts from round " + bestBefore.round + "'s adapter");
+            actions.events().record(s.run, EventReason.RolledBack, "round " + round + (score.value() != null
+                    ? "'s global " + score.describe() : ", which the aggregator marked as regressed,") + " is worse than the best "
+                    + AdapterChoice.metric(bestBefore) + " " + Score.format(AdapterChoice.score(bestBefore))
+                    + " (round " + bestBefore.round + ") beyond the tolerance " + s.run.getSpec().evaluation.regressionTolerance
+                    + "; round " + (round + 1) + " starts from round " + bestBefore.round + "'s adapter");
         }
         summary.message = summary.participants.size() + " update(s) aggregated" + (summary.refused.isEmpty() ? "" : ", "
                 + summary.refused.size() + " refused") + (choice.rolledBack() ? "; regressed, rolled back" : "")
@@ -100,8 +117,12 @@ final class RoundEnding {
         shards.failed(s, pods, cut);
         RoundHistory.record(s, summary, actions.metrics());
         actions.events().record(s.run, EventReason.RoundFinished, "round " + round + " " + summary.outcome + ": " + summary.message
-                + (loss != null ? ", global eval loss " + String.format(Locale.ROOT, "%.4f", loss) : ""));
-        s.situation = Situation.running(ConditionReason.RoundFinished, "round " + round + " recorded");
+                + (score.value() != null ? ", global " + score.describe() + score.where() : ""));
+        AdapterRef best = s.status.bestAdapter;
+        s.situation = Situation.running(ConditionReason.RoundFinished, "round " + round + " recorded"
+                + (score.value() != null ? ": global " + score.describe() : "")
+                + (best != null && AdapterChoice.score(best) != null ? "; best " + AdapterChoice.metric(best) + " "
+                        + Score.format(AdapterChoice.score(best)) + " (round " + best.round + ")" : ""));
     }
 
     void tooFewShards(RunSnapshot s, RoundPods pods, List<String> succeeded, RoundCut cut) {
@@ -134,6 +155,37 @@ final class RoundEnding {
         actions.events().record(s.run, EventReason.RoundFailed, message);
         actions.events().record(s.run, EventReason.RunFailed, message);
         s.situation = Situation.of(Phase.Failed, reason, message);
+    }
+
+    private static Double meanLossAfter(List<String> participants, Map<String, TrainResult> trained) {
+        return RoundHistory.mean(participants.stream().map(trained::get).filter(t -> t != null && t.evalLossAfter() != null)
+                .map(TrainResult::evalLossAfter).toList());
+    }
+
+    /**
+     * The round's primary score: the aggregate's value of its ranking metric on the primary eval set; an aggregation
+     * with no score (no eval sets; or an older image, which reports only the eval loss, or a metric this operator does
+     * not know) is ranked by its loss: the primary eval loss, else the mean of the participants' local losses after
+     * training.
+     */
+    record Score(String metric, Double value, String where) {
+        static Score of(AggregateResult result, Double loss, io.fedtune.api.v1alpha1.EvaluationSpec evaluation) {
+            String primary = evaluation.datasets == null || evaluation.datasets.isEmpty() ? "the primary set"
+                    : evaluation.datasets.get(0).name;
+            if (result.evalScore() != null && EvalMetric.named(result.evalMetric()) != null) {
+                return new Score(result.evalMetric(), result.evalScore(), " on " + primary);
+            }
+            return new Score(loss != null ? EvalMetric.Loss.name() : null, loss,
+                    result.evalLoss() != null ? " on " + primary : " (mean of the shards' local losses)");
+        }
+
+        String describe() {
+            return metric + " " + format(value);
+        }
+
+        static String format(Double value) {
+            return value == null ? "none" : String.format(Locale.ROOT, "%.4f", value);
+        }
     }
 
     private static Instant aggregationStart(RoundPods pods) {

@@ -70,6 +70,7 @@ final class RoundHistory {
         summary.failed = first(summary.failed);
         summary.stragglers = first(summary.stragglers);
         summary.failedAttemptShards = first(summary.failedAttemptShards);
+        summary.localEvals = first(summary.localEvals);
         if (cut) {
             summary.message = (summary.message == null ? "" : summary.message + "; ") + "shard lists name the first "
                     + RoundSummary.NAMES_LIMIT + " of each, the counts give the totals";
@@ -110,6 +111,48 @@ final class RoundHistory {
         }
         int colon = recorded.indexOf(':');
         return colon < 0 ? recorded : recorded.substring(0, colon);
+    }
+
+    /**
+     * The aggregate's every metric per eval set as status keeps it: the first {@link #EVAL_SETS_LIMIT} sets (the CRD's
+     * bound on spec.evaluation.datasets), and of each the metrics of its task as the spec names it (at most 3), or for
+     * a set the spec no longer names the metrics this operator knows; an image's other figures are dropped, so a
+     * round's entry stays bounded whatever the image reports.
+     */
+    static java.util.Map<String, java.util.Map<String, Double>> evalScores(java.util.Map<String, java.util.Map<String, Double>> scores,
+            List<io.fedtune.api.v1alpha1.EvalDataset> sets) {
+        java.util.Map<String, java.util.Map<String, Double>> kept = new java.util.LinkedHashMap<>();
+        if (scores == null) {
+            return kept;
+        }
+        java.util.Map<String, List<io.fedtune.api.v1alpha1.EvalMetric>> tasks = new java.util.HashMap<>();
+        for (var d : sets == null ? List.<io.fedtune.api.v1alpha1.EvalDataset>of() : sets) {
+            tasks.put(d.name, (d.task == null ? io.fedtune.api.v1alpha1.EvalTask.LanguageModeling : d.task).metrics());
+        }
+        scores.entrySet().stream().filter(e -> e.getValue() != null).limit(EVAL_SETS_LIMIT).forEach(e -> {
+            java.util.Map<String, Double> metrics = new java.util.TreeMap<>();
+            e.getValue().forEach((metric, value) -> {
+                var known = io.fedtune.api.v1alpha1.EvalMetric.named(metric);
+                if (value != null && known != null && (!tasks.containsKey(e.getKey()) || tasks.get(e.getKey()).contains(known))) {
+                    metrics.put(metric, value);
+                }
+            });
+            kept.put(e.getKey(), metrics);
+        });
+        return kept;
+    }
+
+    /** spec.evaluation.datasets holds at most this many sets. */
+    static final int EVAL_SETS_LIMIT = 8;
+
+    /** The latest recorded round that has a global evaluation (failed rounds have none), for the eval gauges. */
+    static Optional<RoundSummary> latestEvaluated(FederatedRunStatus status) {
+        for (int i = status.history.size() - 1; i >= 0; i--) {
+            if (status.history.get(i).outcome != RoundOutcome.Failed) {
+                return Optional.of(status.history.get(i));
+            }
+        }
+        return Optional.empty();
     }
 
     static Double seconds(String from, Instant to) {

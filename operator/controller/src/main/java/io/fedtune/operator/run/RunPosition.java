@@ -90,8 +90,12 @@ final class RunPosition {
         var early = spec.evaluation.earlyStopping;
         Integer bestRound = status.bestAdapter != null ? status.bestAdapter.round : null;
         if (early != null && status.roundsWithoutImprovement != null && status.roundsWithoutImprovement >= early.patience) {
-            return new RoundState.Finished(ConditionReason.EarlyStopped, "the primary eval loss did not improve by more than "
-                    + early.minDelta + " for " + status.roundsWithoutImprovement + " rounds; the best adapter is from round " + bestRound);
+            AdapterRef best = status.bestAdapter;
+            String metric = best != null && AdapterChoice.metric(best) != null ? AdapterChoice.metric(best) : "eval metric";
+            return new RoundState.Finished(ConditionReason.EarlyStopped, "the primary " + metric + " did not improve by more than "
+                    + early.minDelta + " for " + status.roundsWithoutImprovement + " rounds; the best adapter is from round " + bestRound
+                    + (best != null && AdapterChoice.score(best) != null ? " (" + metric + " "
+                            + RoundEnding.Score.format(AdapterChoice.score(best)) + ")" : ""));
         }
         if (completed >= spec.rounds) {
             return new RoundState.Finished(ConditionReason.RoundsCompleted, "all " + spec.rounds

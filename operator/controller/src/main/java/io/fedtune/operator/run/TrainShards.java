@@ -137,6 +137,18 @@ final class TrainShards extends RoundStep<RoundState.Training> {
         earlier.stream().filter(p -> !PodOutcome.of(p).finished()).forEach(actions.pods()::delete);
     }
 
+    /**
+     * The best's score for the aggregator's informational regressed verdict, when it is in the metric this round ranks
+     * by (the primary set's): a best ranked by another metric (the eval sets changed mid-run) or by the shards' local
+     * losses (no eval sets then) compares with nothing the aggregator measures.
+     */
+    static Double bestEvalScore(FederatedRunSpec spec, io.fedtune.api.v1alpha1.AdapterRef best) {
+        if (best == null || spec.evaluation.datasets == null || spec.evaluation.datasets.isEmpty()) {
+            return null;
+        }
+        return spec.evaluation.datasets.get(0).rankingMetric().name().equals(AdapterChoice.metric(best)) ? AdapterChoice.score(best) : null;
+    }
+
     private void startAggregation(RunSnapshot s, RoundPods pods, List<String> succeeded, RoundCut cut) {
         FederatedRunSpec spec = s.run.getSpec();
         int round = s.status.currentRound;
@@ -161,7 +173,7 @@ final class TrainShards extends RoundStep<RoundState.Training> {
                 ModelFile.sha256ByName(s.status.baseModel),
                 s.status.latestAdapter != null ? s.status.latestAdapter.uri : null,
                 s.status.latestAdapter != null ? s.status.latestAdapter.sha256 : null,
-                s.status.bestAdapter != null ? s.status.bestAdapter.evalLoss : null,
+                bestEvalScore(spec, s.status.bestAdapter),
                 updates, spec.lora, spec.aggregation, layout.optimizerState(), s.status.optimizerStateSha256, spec.evaluation.datasets,
                 spec.training.maxSequenceLength, spec.training.seed,
                 (double) s.status.roundShards.size() / Math.max(1, eligible), layout.globalAdapter(round));

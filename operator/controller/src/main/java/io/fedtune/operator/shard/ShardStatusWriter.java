@@ -32,6 +32,9 @@ public class ShardStatusWriter implements ShardParticipation {
             s.trainLoss = result.trainLoss();
             s.evalLossBefore = result.evalLossBefore();
             s.evalLossAfter = result.evalLossAfter();
+            s.evalMetric = result.evalMetric();
+            s.evalBefore = result.evalBefore();
+            s.evalAfter = result.evalAfter();
             s.lastAdapter = result.adapter();
             s.device = DeviceUse.word(result.device());
             s.precision = DeviceUse.word(result.precision());

@@ -115,8 +115,13 @@ public final class RunStatusAggregator {
             c.set(ConditionType.DEGRADED, true, UpdatesRefused, "round " + last.round + ": the aggregator refused "
                     + last.refused.stream().map(r -> r.shard + " (" + r.reason + ")").toList());
         } else if (last.outcome == RoundOutcome.RolledBack) {
-            c.set(ConditionType.DEGRADED, true, RolledBack, "round " + last.round + " regressed; the next round starts from round "
-                    + (status.bestAdapter != null ? status.bestAdapter.round : null) + "'s adapter");
+            var best = status.bestAdapter;
+            c.set(ConditionType.DEGRADED, true, RolledBack, "round " + last.round + " regressed"
+                    + (last.globalEvalScore != null && last.evalMetric != null ? " (" + last.evalMetric + " "
+                            + String.format(java.util.Locale.ROOT, "%.4f", last.globalEvalScore) + ")" : "")
+                    + "; the next round starts from round " + (best != null ? best.round : null) + "'s adapter"
+                    + (best != null && best.evalScore != null && best.evalMetric != null ? " (" + best.evalMetric + " "
+                            + String.format(java.util.Locale.ROOT, "%.4f", best.evalScore) + ")" : ""));
         } else {
             c.set(ConditionType.DEGRADED, false, AllShardsHealthy, "round " + last.round + " used every selected shard");
         }

@@ -186,4 +186,84 @@ class PublishAdapterTest {
         assertThat(w.status.result.round).isEqualTo(2);
         assertThat(w.status.result.sha256).isEqualTo("sha-global-2");
     }
+
+    @Test
+    void theModelCardSaysHowTheAdapterWasMade() {
+        RoundWorld w = new RoundWorld("card", 3, "a", "b");
+        var spec = w.run.getSpec();
+        spec.evaluation.datasets = java.util.List.of(AdapterChoiceTest.evalSet(io.fedtune.api.v1alpha1.EvalTask.Generation),
+                AdapterChoiceTest.evalSet(io.fedtune.api.v1alpha1.EvalTask.Classification));
+        spec.evaluation.datasets.get(1).name = "out-of-domain";
+        spec.aggregation.privacy = new io.fedtune.api.v1alpha1.PrivacySpec();
+        spec.aggregation.privacy.delta = 1e-6;
+        for (int round = 1; round <= 3; round++) {
+            w.reconcile();
+            w.reconcile();
+            int r = round;
+            w.status.roundShards.forEach(shard -> w.succeedTrainer(r, shard, 1));
+            w.reconcile();
+            var task = w.task(w.aggregator(round, 1));
+            double score = round == 2 ? 0.45 : 0.30 + 0.01 * round;
+            // round 2 aggregates a only (b refused); the others both
+            java.util.List<String> accepted = round == 2 ? java.util.List.of("a") : task.updates().stream().map(u -> u.shard()).toList();
+            w.finishAggregation(round, new io.fedtune.api.contract.AggregateResult(io.fedtune.api.contract.Outcome.Succeeded, null, null,
+                    round, task.output(), "sha-global-" + round, accepted, java.util.List.of(), 1.8, Map.of("in-domain", 1.8), null, null,
+                    0.5 * round, 1.0, "cpu", "FP32", null, "sha-config-" + round, "RougeL", score,
+                    Map.of("in-domain", Map.of("RougeL", score, "ExactMatch", 0.2, "Loss", 1.8),
+                            "out-of-domain", Map.of("Accuracy", 0.7, "AccuracyNorm", 0.72, "Loss", 2.2))));
+            w.reconcile();
+        }
+        assertThat(w.status.bestAdapter.round).isEqualTo(2);
+        w.reconcile();
+        io.fedtune.api.contract.ModelCard card = w.publishTask(w.publisher(2, 1)).card();
+        assertThat(card.run()).isEqualTo("card");
+        assertThat(card.baseModel()).isEqualTo("s3://models/tiny");
+        assertThat(card.dataOwners()).containsExactlyInAnyOrder("a", "b");
+        assertThat(card.rounds()).isEqualTo(3);
+        assertThat(card.strategy()).isEqualTo("FedAvg");
+        assertThat(card.rank()).isEqualTo(spec.lora.rank);
+        assertThat(card.alpha()).isEqualTo(spec.lora.alpha);
+        assertThat(card.targetModules()).containsExactly("q_proj", "v_proj");
+        assertThat(card.epsilon()).as("spent by the end").isEqualTo(1.5);
+        assertThat(card.delta()).isEqualTo(1e-6);
+        assertThat(card.evalMetric()).isEqualTo("RougeL");
+        assertThat(card.evaluation()).containsExactly(
+                new io.fedtune.api.contract.ModelCard.EvalRow("in-domain", "Generation",
+                        new java.util.TreeMap<>(Map.of("ExactMatch", 0.2, "Loss", 1.8, "RougeL", 0.45))),
+                new io.fedtune.api.contract.ModelCard.EvalRow("out-of-domain", "Classification",
+                        new java.util.TreeMap<>(Map.of("Accuracy", 0.7, "AccuracyNorm", 0.72, "Loss", 2.2))));
+        assertThat(io.fedtune.api.contract.ContractJson.write(card)).doesNotContain("credentials", "secret");
+
+        w.succeedPublishing(2, 1);
+        w.reconcile();
+        assertThat(w.status.result.evalMetric).isEqualTo("RougeL");
+        assertThat(w.status.result.evalScore).isEqualTo(0.45);
+    }
+
+    @Test
+    void aRunWithoutPrivacyHasACardWithoutEpsilon() {
+        RoundWorld w = done();
+        w.reconcile();
+        io.fedtune.api.contract.ModelCard card = w.publishTask(w.publisher(1, 1)).card();
+        assertThat(card.dataOwners()).containsExactly("a");
+        assertThat(card.epsilon()).isNull();
+        assertThat(card.delta()).isNull();
+        // a set the spec does not name (the scripted aggregation reports one) has no task
+        assertThat(card.evaluation()).singleElement().satisfies(row -> {
+            assertThat(row.set()).isEqualTo("in-domain");
+            assertThat(row.task()).isNull();
+        });
+    }
+
+    @Test
+    void aBestRoundOlderThanTheHistoryKeepsItsPrimaryRow() {
+        io.fedtune.api.v1alpha1.FederatedRunStatus status = new io.fedtune.api.v1alpha1.FederatedRunStatus();
+        io.fedtune.api.v1alpha1.AdapterRef best = new io.fedtune.api.v1alpha1.AdapterRef("s3://b/r1", 1, "sha", 1.9);
+        best.evalMetric = "Accuracy";
+        best.evalScore = 0.8;
+        RoundWorld w = new RoundWorld("old", 30, "a");
+        w.run.getSpec().evaluation.datasets = java.util.List.of(AdapterChoiceTest.evalSet(io.fedtune.api.v1alpha1.EvalTask.Classification));
+        assertThat(RunModelCard.evaluation(w.run.getSpec(), status, best)).containsExactly(new io.fedtune.api.contract.ModelCard.EvalRow(
+                "in-domain", "Classification", new java.util.TreeMap<>(Map.of("Accuracy", 0.8, "Loss", 1.9))));
+    }
 }

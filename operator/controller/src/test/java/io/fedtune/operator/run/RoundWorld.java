@@ -170,6 +170,39 @@ final class RoundWorld {
                 Map.of("in-domain", Map.of("Loss", loss))));
     }
 
+    /** An aggregation whose primary set ranks by {@code metric} (e.g. Accuracy, higher is better) and scored {@code score}. */
+    void succeedAggregation(int round, int attempt, String metric, double score, double loss) {
+        AggregateTask task = task(aggregator(round, attempt));
+        List<String> accepted = task.updates().stream().map(u -> u.shard()).toList();
+        finish(aggregator(round, attempt), true, new AggregateResult(Outcome.Succeeded, null, null, round, task.output(),
+                "sha-global-" + round, accepted, List.of(), loss, Map.of("in-domain", loss), null, null, null, 1.0, "cpu",
+                "FP32", Map.of(OPTIMIZER_STATE, "sha-state-" + round), "sha-config-" + round, metric, score,
+                Map.of("in-domain", Map.of(metric, score, "Loss", loss))));
+    }
+
+    /** A trainer whose local eval data is scored by {@code metric}: the global adapter it started from, then its own. */
+    void succeedTrainer(int round, String shard, int attempt, String metric, double before, double after) {
+        finish(trainer(round, shard, attempt), true, new TrainResult(Outcome.Succeeded, null, null, shard, round,
+                "s3://bucket/" + shard + "/r" + round, "sha-" + shard, 8, 100L, 12800L, 2.0, 2.5, 2.1, 0, 1.0, 1000.0, "cpu", "FP32",
+                "off", metric, before, after));
+    }
+
+    /** A whole round as {@link #runRound(double)}, its aggregate scored {@code score} in {@code metric} (loss 2.0). */
+    void runRound(String metric, double score) {
+        reconcile();
+        int round = status.currentRound;
+        reconcile();
+        status.roundShards.forEach(shard -> succeedTrainer(round, shard, 1));
+        reconcile();
+        succeedAggregation(round, 1, metric, score, 2.0);
+        reconcile();
+    }
+
+    /** The round's first aggregation attempt ends with this result. */
+    void finishAggregation(int round, AggregateResult result) {
+        finish(aggregator(round, 1), true, result);
+    }
+
     void failAggregation(int round, int attempt, FailureReason reason) {
         failAggregation(round, attempt, reason, "scripted");
     }

@@ -73,13 +73,32 @@ class StatusSizeTest {
                     null, null, null))
                     .toList());
             summary.aggregationDevice = DeviceUse.of("x".repeat(16), "y".repeat(16));
+            // every eval set the CRD allows (8, names of 63), each with every metric, plus figures status does not keep
+            java.util.Map<String, java.util.Map<String, Double>> scores = new java.util.LinkedHashMap<>();
+            for (String set : names("e" + round, 12)) {
+                java.util.Map<String, Double> metrics = new java.util.HashMap<>();
+                for (var m : io.fedtune.api.v1alpha1.EvalMetric.values()) {
+                    metrics.put(m.name(), 0.123456789012345);
+                }
+                names("unknown", 50).forEach(n -> metrics.put(n, 1.0));
+                scores.put(set, metrics);
+            }
+            summary.evalScores = RoundHistory.evalScores(scores, evalSets(round));
+            summary.evalLosses = new java.util.LinkedHashMap<>();
+            names("e" + round, 8).forEach(n -> summary.evalLosses.put(n, 0.123456789012345));
+            summary.evalMetric = "AccuracyNorm";
+            summary.globalEvalScore = 0.123456789012345;
+            summary.localEvals = new ArrayList<>(names("l" + round, 1000).stream()
+                    .map(n -> new io.fedtune.api.v1alpha1.LocalEval(n, "AccuracyNorm", 0.123456789012345, 0.123456789012345)).toList());
             status.history.add(RoundHistory.bounded(summary));
         }
         int history = bytes(status) - bytes(withoutRoundShards(status));
         int roundShards = bytes(status) - history;
-        // worst case (names of 63 characters, every list over the limit, 20 rounds): history well below 128 KiB where it
-        // was about 5.4 MB unbounded; the current round's 1,000 names (the restart-safe selection) about 65 KB
-        assertThat(bytes(withoutRoundShards(status))).isLessThan(128 * 1024);
+        // worst case (names of 63 characters, every list over the limit, 20 rounds, 8 eval sets with 3 metrics each and
+        // 10 local evals per round): history about 170 KB, below 192 KiB, where it was about 5.4 MB unbounded (about 100 KB
+        // before the per-set metrics and local evals); the current round's 1,000 names (the restart-safe selection) about
+        // 65 KB; all of it far below the API server's 1.5 MiB per object
+        assertThat(bytes(withoutRoundShards(status))).isLessThan(192 * 1024);
         assertThat(bytes(status)).isLessThan(256 * 1024);
         System.out.printf("status bytes: history %d, with 1,000 roundShards of 63 characters %d%n", bytes(withoutRoundShards(status)), bytes(status));
         assertThat(roundShards).isPositive();
@@ -87,7 +106,20 @@ class StatusSizeTest {
                 .containsKey("other"));
         assertThat(status.history).allSatisfy(h -> assertThat(h.failedAttemptShards).hasSize(RoundSummary.NAMES_LIMIT));
         assertThat(status.history).allSatisfy(h -> assertThat(h.failedAttemptShardCount).isEqualTo(1000));
+        assertThat(status.history).allSatisfy(h -> assertThat(h.evalScores).hasSize(8)
+                .allSatisfy((set, metrics) -> assertThat(metrics).containsOnlyKeys("Accuracy", "AccuracyNorm", "Loss")));
+        assertThat(status.history).allSatisfy(h -> assertThat(h.localEvals).hasSize(RoundSummary.NAMES_LIMIT));
         assertThat(status.history).allSatisfy(h -> assertThat(h.trainerDevices).endsWith("other x996").hasSizeLessThan(200));
+    }
+
+    /** The spec's 8 sets (the CRD's most), each a Classification one: 3 metrics. */
+    private static List<io.fedtune.api.v1alpha1.EvalDataset> evalSets(int round) {
+        return names("e" + round, 8).stream().map(n -> {
+            var d = new io.fedtune.api.v1alpha1.EvalDataset();
+            d.name = n;
+            d.task = io.fedtune.api.v1alpha1.EvalTask.Classification;
+            return d;
+        }).toList();
     }
 
     private static FederatedRunStatus withoutRoundShards(FederatedRunStatus status) {

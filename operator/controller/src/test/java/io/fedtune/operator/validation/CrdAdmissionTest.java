@@ -48,11 +48,15 @@ class CrdAdmissionTest {
     void everyRuleOfTheFederatedRunCrdIsEstimated() throws IOException {
         Path file = generatedCrds().stream().filter(f -> f.getFileName().toString().startsWith("federatedruns")).findFirst().orElseThrow();
         CrdAdmission.Result result = CrdAdmission.check(CrdAdmission.read(file));
-        // thirteen rules on spec (the one-GPU rule on spec.trainer and spec.aggregator), one on status; none skipped
-        assertThat(result.rules()).hasSize(14);
+        // fifteen rules on spec (the one-GPU rule on spec.trainer and spec.aggregator, the metric and maxNewTokens rules
+        // on each eval set), one on status; none skipped
+        assertThat(result.rules()).hasSize(16);
         assertThat(result.rules()).extracting(RuleCost::path)
                 .contains("spec.evaluation.datasets", "spec.lora.targetModules", "status.startedWith.lora.targetModules",
                         "spec.trainer.resources", "spec.aggregator.resources", "spec.storage", "spec.participation");
+        // an eval set's metric of its task, maxNewTokens for Generation: enum literals, cheap on each of the 8 sets
+        assertThat(result.rules()).filteredOn(r -> r.path().equals("spec.evaluation.datasets[]")).hasSize(2)
+                .allSatisfy(r -> assertThat(r.cost()).isLessThan(300));
         // storageRetryTimeout <= roundTimeout: two duration() conversions, cheap whatever the strings' length
         assertThat(result.rules()).filteredOn(r -> r.path().equals("spec.participation")).singleElement()
                 .satisfies(r -> assertThat(r.cost()).isLessThan(20));
