@@ -44,9 +44,10 @@ def main(length_work, quality_work, data):
     print(f"{'':14}{'eval set':16}{'base':>8}{'last':>8}{'change':>9}")
     for name, ((run, baseline), _) in runs.items():
         last = run["status"]["history"][-1]
-        for set_name, base in baseline.items():
+        for set_name, base_metrics in baseline.items():
+            base = base_metrics.get("Loss")
             loss = last.get("evalScores", {}).get(set_name, {}).get("Loss", last.get("evalLosses", {}).get(set_name))
-            change = None if loss is None else loss - base
+            change = None if loss is None or base is None else loss - base
             print(f"{name:14}{set_name:16}{fmt(base):>8}{fmt(loss):>8}{fmt(change):>9}")
     print()
     print("Local models: each shard's own clean held-out data, mean over rounds (Loss, lower is better)")

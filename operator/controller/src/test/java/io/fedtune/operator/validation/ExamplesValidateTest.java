@@ -63,7 +63,7 @@ class ExamplesValidateTest {
     void everyScenarioHasARunItsShardsAndAReadme() throws IOException {
         List<String> described = new ArrayList<>();
         fedtuneDocuments().forEach(a -> described.add(String.valueOf(a.get()[0])));
-        for (String scenario : List.of("quickstart", "gpu-pool", "robust-private", "heterogeneous-lora", "ffa-lora")) {
+        for (String scenario : List.of("quickstart", "gpu-pool", "robust-private", "heterogeneous-lora", "ffa-lora", "skew-experiment")) {
             assertThat(examples().resolve(scenario).resolve("README.md")).as(scenario).isRegularFile();
             assertThat(described).as(scenario).anyMatch(d -> d.startsWith(scenario + "/") && d.contains(" FederatedRun/"));
             assertThat(described).as(scenario).anyMatch(d -> d.startsWith(scenario + "/") && d.contains(" ClientShard/"));
