@@ -137,8 +137,15 @@ class TrainerImageIT {
         assertThat(result.refused()).isNullOrEmpty();
         assertThat(result.adapter()).isEqualTo(layout.globalAdapter(1));
         assertThat(storedSha256(result.adapter() + "/adapter_model.safetensors")).isEqualTo(result.sha256());
-        assertThat(result.evalLosses()).containsOnlyKeys("in-domain", "out-of-domain");
+        assertThat(result.evalLosses()).containsOnlyKeys(spec.evaluation.datasets.stream().map(d -> d.name).toArray(String[]::new));
         assertThat(result.evalLoss()).isFinite().isPositive();
+        // every set scored by its task in the image, the primary by its ranking metric
+        assertThat(result.evalMetric()).isEqualTo(spec.evaluation.datasets.get(0).rankingMetric().name());
+        assertThat(result.evalScore()).isEqualTo(result.evalScores().get(spec.evaluation.datasets.get(0).name).get(result.evalMetric()));
+        for (io.fedtune.api.v1alpha1.EvalDataset set : spec.evaluation.datasets) {
+            assertThat(result.evalScores().get(set.name)).as(set.name)
+                    .containsOnlyKeys(set.task.metrics().stream().map(Enum::name).toArray(String[]::new));
+        }
         assertNothingNativeIn(done);
 
         publishes(result, image);
