@@ -117,9 +117,21 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
         if (headDim % 2 != 0) {
             throw new CheckpointInvalidException(FILE + ": head dimension " + headDim + " must be even for rotary embeddings");
         }
+        if (n.has("hidden_act") && !n.get("hidden_act").asText().equals("silu")) {
+            throw new CheckpointInvalidException(FILE + ": hidden_act " + n.get("hidden_act") + " is not supported (only silu)");
+        }
+        if (n.path("mlp_bias").asBoolean(false)) {
+            throw new CheckpointInvalidException(FILE + ": mlp_bias true is not supported");
+        }
         // transformers 5 writes rope_parameters (rope_type and rope_theta together) where 4.x wrote rope_scaling
         JsonNode rope = n.path("rope_scaling").isObject() ? n.get("rope_scaling") : n.path("rope_parameters");
         RopeScaling scaling = RopeScaling.parse(rope);
+        for (JsonNode where : List.of(n, rope)) {
+            if (where.has("partial_rotary_factor") && where.get("partial_rotary_factor").asDouble() != 1.0) {
+                throw new CheckpointInvalidException(FILE + ": partial_rotary_factor " + where.get("partial_rotary_factor")
+                        + " is not supported (only 1.0)");
+            }
+        }
         double theta = n.path("rope_theta").isNumber() ? n.get("rope_theta").asDouble() : rope.path("rope_theta").asDouble(10000.0);
         int layers = required(n, "num_hidden_layers");
         boolean qwen2 = arch.equals("Qwen2ForCausalLM");

@@ -44,6 +44,17 @@ class LlamaModelTest {
     }
 
     @Test
+    void refusesFieldsThatWouldChangeTheComputationByName() {
+        String json = TinyModels.llama(40).toJson();
+        assertThatThrownBy(() -> ModelConfig.parse(json.replace("\"silu\"", "\"gelu\""))).isInstanceOf(CheckpointInvalidException.class)
+                .hasMessageContaining("hidden_act \"gelu\" is not supported");
+        assertThatThrownBy(() -> ModelConfig.parse(json.replace("\"torch_dtype\"", "\"mlp_bias\": true, \"torch_dtype\"")))
+                .hasMessageContaining("mlp_bias true is not supported");
+        assertThatThrownBy(() -> ModelConfig.parse(json.replace("\"torch_dtype\"", "\"partial_rotary_factor\": 0.5, \"torch_dtype\"")))
+                .hasMessageContaining("partial_rotary_factor 0.5 is not supported");
+    }
+
+    @Test
     void refusesMissingOrCorruptOrInconsistentCheckpoints() throws IOException {
         assertThatThrownBy(() -> Checkpoint.open(dir.resolve("nowhere"))).hasMessageContaining("does not exist");
         ModelConfig config = TinyModels.llama(40);
