@@ -44,6 +44,13 @@ class LlamaModelTest {
     }
 
     @Test
+    void theLlama32OneBPresetHasTheParameterCountHuggingFaceReportsAndRoundTrips() throws IOException {
+        ModelConfig c = RandomCheckpoint.LLAMA_3_2_1B;
+        assertThat(c.parameterCount()).isEqualTo(1_235_814_400L);
+        assertThat(ModelConfig.parse(c.toJson())).isEqualTo(c);
+    }
+
+    @Test
     void refusesFieldsThatWouldChangeTheComputationByName() {
         String json = TinyModels.llama(40).toJson();
         assertThatThrownBy(() -> ModelConfig.parse(json.replace("\"silu\"", "\"gelu\""))).isInstanceOf(CheckpointInvalidException.class)
