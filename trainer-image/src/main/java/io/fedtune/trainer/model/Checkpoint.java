@@ -116,6 +116,10 @@ public final class Checkpoint {
                 shapes.put(p + "self_attn.k_proj.bias", new long[]{c.kvDim()});
                 shapes.put(p + "self_attn.v_proj.bias", new long[]{c.kvDim()});
             }
+            if (c.qkNorm()) {
+                shapes.put(p + "self_attn.q_norm.weight", new long[]{c.headDim()});
+                shapes.put(p + "self_attn.k_norm.weight", new long[]{c.headDim()});
+            }
         }
         shapes.put("model.norm.weight", new long[]{c.hiddenSize()});
         if (!c.tieWordEmbeddings()) {

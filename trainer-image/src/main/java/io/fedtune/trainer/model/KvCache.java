@@ -8,7 +8,8 @@ import ai.djl.ndarray.types.Shape;
 /**
  * Keys (after rotary embedding) and values of the tokens a decoder has seen, per layer, in buffers of a fixed
  * capacity [batch, kvHeads, capacity, headDim], so that a decoding step computes only its new tokens. Grouped-query
- * attention keeps kvHeads, not heads, here. Inference only: the buffers are written in place.
+ * attention keeps kvHeads, not heads, here. Sliding-window layers keep every position too: LlamaModel's mask hides
+ * those beyond the window, as recomputing the whole sequence would. Inference only: the buffers are written in place.
  */
 public final class KvCache implements AutoCloseable {
     private final NDManager store;

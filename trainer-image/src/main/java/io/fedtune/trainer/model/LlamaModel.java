@@ -17,9 +17,10 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * A Llama-family decoder (Llama, Mistral, Qwen2, SmolLM) as a function of frozen base arrays:
- * RMSNorm, rotary position embeddings, grouped-query causal attention, SwiGLU MLP, optional tied
- * embeddings and attention biases. The base arrays never require gradients; only the LoRA arrays
+ * A Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, SmolLM) as a function of frozen base arrays:
+ * RMSNorm, rotary position embeddings (optionally scaled, {@link RopeScaling}), grouped-query causal attention
+ * (optionally within a sliding window on some layers), SwiGLU MLP, optional tied embeddings, attention biases and
+ * Qwen3's per-head query/key RMSNorm. The base arrays never require gradients; only the LoRA arrays
  * passed to {@link #logits} can.
  */
 public final class LlamaModel implements AutoCloseable {
@@ -28,7 +29,7 @@ public final class LlamaModel implements AutoCloseable {
     private final DataType computeType;
     private final Map<String, NDArray> weights = new HashMap<>();
     private final Map<Integer, NDArray[]> ropeCache = new HashMap<>();
-    private final Map<Integer, NDArray> maskCache = new HashMap<>();
+    private final Map<String, NDArray> maskCache = new HashMap<>();
 
     private LlamaModel(ModelConfig config, NDManager manager, DataType computeType) {
         this.config = config;
@@ -101,9 +102,12 @@ public final class LlamaModel implements AutoCloseable {
         int past = cache == null ? 0 : cache.length();
         NDArray h = Embedding.embedding(ids, w("model.embed_tokens.weight"), SparseFormat.DENSE).singletonOrThrow();
         NDArray[] rope = past == 0 ? rope(time) : ropeTables(past, time, ids.getManager());
-        NDArray mask = time == 1 ? null : past == 0 ? causalMask(time) : causalMask(past, time, ids.getManager());
+        Map<Integer, NDArray> masks = new HashMap<>();
         for (int i = 0; i < config.layers(); i++) {
             String p = "model.layers." + i + ".";
+            Integer window = config.window(i);
+            NDArray mask = masks.computeIfAbsent(window == null ? 0 : window,
+                    key -> past == 0 ? causalMask(time, window) : causalMask(past, time, window, ids.getManager()));
             NDArray x = rmsNorm(h, w(p + "input_layernorm.weight"));
             h = h.add(attention(i, x, rope, mask, lora, cache));
             x = rmsNorm(h, w(p + "post_attention_layernorm.weight"));
@@ -124,8 +128,15 @@ public final class LlamaModel implements AutoCloseable {
         long batch = x.getShape().get(0);
         long time = x.getShape().get(1);
         int hd = config.headDim();
-        NDArray q = project(layer, LoraTarget.Q_PROJ, x, lora).reshape(batch, time, config.heads(), hd).transpose(0, 2, 1, 3);
-        NDArray k = project(layer, LoraTarget.K_PROJ, x, lora).reshape(batch, time, config.kvHeads(), hd).transpose(0, 2, 1, 3);
+        NDArray q = project(layer, LoraTarget.Q_PROJ, x, lora).reshape(batch, time, config.heads(), hd);
+        NDArray k = project(layer, LoraTarget.K_PROJ, x, lora).reshape(batch, time, config.kvHeads(), hd);
+        if (config.qkNorm()) {
+            String p = "model.layers." + layer + ".self_attn.";
+            q = rmsNorm(q, w(p + "q_norm.weight"));
+            k = rmsNorm(k, w(p + "k_norm.weight"));
+        }
+        q = q.transpose(0, 2, 1, 3);
+        k = k.transpose(0, 2, 1, 3);
         NDArray v = project(layer, LoraTarget.V_PROJ, x, lora).reshape(batch, time, config.kvHeads(), hd).transpose(0, 2, 1, 3);
         q = applyRope(q, rope);
         k = applyRope(k, rope);
@@ -187,17 +198,22 @@ public final class LlamaModel implements AutoCloseable {
         return ropeCache.computeIfAbsent(time, t -> ropeTables(0, t, manager));
     }
 
-    /** cos and sin [time, headDim] for positions offset .. offset + time - 1. */
+    /**
+     * cos and sin [time, headDim] for positions offset .. offset + time - 1, times the scaling's attention factor;
+     * dynamic scaling takes its length from offset + time.
+     */
     private NDArray[] ropeTables(int offset, int time, NDManager owner) {
         int d = config.headDim();
+        double[] invFreq = RopeScaling.inverseFrequencies(config.ropeScaling(), config.ropeTheta(), d,
+                config.maxPositionEmbeddings(), offset + time);
+        double factor = RopeScaling.attentionFactor(config.ropeScaling());
         float[] cos = new float[time * d];
         float[] sin = new float[time * d];
         for (int t = 0; t < time; t++) {
             for (int i = 0; i < d / 2; i++) {
-                double invFreq = 1.0 / Math.pow(config.ropeTheta(), (2.0 * i) / d);
-                double angle = (offset + t) * invFreq;
-                cos[t * d + i] = cos[t * d + i + d / 2] = (float) Math.cos(angle);
-                sin[t * d + i] = sin[t * d + i + d / 2] = (float) Math.sin(angle);
+                double angle = (offset + t) * invFreq[i];
+                cos[t * d + i] = cos[t * d + i + d / 2] = (float) (Math.cos(angle) * factor);
+                sin[t * d + i] = sin[t * d + i + d / 2] = (float) (Math.sin(angle) * factor);
             }
         }
         return new NDArray[]{
@@ -209,18 +225,28 @@ public final class LlamaModel implements AutoCloseable {
      * The compute type's lowest finite value above the diagonal, as Hugging Face masks (softmax gives exactly 0 there
      * either way). The sporadic all-NaN gradients once blamed on -inf here came from freed scalar operands (Scalars).
      */
-    private NDArray causalMask(int time) {
-        return maskCache.computeIfAbsent(time, t -> causalMask(0, t, manager));
+    private NDArray causalMask(int time, Integer window) {
+        return maskCache.computeIfAbsent(time + "/" + window, key -> causalMask(0, time, window, manager));
     }
 
-    /** [time, past + time]: query i (at position past + i) sees keys 0 .. past + i. */
-    private NDArray causalMask(int past, int time, NDManager owner) {
-        float lowest = computeType == DataType.FLOAT16 ? -65504f : -Float.MAX_VALUE;
+    /**
+     * [time, past + time]: query i (at position past + i) sees keys 0 .. past + i, or with a window only the last
+     * window of them, max(0, past + i - window + 1) .. past + i, as Hugging Face's sliding-window mask does. Null where
+     * nothing is masked (one new token within the window).
+     */
+    private NDArray causalMask(int past, int time, Integer window, NDManager owner) {
         int keys = past + time;
+        if (time == 1 && (window == null || keys <= window)) {
+            return null;
+        }
+        float lowest = computeType == DataType.FLOAT16 ? -65504f : -Float.MAX_VALUE;
         float[] m = new float[time * keys];
         for (int i = 0; i < time; i++) {
-            for (int j = past + i + 1; j < keys; j++) {
-                m[i * keys + j] = lowest;
+            int position = past + i;
+            for (int j = 0; j < keys; j++) {
+                if (j > position || (window != null && position - j >= window)) {
+                    m[i * keys + j] = lowest;
+                }
             }
         }
         return owner.create(m, new Shape(time, keys)).toType(computeType, false);

@@ -12,13 +12,59 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-/** The subset of a Hugging Face {@code config.json} that defines a Llama-family decoder. */
+/**
+ * The subset of a Hugging Face {@code config.json} that defines a Llama-family decoder.
+ *
+ * @param ropeScaling   null for plain RoPE
+ * @param slidingWindow keys a query sees, itself included, on layers from windowFromLayer on; null for full attention
+ */
 public record ModelConfig(String architecture, int vocabSize, int hiddenSize, int intermediateSize, int layers,
                           int heads, int kvHeads, int headDim, double rmsNormEps, double ropeTheta,
                           boolean tieWordEmbeddings, boolean attentionBias, int maxPositionEmbeddings,
-                          Integer bosTokenId, Integer eosTokenId) implements AdapterShape {
+                          Integer bosTokenId, Integer eosTokenId, RopeScaling ropeScaling, Integer slidingWindow,
+                          int windowFromLayer) implements AdapterShape {
     public static final String FILE = "config.json";
-    public static final List<String> SUPPORTED = List.of("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM");
+    public static final String QWEN3 = "Qwen3ForCausalLM";
+    public static final List<String> SUPPORTED = List.of("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", QWEN3);
+    /** Hugging Face's MistralConfig default, taken when config.json has no sliding_window key at all. */
+    static final int MISTRAL_DEFAULT_WINDOW = 4096;
+    /** Hugging Face's Qwen2Config/Qwen3Config defaults. */
+    static final int QWEN_DEFAULT_WINDOW = 4096;
+    static final int QWEN_DEFAULT_MAX_WINDOW_LAYERS = 28;
+    private static final String FULL = "full_attention";
+    private static final String SLIDING = "sliding_attention";
+
+    /** Plain RoPE, full attention. */
+    public ModelConfig(String architecture, int vocabSize, int hiddenSize, int intermediateSize, int layers,
+                       int heads, int kvHeads, int headDim, double rmsNormEps, double ropeTheta,
+                       boolean tieWordEmbeddings, boolean attentionBias, int maxPositionEmbeddings,
+                       Integer bosTokenId, Integer eosTokenId) {
+        this(architecture, vocabSize, hiddenSize, intermediateSize, layers, heads, kvHeads, headDim, rmsNormEps, ropeTheta,
+                tieWordEmbeddings, attentionBias, maxPositionEmbeddings, bosTokenId, eosTokenId, null, null, 0);
+    }
+
+    public ModelConfig withRopeScaling(RopeScaling scaling) {
+        return new ModelConfig(architecture, vocabSize, hiddenSize, intermediateSize, layers, heads, kvHeads, headDim, rmsNormEps,
+                ropeTheta, tieWordEmbeddings, attentionBias, maxPositionEmbeddings, bosTokenId, eosTokenId, scaling,
+                slidingWindow, windowFromLayer);
+    }
+
+    /** Mistral applies the window from layer 0; Qwen2 and Qwen3 from max_window_layers. */
+    public ModelConfig withSlidingWindow(Integer window, int fromLayer) {
+        return new ModelConfig(architecture, vocabSize, hiddenSize, intermediateSize, layers, heads, kvHeads, headDim, rmsNormEps,
+                ropeTheta, tieWordEmbeddings, attentionBias, maxPositionEmbeddings, bosTokenId, eosTokenId, ropeScaling,
+                window, fromLayer);
+    }
+
+    /** The sliding window of a layer, or null where it attends to every earlier position. */
+    public Integer window(int layer) {
+        return slidingWindow != null && layer >= windowFromLayer ? slidingWindow : null;
+    }
+
+    /** Qwen3 RMS-normalises every query and key head (q_norm, k_norm) before the rotary embedding. */
+    public boolean qkNorm() {
+        return architecture.equals(QWEN3);
+    }
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** The largest config.json read: real ones are a few KB. */
@@ -52,13 +98,18 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
         if (arch == null) {
             throw new CheckpointInvalidException(FILE + " names no architectures");
         }
+        if (arch.equals("Qwen3MoeForCausalLM") || n.path("num_experts").asInt(0) > 0) {
+            throw new CheckpointInvalidException("unsupported architecture " + arch + ": mixture of experts (num_experts "
+                    + n.path("num_experts") + ") is not supported (supported: " + SUPPORTED + ")");
+        }
         if (!SUPPORTED.contains(arch)) {
             throw new CheckpointInvalidException("unsupported architecture " + arch + " (supported: " + SUPPORTED + ")");
         }
         int hidden = required(n, "hidden_size");
         int heads = required(n, "num_attention_heads");
         int kvHeads = n.path("num_key_value_heads").asInt(heads);
-        int headDim = n.path("head_dim").isInt() ? n.get("head_dim").asInt() : hidden / heads;
+        // Qwen3Config's head_dim defaults to 128 whatever hidden_size / num_attention_heads is
+        int headDim = n.path("head_dim").isInt() ? n.get("head_dim").asInt() : arch.equals(QWEN3) ? 128 : hidden / heads;
         if (heads % kvHeads != 0) {
             throw new CheckpointInvalidException(FILE + ": num_attention_heads " + heads
                     + " is not a multiple of num_key_value_heads " + kvHeads);
@@ -66,16 +117,69 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
         if (headDim % 2 != 0) {
             throw new CheckpointInvalidException(FILE + ": head dimension " + headDim + " must be even for rotary embeddings");
         }
-        if (n.path("rope_scaling").isObject()) {
-            throw new CheckpointInvalidException(FILE + ": rope_scaling is not supported");
+        if (n.has("hidden_act") && !n.get("hidden_act").asText().equals("silu")) {
+            throw new CheckpointInvalidException(FILE + ": hidden_act " + n.get("hidden_act") + " is not supported (only silu)");
         }
-        boolean qwen = arch.equals("Qwen2ForCausalLM");
+        if (n.path("mlp_bias").asBoolean(false)) {
+            throw new CheckpointInvalidException(FILE + ": mlp_bias true is not supported");
+        }
+        // transformers 5 writes rope_parameters (rope_type and rope_theta together) where 4.x wrote rope_scaling
+        JsonNode rope = n.path("rope_scaling").isObject() ? n.get("rope_scaling") : n.path("rope_parameters");
+        RopeScaling scaling = RopeScaling.parse(rope);
+        for (JsonNode where : List.of(n, rope)) {
+            if (where.has("partial_rotary_factor") && where.get("partial_rotary_factor").asDouble() != 1.0) {
+                throw new CheckpointInvalidException(FILE + ": partial_rotary_factor " + where.get("partial_rotary_factor")
+                        + " is not supported (only 1.0)");
+            }
+        }
+        double theta = n.path("rope_theta").isNumber() ? n.get("rope_theta").asDouble() : rope.path("rope_theta").asDouble(10000.0);
+        int layers = required(n, "num_hidden_layers");
+        boolean qwen2 = arch.equals("Qwen2ForCausalLM");
+        Integer window = null;
+        int fromLayer = 0;
+        if (arch.equals("MistralForCausalLM")) {
+            window = n.has("sliding_window") ? optionalPositive(n, "sliding_window") : Integer.valueOf(MISTRAL_DEFAULT_WINDOW);
+        } else if ((qwen2 || arch.equals(QWEN3)) && n.path("use_sliding_window").asBoolean(false)) {
+            window = n.has("sliding_window") ? optionalPositive(n, "sliding_window") : Integer.valueOf(QWEN_DEFAULT_WINDOW);
+            fromLayer = n.has("max_window_layers") ? nonNegative(n, "max_window_layers") : QWEN_DEFAULT_MAX_WINDOW_LAYERS;
+        }
+        checkLayerTypes(n.get("layer_types"), layers, window, fromLayer);
         return new ModelConfig(arch, required(n, "vocab_size"), hidden, required(n, "intermediate_size"),
-                required(n, "num_hidden_layers"), heads, kvHeads, headDim, n.path("rms_norm_eps").asDouble(1e-6),
-                n.path("rope_theta").asDouble(10000.0), n.path("tie_word_embeddings").asBoolean(false),
-                qwen || n.path("attention_bias").asBoolean(false), n.path("max_position_embeddings").asInt(2048),
+                layers, heads, kvHeads, headDim, n.path("rms_norm_eps").asDouble(1e-6),
+                theta, n.path("tie_word_embeddings").asBoolean(false),
+                qwen2 || n.path("attention_bias").asBoolean(false), n.path("max_position_embeddings").asInt(2048),
                 n.path("bos_token_id").isInt() ? n.get("bos_token_id").asInt() : null,
-                n.path("eos_token_id").isInt() ? n.get("eos_token_id").asInt() : null);
+                n.path("eos_token_id").isInt() ? n.get("eos_token_id").asInt() : null, scaling, window, fromLayer);
+    }
+
+    /** transformers 5 may list each layer's attention; it must agree with the window fields, which fedtune reads. */
+    private static void checkLayerTypes(JsonNode types, int layers, Integer window, int fromLayer)
+            throws CheckpointInvalidException {
+        if (types == null || types.isNull()) {
+            return;
+        }
+        if (!types.isArray() || types.size() != layers) {
+            throw new CheckpointInvalidException(FILE + ": layer_types must list " + layers + " layers, got " + types);
+        }
+        for (int i = 0; i < layers; i++) {
+            String want = window != null && i >= fromLayer ? SLIDING : FULL;
+            if (!types.get(i).asText().equals(want)) {
+                throw new CheckpointInvalidException(FILE + ": layer_types[" + i + "] is " + types.get(i)
+                        + " but sliding_window/use_sliding_window/max_window_layers imply " + want
+                        + " (only those fields' pattern is supported)");
+            }
+        }
+    }
+
+    private static Integer optionalPositive(JsonNode n, String field) throws CheckpointInvalidException {
+        return n.get(field).isNull() ? null : required(n, field);
+    }
+
+    private static int nonNegative(JsonNode n, String field) throws CheckpointInvalidException {
+        if (!n.path(field).canConvertToInt() || n.path(field).asInt() < 0) {
+            throw new CheckpointInvalidException(FILE + ": " + field + " must be a non-negative integer, got " + n.path(field));
+        }
+        return n.get(field).asInt();
     }
 
     private static int required(JsonNode n, String field) throws CheckpointInvalidException {
@@ -91,6 +195,7 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
         n.put("model_type", switch (architecture) {
             case "MistralForCausalLM" -> "mistral";
             case "Qwen2ForCausalLM" -> "qwen2";
+            case QWEN3 -> "qwen3";
             default -> "llama";
         });
         n.put("vocab_size", vocabSize);
@@ -106,6 +211,32 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
         n.put("tie_word_embeddings", tieWordEmbeddings);
         n.put("attention_bias", attentionBias);
         n.put("max_position_embeddings", maxPositionEmbeddings);
+        if (ropeScaling != null) {
+            ropeScaling.write(n.putObject("rope_scaling"));
+        }
+        switch (architecture) {
+            case "MistralForCausalLM" -> {
+                if (slidingWindow == null) {
+                    n.putNull("sliding_window");
+                } else {
+                    n.put("sliding_window", slidingWindow);
+                }
+            }
+            case "Qwen2ForCausalLM", QWEN3 -> {
+                n.put("use_sliding_window", slidingWindow != null);
+                if (slidingWindow == null) {
+                    n.putNull("sliding_window");
+                } else {
+                    n.put("sliding_window", slidingWindow);
+                }
+                n.put("max_window_layers", slidingWindow == null ? layers : windowFromLayer);
+            }
+            default -> {
+                if (slidingWindow != null) {
+                    throw new IllegalStateException(architecture + " has no sliding window in Hugging Face's definition");
+                }
+            }
+        }
         if (bosTokenId != null) {
             n.put("bos_token_id", bosTokenId);
         }
@@ -155,6 +286,9 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
         }
         if (attentionBias) {
             perLayer += qDim() + 2L * kvDim();
+        }
+        if (qkNorm()) {
+            perLayer += 2L * headDim;
         }
         long embed = (long) vocabSize * hiddenSize;
         return perLayer * layers + hiddenSize + embed * (tieWordEmbeddings ? 1 : 2);

@@ -15,6 +15,13 @@ import java.util.SplittableRandom;
 
 /** Writes a checkpoint with seeded random weights (normal, std 0.02; norms at 1): for tests and benchmarks. */
 public final class RandomCheckpoint {
+    /**
+     * meta-llama/Llama-3.2-1B's shape (config.json as published: 16 layers, 32 query and 8 key/value heads, tied
+     * embeddings, llama3 rope scaling), for benchmarks at a real size; 1.24 billion parameters, 4.9 GB in float32.
+     */
+    public static final ModelConfig LLAMA_3_2_1B = new ModelConfig("LlamaForCausalLM", 128256, 2048, 8192, 16, 32, 8, 64,
+            1e-5, 500000.0, true, false, 131072, 128000, 128001).withRopeScaling(RopeScaling.llama3(32, 1, 4, 8192));
+
     private RandomCheckpoint() {
     }
 

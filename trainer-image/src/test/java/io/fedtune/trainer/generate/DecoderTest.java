@@ -71,6 +71,27 @@ class DecoderTest {
     }
 
     @Test
+    void cachedGreedyTokensMaskPositionsBeyondTheSlidingWindowAsRecomputationDoes() throws IOException {
+        // windows of 3 and 4 against a 6-token prompt and 12 new tokens: the cached steps must mask old keys too
+        for (ModelConfig config : new ModelConfig[]{TinyModels.mistral(61).withSlidingWindow(3, 0),
+                TinyModels.qwen2Tied(61).withSlidingWindow(4, 1)}) {
+            Path at = dir.resolve(config.architecture());
+            RandomCheckpoint.write(at, config, 22, 0.2);
+            Checkpoint cp = Checkpoint.open(at);
+            LoraParameters adapter = adapter(config, 3);
+            try (LlamaModel model = LlamaModel.load(cp, Device.cpu(), DataType.FLOAT32)) {
+                int[] prompt = {1, 5, 9, 3, 40, 7};
+                for (LoraParameters lora : new LoraParameters[]{null, adapter}) {
+                    int[] want = referenceGreedy(cp, lora, prompt, 12);
+                    assertThat(greedy(model, lora, Decoder.Mode.CACHED, prompt, 12)).as("%s cached, adapter %s",
+                            config.architecture(), lora != null).containsExactly(want);
+                    assertThat(greedy(model, lora, Decoder.Mode.RECOMPUTE, prompt, 12)).as("recomputed").containsExactly(want);
+                }
+            }
+        }
+    }
+
+    @Test
     void cachedGreedyTokensEqualRecomputationAndTheReferenceOnTheQuickstartBase() throws IOException {
         Checkpoint cp = Checkpoint.open(QUICKSTART);
         LoraParameters adapter = adapter(quickstart.config(), 4);

@@ -1,27 +1,16 @@
 package io.fedtune.trainer.model;
 
-import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import io.fedtune.trainer.adapter.AdapterConfig;
-import io.fedtune.trainer.adapter.LoraTarget;
 import io.fedtune.trainer.safetensors.FloatTensor;
-import io.fedtune.trainer.train.LoraParameters;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
-import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.within;
 
 class LlamaModelTest {
     @TempDir
@@ -44,46 +33,7 @@ class LlamaModelTest {
     }
 
     private void compareWithReference(ModelConfig config, long seed) throws IOException {
-        RandomCheckpoint.write(dir, config, seed, 0.2);
-        Checkpoint cp = Checkpoint.open(dir);
-        AdapterConfig ac = new AdapterConfig(4, 8, 0.0, List.of(LoraTarget.values()), "tiny");
-        LoraParameters lora = LoraParameters.initial(ac, config, 5);
-        Random r = new Random(9);
-        // B starts at zero; give it values so the adapter path is compared too
-        lora.tensors().forEach((name, t) -> {
-            if (!LoraParameters.isA(name)) {
-                for (int i = 0; i < t.values().length; i++) {
-                    t.values()[i] = (float) (r.nextGaussian() * 0.1);
-                }
-            }
-        });
-        int[][] sequences = {{1, 5, 9, 3, 40, 7, 7, 2, 11, 30}, {1, 50, 2, 2, 8, 0, 17, 33, 4, 12}};
-        Map<String, FloatTensor> tensors = lora.tensors();
-        try (LlamaModel model = LlamaModel.load(cp, Device.cpu(), DataType.FLOAT32);
-             NDManager m = model.manager().newSubManager()) {
-            long[] ids = new long[20];
-            for (int b = 0; b < 2; b++) {
-                for (int t = 0; t < 10; t++) {
-                    ids[b * 10 + t] = sequences[b][t];
-                }
-            }
-            NDArray logits = model.logits(m.create(ids, new Shape(2, 10)), lora.arrays(m, false, false));
-            assertThat(logits.getShape().getShape()).containsExactly(2, 10, config.vocabSize());
-            float[] got = logits.toFloatArray();
-            ReferenceForward ref = new ReferenceForward(cp, tensors, ac.scaling());
-            double maxAbs = 0;
-            for (int b = 0; b < 2; b++) {
-                double[][] want = ref.logits(sequences[b]);
-                for (int t = 0; t < 10; t++) {
-                    for (int v = 0; v < config.vocabSize(); v++) {
-                        maxAbs = Math.max(maxAbs, Math.abs(want[t][v]));
-                        assertThat((double) got[(b * 10 + t) * config.vocabSize() + v])
-                                .as("batch %d position %d token %d", b, t, v).isCloseTo(want[t][v], within(1e-4));
-                    }
-                }
-            }
-            assertThat(maxAbs).as("logits large enough for the comparison to mean something").isGreaterThan(0.5);
-        }
+        ModelReference.compare(dir, config, seed, 10);
     }
 
     @Test
@@ -91,6 +41,24 @@ class LlamaModelTest {
         Files.writeString(dir.resolve("config.json"), "{\"architectures\":[\"GPT2LMHeadModel\"],\"vocab_size\":10}");
         assertThatThrownBy(() -> Checkpoint.open(dir)).isInstanceOf(CheckpointInvalidException.class)
                 .hasMessageContaining("unsupported architecture GPT2LMHeadModel");
+    }
+
+    @Test
+    void theLlama32OneBPresetHasTheParameterCountHuggingFaceReportsAndRoundTrips() throws IOException {
+        ModelConfig c = RandomCheckpoint.LLAMA_3_2_1B;
+        assertThat(c.parameterCount()).isEqualTo(1_235_814_400L);
+        assertThat(ModelConfig.parse(c.toJson())).isEqualTo(c);
+    }
+
+    @Test
+    void refusesFieldsThatWouldChangeTheComputationByName() {
+        String json = TinyModels.llama(40).toJson();
+        assertThatThrownBy(() -> ModelConfig.parse(json.replace("\"silu\"", "\"gelu\""))).isInstanceOf(CheckpointInvalidException.class)
+                .hasMessageContaining("hidden_act \"gelu\" is not supported");
+        assertThatThrownBy(() -> ModelConfig.parse(json.replace("\"torch_dtype\"", "\"mlp_bias\": true, \"torch_dtype\"")))
+                .hasMessageContaining("mlp_bias true is not supported");
+        assertThatThrownBy(() -> ModelConfig.parse(json.replace("\"torch_dtype\"", "\"partial_rotary_factor\": 0.5, \"torch_dtype\"")))
+                .hasMessageContaining("partial_rotary_factor 0.5 is not supported");
     }
 
     @Test

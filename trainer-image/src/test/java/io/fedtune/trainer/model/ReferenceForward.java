@@ -4,21 +4,136 @@ import io.fedtune.trainer.adapter.AdapterTensorName;
 import io.fedtune.trainer.adapter.LoraTarget;
 import io.fedtune.trainer.safetensors.FloatTensor;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import java.io.IOException;
+import java.nio.file.Files;
 import java.util.Map;
 
-/** The decoder's forward pass in plain loops and doubles, written from the Llama/Qwen2 definitions, for checking LlamaModel. */
+/**
+ * The decoder's forward pass in plain loops and doubles, written from the Llama/Mistral/Qwen2/Qwen3 definitions, for
+ * checking LlamaModel. Rope scaling, sliding windows and Qwen3's q/k norms are read from config.json itself, not from
+ * ModelConfig, so that the parsing is checked too.
+ */
 public final class ReferenceForward {
     private final Checkpoint cp;
     private final ModelConfig c;
     private final Map<String, FloatTensor> lora;
     private final double scaling;
+    private final JsonNode json;
 
-    public ReferenceForward(Checkpoint cp, Map<String, FloatTensor> lora, double scaling) {
+    public ReferenceForward(Checkpoint cp, Map<String, FloatTensor> lora, double scaling) throws IOException {
         this.cp = cp;
         this.c = cp.config();
         this.lora = lora;
         this.scaling = scaling;
+        this.json = new ObjectMapper().readTree(Files.readString(cp.dir().resolve("config.json")));
+    }
+
+    /** Keys a query at layer l sees, itself included; Integer.MAX_VALUE for all earlier ones. */
+    private int window(int layer) {
+        String arch = json.path("architectures").path(0).asText();
+        JsonNode w = json.get("sliding_window");
+        if (arch.equals("MistralForCausalLM")) {
+            return w == null ? 4096 : w.isNull() ? Integer.MAX_VALUE : w.asInt();
+        }
+        if (json.path("use_sliding_window").asBoolean(false) && layer >= json.path("max_window_layers").asInt(28)) {
+            return w == null ? 4096 : w.asInt();
+        }
+        return Integer.MAX_VALUE;
+    }
+
+    /** Inverse frequencies for a sequence of seqLen tokens, from HF's rope definitions. */
+    private double[] inverseFrequencies(int seqLen) {
+        int d = c.headDim();
+        double theta = c.ropeTheta();
+        JsonNode rs = json.path("rope_scaling");
+        String type = rs.has("rope_type") ? rs.get("rope_type").asText() : rs.path("type").asText("default");
+        double factor = rs.path("factor").asDouble(1);
+        double[] f = new double[d / 2];
+        if (type.equals("dynamic")) {
+            double max = c.maxPositionEmbeddings();
+            double len = seqLen > max ? seqLen : max;
+            theta = theta * Math.pow(factor * len / max - (factor - 1), (double) d / (d - 2));
+        }
+        for (int i = 0; i < d / 2; i++) {
+            f[i] = Math.pow(theta, -2.0 * i / d);
+        }
+        switch (type) {
+            case "linear" -> {
+                for (int i = 0; i < f.length; i++) {
+                    f[i] = f[i] / factor;
+                }
+            }
+            case "llama3" -> {
+                double old = rs.get("original_max_position_embeddings").asDouble();
+                double lo = rs.get("low_freq_factor").asDouble();
+                double hi = rs.get("high_freq_factor").asDouble();
+                for (int i = 0; i < f.length; i++) {
+                    double wavelen = 2 * Math.PI / f[i];
+                    if (wavelen < old / hi) {
+                        continue;
+                    }
+                    if (wavelen > old / lo) {
+                        f[i] = f[i] / factor;
+                    } else {
+                        double smooth = (old / wavelen - lo) / (hi - lo);
+                        f[i] = (1 - smooth) * (f[i] / factor) + smooth * f[i];
+                    }
+                }
+            }
+            case "yarn" -> {
+                double orig = rs.path("original_max_position_embeddings").asDouble(c.maxPositionEmbeddings());
+                double fast = rs.path("beta_fast").asDouble(32);
+                double slow = rs.path("beta_slow").asDouble(1);
+                double low = Math.max(0, Math.floor(d * Math.log(orig / (fast * 2 * Math.PI)) / (2 * Math.log(theta))));
+                double high = Math.min(d - 1, Math.ceil(d * Math.log(orig / (slow * 2 * Math.PI)) / (2 * Math.log(theta))));
+                if (high == low) {
+                    high = high + 0.001;
+                }
+                for (int i = 0; i < f.length; i++) {
+                    double ramp = (i - low) / (high - low);
+                    ramp = ramp < 0 ? 0 : ramp > 1 ? 1 : ramp;
+                    double extrapolate = 1 - ramp;
+                    f[i] = f[i] * extrapolate + f[i] / factor * ramp;
+                }
+            }
+            default -> {
+            }
+        }
+        return f;
+    }
+
+    private double attentionFactor() {
+        JsonNode rs = json.path("rope_scaling");
+        String type = rs.has("rope_type") ? rs.get("rope_type").asText() : rs.path("type").asText("default");
+        if (!type.equals("yarn")) {
+            return 1;
+        }
+        if (rs.has("attention_factor")) {
+            return rs.get("attention_factor").asDouble();
+        }
+        double factor = rs.get("factor").asDouble();
+        if (rs.path("mscale").asDouble(0) != 0 && rs.path("mscale_all_dim").asDouble(0) != 0) {
+            return (0.1 * rs.get("mscale").asDouble() * Math.log(factor) + 1) / (0.1 * rs.get("mscale_all_dim").asDouble() * Math.log(factor) + 1);
+        }
+        return factor <= 1 ? 1 : 0.1 * Math.log(factor) + 1;
+    }
+
+    /** Qwen3: each head's d values RMS-normalised with the layer's q_norm or k_norm weight. */
+    private void headNorm(double[] x, int heads, float[] w) {
+        int d = c.headDim();
+        for (int h = 0; h < heads; h++) {
+            double ms = 0;
+            for (int e = 0; e < d; e++) {
+                ms += x[h * d + e] * x[h * d + e];
+            }
+            double r = 1 / Math.sqrt(ms / d + c.rmsNormEps());
+            for (int e = 0; e < d; e++) {
+                x[h * d + e] = x[h * d + e] * r * w[e];
+            }
+        }
     }
 
     /** logits [time][vocab] for one sequence. */
@@ -39,10 +154,18 @@ public final class ReferenceForward {
             double[][] k = linear(x, l, LoraTarget.K_PROJ);
             double[][] v = linear(x, l, LoraTarget.V_PROJ);
             int d = c.headDim();
+            boolean qwen3 = json.path("architectures").path(0).asText().equals("Qwen3ForCausalLM");
+            double[] freq = inverseFrequencies(t);
+            double mscale = attentionFactor();
             for (int i = 0; i < t; i++) {
-                rope(q[i], c.heads(), i);
-                rope(k[i], c.kvHeads(), i);
+                if (qwen3) {
+                    headNorm(q[i], c.heads(), cp.read(p + "self_attn.q_norm.weight").values());
+                    headNorm(k[i], c.kvHeads(), cp.read(p + "self_attn.k_norm.weight").values());
+                }
+                rope(q[i], c.heads(), i, freq, mscale);
+                rope(k[i], c.kvHeads(), i, freq, mscale);
             }
+            int window = window(l);
             double[][] att = new double[t][c.qDim()];
             int groups = c.heads() / c.kvHeads();
             for (int head = 0; head < c.heads(); head++) {
@@ -50,7 +173,8 @@ public final class ReferenceForward {
                 for (int i = 0; i < t; i++) {
                     double[] s = new double[i + 1];
                     double max = Double.NEGATIVE_INFINITY;
-                    for (int j = 0; j <= i; j++) {
+                    int first = Math.max(0, i - window + 1);
+                    for (int j = first; j <= i; j++) {
                         double dot = 0;
                         for (int e = 0; e < d; e++) {
                             dot += q[i][head * d + e] * k[j][kvh * d + e];
@@ -59,11 +183,11 @@ public final class ReferenceForward {
                         max = Math.max(max, s[j]);
                     }
                     double z = 0;
-                    for (int j = 0; j <= i; j++) {
+                    for (int j = first; j <= i; j++) {
                         s[j] = Math.exp(s[j] - max);
                         z += s[j];
                     }
-                    for (int j = 0; j <= i; j++) {
+                    for (int j = first; j <= i; j++) {
                         for (int e = 0; e < d; e++) {
                             att[i][head * d + e] += s[j] / z * v[j][kvh * d + e];
                         }
@@ -86,15 +210,17 @@ public final class ReferenceForward {
         return matVec(h, head, c.vocabSize(), hdim);
     }
 
-    private void rope(double[] x, int heads, int pos) {
+    private void rope(double[] x, int heads, int pos, double[] freq, double mscale) {
         int d = c.headDim();
         for (int h = 0; h < heads; h++) {
             for (int i = 0; i < d / 2; i++) {
-                double angle = pos / Math.pow(c.ropeTheta(), 2.0 * i / d);
+                double angle = pos * freq[i];
+                double cos = Math.cos(angle) * mscale;
+                double sin = Math.sin(angle) * mscale;
                 double a = x[h * d + i];
                 double b = x[h * d + i + d / 2];
-                x[h * d + i] = a * Math.cos(angle) - b * Math.sin(angle);
-                x[h * d + i + d / 2] = b * Math.cos(angle) + a * Math.sin(angle);
+                x[h * d + i] = a * cos - b * sin;
+                x[h * d + i + d / 2] = b * cos + a * sin;
             }
         }
     }

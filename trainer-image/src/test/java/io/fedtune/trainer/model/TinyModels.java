@@ -12,4 +12,13 @@ public final class TinyModels {
     public static ModelConfig qwen2Tied(int vocab) {
         return new ModelConfig("Qwen2ForCausalLM", vocab, 32, 40, 2, 4, 1, 8, 1e-6, 1_000_000.0, true, true, 128, 1, 2);
     }
+
+    /** head_dim 16, not hidden 32 / 4 heads: Qwen3 sets it explicitly. */
+    public static ModelConfig qwen3(int vocab, boolean tied, boolean bias) {
+        return new ModelConfig(ModelConfig.QWEN3, vocab, 32, 40, 2, 4, 2, 16, 1e-6, 1_000_000.0, tied, bias, 128, 1, 2);
+    }
+
+    public static ModelConfig mistral(int vocab) {
+        return new ModelConfig("MistralForCausalLM", vocab, 32, 48, 2, 4, 2, 8, 1e-5, 10000.0, false, false, 128, 1, 2);
+    }
 }
