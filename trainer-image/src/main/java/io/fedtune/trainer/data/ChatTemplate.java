@@ -198,13 +198,13 @@ public final class ChatTemplate {
             int end = full.length() - suffix.length();
             end += closing(full, end).length();
             if (k > at) {
-                out.add(new Segment(full.substring(at, k), false));
+                out.add(new Segment(full.substring(at, k), false, true));
             }
-            out.add(new Segment(full.substring(k, end), true));
+            out.add(new Segment(full.substring(k, end), true, true));
             at = end;
         }
         if (at < full.length()) {
-            out.add(new Segment(full.substring(at), false));
+            out.add(new Segment(full.substring(at), false, true));
         }
         return out;
     }

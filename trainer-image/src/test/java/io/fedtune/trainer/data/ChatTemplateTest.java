@@ -90,7 +90,7 @@ class ChatTemplateTest {
         assertThatThrownBy(() -> template.segments(JSON.readTree("[{\"role\":\"tool\",\"content\":\"x\"}]")))
                 .isInstanceOf(ChatTemplate.RenderFailed.class).hasMessageContaining("bad role tool");
         assertThat(template.segments(JSON.readTree("[{\"role\":\"user\",\"content\":\"q\"},{\"role\":\"assistant\",\"content\":\"a\"}]")))
-                .containsExactly(new Segment("user: q\nassistant: ", false), new Segment("a", true), new Segment("\n", false));
+                .containsExactly(new Segment("user: q\nassistant: ", false, true), new Segment("a", true, true), new Segment("\n", false, true));
     }
 
     @Test
