@@ -482,6 +482,13 @@ class TrainCommandTest {
         assertThat(noTemplate.result().message()).contains("format Chat", "tokenizer_config.json", "chat_template",
                 "or use format Text or PromptCompletion");
 
+        Path noField = copyBase("no-chat-template");
+        Files.writeString(noField.resolve("tokenizer_config.json"), "{\"eos_token\": \"</s>\"}");
+        Run fieldless = train(Map.of(), local(out, "--base", noField.toString(), "--data", chat.toString(),
+                "--eval", chat.toString(), "--format", "Chat"));
+        assertThat(fieldless.result().reason()).isEqualTo("CheckpointInvalid");
+        assertThat(fieldless.result().message()).contains(noField.resolve("tokenizer_config.json") + " has no \"chat_template\" field");
+
         Path templated = copyBase("templated");
         Files.writeString(templated.resolve("tokenizer_config.json"), new ObjectMapper().writeValueAsString(Map.of(
                 "chat_template", "{% for m in messages %}{{ m.role }}: {{ m.content | trim }}\n{% endfor %}")));
