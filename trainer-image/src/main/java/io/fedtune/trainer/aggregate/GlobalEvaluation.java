@@ -65,8 +65,10 @@ public final class GlobalEvaluation {
             // every set is read before the weights load: bad data fails first
             Map<String, TaskData> data = new LinkedHashMap<>();
             for (EvalSet set : sets) {
-                data.put(set.name(), TaskData.read(set.file(), set.task(),
-                        set.format() == null ? DataFormat.TEXT : DataFormat.parse(set.format()), set.maxNewTokens()));
+                DataFormat format = set.format() == null ? DataFormat.TEXT : DataFormat.parse(set.format());
+                boolean lm = set.task() == null || set.task() == io.fedtune.api.v1alpha1.EvalTask.LanguageModeling;
+                data.put(set.name(), TaskData.read(set.file(), set.task(), format, set.maxNewTokens(),
+                        base.chatTemplate(lm ? format : DataFormat.TEXT)));
             }
             TaskScorer scorer = new TaskScorer(base, maxSequenceLength, BATCH);
             for (Map.Entry<String, TaskData> e : data.entrySet()) {

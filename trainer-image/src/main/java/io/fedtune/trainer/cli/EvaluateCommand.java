@@ -42,8 +42,11 @@ final class EvaluateCommand implements Callable<Integer> {
             if (!task.metrics().contains(ranking)) {
                 throw new IllegalArgumentException(task + " reports " + task.metrics() + ", not " + ranking);
             }
-            TaskData set = TaskData.read(storage.fetch(data), task, DataFormat.parse(format), maxNewTokens);
+            java.nio.file.Path dataFile = storage.fetch(data);
             try (BaseModel model = modelOptions.open(storage, env)) {
+                DataFormat dataFormat = DataFormat.parse(format);
+                TaskData set = TaskData.read(dataFile, task, dataFormat, maxNewTokens,
+                        model.chatTemplate(task == EvalTask.LanguageModeling ? dataFormat : DataFormat.TEXT));
                 LoraParameters params = modelOptions.adapter(storage, model);
                 TaskScore score = new TaskScorer(model, maxSeqLen, batchSize).score(set, params);
                 ObjectNode out = json.createObjectNode();

@@ -80,11 +80,12 @@ public final class Chunker {
     }
 
     private void structured(List<Segment> record, List<TokenSequence> out) {
-        Builder b = new Builder();
+        boolean framed = record.get(0).framed();
+        Builder b = new Builder(!framed);
         for (Segment s : record) {
             b.add(tokenizer.encode(s.text()), s.loss());
         }
-        if (eos != null) {
+        if (eos != null && !framed) {
             b.add(new int[]{eos}, record.get(record.size() - 1).loss());
         }
         out.add(b.truncated(maxLength));
@@ -97,7 +98,11 @@ public final class Chunker {
         final int start;
 
         Builder() {
-            if (bos != null) {
+            this(true);
+        }
+
+        Builder(boolean withBos) {
+            if (withBos && bos != null) {
                 add(new int[]{bos}, false);
             }
             start = size;

@@ -21,7 +21,30 @@ public enum DataFormat {
         };
     }
 
-    /** The record's segments, or null when the record does not have this format's shape. */
+    /**
+     * The record's segments as the checkpoint's chat template renders a Chat record, or null when the record does
+     * not have this format's shape or the template cannot render it.
+     *
+     * @param template required for {@link #CHAT}
+     */
+    List<Segment> segments(JsonNode record, ChatTemplate template) {
+        if (this != CHAT) {
+            return segments(record);
+        }
+        if (template == null) {
+            throw new IllegalStateException("Chat records are rendered with the checkpoint's chat template; none was given");
+        }
+        if (segments(record) == null) {
+            return null;
+        }
+        try {
+            return template.segments(record.get("messages"));
+        } catch (ChatTemplate.RenderFailed e) {
+            return null;
+        }
+    }
+
+    /** The record's segments, Chat turns as plain "role: content" lines (for shape and length checks), or null when the record does not have this format's shape. */
     List<Segment> segments(JsonNode record) {
         if (record == null || !record.isObject()) {
             return null;

@@ -21,11 +21,21 @@ public record Dataset(List<List<Segment>> records, int lines, int malformed) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public static Dataset read(Path file, DataFormat format) throws IOException {
-        return read(file, format, record -> true);
+        return read(file, format, record -> true, null);
+    }
+
+    /** @param template the checkpoint's chat template; required for {@link DataFormat#CHAT}, else ignored */
+    public static Dataset read(Path file, DataFormat format, ChatTemplate template) throws IOException {
+        return read(file, format, record -> true, template);
+    }
+
+    public static Dataset read(Path file, DataFormat format, java.util.function.Predicate<JsonNode> filter) throws IOException {
+        return read(file, format, filter, null);
     }
 
     /** Reads the records that pass the filter (applied to each line's JSON object before the format). */
-    public static Dataset read(Path file, DataFormat format, java.util.function.Predicate<JsonNode> filter) throws IOException {
+    public static Dataset read(Path file, DataFormat format, java.util.function.Predicate<JsonNode> filter,
+                               ChatTemplate template) throws IOException {
         List<List<Segment>> records = new ArrayList<>();
         int lines = 0;
         int malformed = 0;
@@ -48,7 +58,7 @@ public record Dataset(List<List<Segment>> records, int lines, int malformed) {
                     lines--;
                     continue;
                 }
-                segments = format.segments(json);
+                segments = format.segments(json, template);
                 if (segments == null) {
                     malformed++;
                     if (firstBad == null) {

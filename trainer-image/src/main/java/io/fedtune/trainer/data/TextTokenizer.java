@@ -90,6 +90,15 @@ public final class TextTokenizer implements AutoCloseable {
         return tokenizer.decode(l, true);
     }
 
+    /** As {@link #decode}, keeping special tokens such as {@code <|eot_id|>} in the text. */
+    public String decodeWithSpecial(int[] ids) {
+        long[] l = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            l[i] = ids[i];
+        }
+        return tokenizer.decode(l, false);
+    }
+
     @Override
     public void close() {
         tokenizer.close();

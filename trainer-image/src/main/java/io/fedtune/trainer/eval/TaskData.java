@@ -43,10 +43,16 @@ public record TaskData(EvalTask task, List<List<Segment>> texts, List<ChoiceQues
      * @param maxNewTokens Generation only; null for {@link io.fedtune.api.v1alpha1.TaskDataset#DEFAULT_MAX_NEW_TOKENS}
      */
     public static TaskData read(Path file, EvalTask task, DataFormat format, Integer maxNewTokens) throws IOException {
+        return read(file, task, format, maxNewTokens, null);
+    }
+
+    /** @param template the checkpoint's chat template; required when a LanguageModeling set's format is Chat */
+    public static TaskData read(Path file, EvalTask task, DataFormat format, Integer maxNewTokens,
+                                io.fedtune.trainer.data.ChatTemplate template) throws IOException {
         EvalTask t = task == null ? EvalTask.LanguageModeling : task;
         int budget = maxNewTokens == null ? io.fedtune.api.v1alpha1.TaskDataset.DEFAULT_MAX_NEW_TOKENS : maxNewTokens;
         return switch (t) {
-            case LanguageModeling -> languageModeling(Dataset.read(file, format).records());
+            case LanguageModeling -> languageModeling(Dataset.read(file, format, template).records());
             case Classification -> classification(file);
             case MultipleChoice -> new TaskData(t, List.of(), lines(file, t, TaskData::multipleChoice), List.of(), 0);
             case Generation -> new TaskData(t, List.of(), List.of(), lines(file, t, TaskData::generation), budget);

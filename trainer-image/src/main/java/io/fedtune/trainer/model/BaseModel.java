@@ -1,9 +1,13 @@
 package io.fedtune.trainer.model;
 
+import io.fedtune.trainer.data.ChatTemplate;
 import io.fedtune.trainer.data.Chunker;
+import io.fedtune.trainer.data.DataFormat;
 import io.fedtune.trainer.data.TextTokenizer;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 /**
  * A base checkpoint opened for use: its config and tokenizer at once, its weights on the {@link Placement} only when
@@ -47,6 +51,29 @@ public final class BaseModel implements AutoCloseable {
     /** Token sequences of at most maxSequenceLength tokens, framed by the model's BOS and EOS. */
     public Chunker chunker(int maxSequenceLength) {
         return new Chunker(tokenizer, maxSequenceLength, config().bosTokenId(), config().eosTokenId());
+    }
+
+    /**
+     * The checkpoint's chat template when any of the formats is Chat, else null.
+     *
+     * @throws CheckpointInvalidException when Chat is asked for and tokenizer_config.json has no chat_template
+     */
+    public ChatTemplate chatTemplate(DataFormat... formats) throws CheckpointInvalidException {
+        if (!Arrays.asList(formats).contains(DataFormat.CHAT)) {
+            return null;
+        }
+        Path file = checkpoint.dir().resolve(ChatTemplate.FILE);
+        java.util.Optional<ChatTemplate> template;
+        try {
+            template = ChatTemplate.read(checkpoint.dir());
+        } catch (IOException e) {
+            throw new CheckpointInvalidException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        return template.orElseThrow(() -> new CheckpointInvalidException(
+                "format Chat renders conversations with the base model's chat template, but "
+                        + (Files.isRegularFile(file) ? file + " has no \"" + ChatTemplate.FIELD + "\" field"
+                        : "the checkpoint has no " + ChatTemplate.FILE + " (looked for " + file + ")")
+                        + "; add the model's tokenizer_config.json with its chat_template to the checkpoint, or use format Text or PromptCompletion"));
     }
 
     public LlamaModel model() throws CheckpointInvalidException {

@@ -5,7 +5,9 @@ import io.fedtune.trainer.adapter.Adapter;
 import io.fedtune.trainer.adapter.AdapterConfig;
 import io.fedtune.trainer.adapter.AdapterMismatchException;
 import io.fedtune.trainer.adapter.LoraTarget;
+import io.fedtune.trainer.data.ChatTemplate;
 import io.fedtune.trainer.data.Chunker;
+import io.fedtune.trainer.data.DataFormat;
 import io.fedtune.trainer.data.DataException;
 import io.fedtune.trainer.data.Dataset;
 import io.fedtune.trainer.data.Demonstrations;
@@ -65,12 +67,14 @@ public final class ShardTraining {
         try (BaseModel base = BaseModel.open(checkpoint.dir(), placement)) {
             LoraParameters params = startingAdapter(plan, base, global);
             Chunker chunker = base.chunker(plan.maxSequenceLength());
-            Dataset trainSet = Dataset.read(trainFile, plan.trainFormat());
+            ChatTemplate template = base.chatTemplate(plan.trainFormat(), evalFile != null && (plan.evalTask() == null
+                    || plan.evalTask() == io.fedtune.api.v1alpha1.EvalTask.LanguageModeling) ? plan.evalFormat() : DataFormat.TEXT);
+            Dataset trainSet = Dataset.read(trainFile, plan.trainFormat(), template);
             List<List<Segment>> trainRecords;
             TaskData eval;
             if (evalFile != null) {
                 trainRecords = trainSet.records();
-                eval = TaskData.read(evalFile, plan.evalTask(), plan.evalFormat(), plan.evalMaxNewTokens());
+                eval = TaskData.read(evalFile, plan.evalTask(), plan.evalFormat(), plan.evalMaxNewTokens(), template);
             } else {
                 Dataset.Split split = trainSet.split(plan.evalFraction(), plan.seed());
                 trainRecords = split.train();

@@ -466,6 +466,38 @@ class TrainCommandTest {
     }
 
     @Test
+    void chatDataNeedsTheCheckpointsChatTemplate() throws Exception {
+        List<String> lines = new ArrayList<>();
+        Random r = new Random(5);
+        for (int i = 0; i < 24; i++) {
+            lines.add("{\"messages\":[{\"role\":\"user\",\"content\":\"" + WORDS[r.nextInt(WORDS.length)] + " "
+                    + WORDS[r.nextInt(WORDS.length)] + "?\"},{\"role\":\"assistant\",\"content\":\"the river runs to the sea.\"}]}");
+        }
+        Path chat = Files.write(root.resolve("chat.jsonl"), lines);
+        Path out = root.resolve("chat-out");
+
+        Run noTemplate = train(Map.of(), local(out, "--data", chat.toString(), "--eval", chat.toString(), "--format", "Chat"));
+        assertThat(noTemplate.exit()).isEqualTo(1);
+        assertThat(noTemplate.result().reason()).isEqualTo("CheckpointInvalid");
+        assertThat(noTemplate.result().message()).contains("format Chat", "tokenizer_config.json", "chat_template",
+                "or use format Text or PromptCompletion");
+
+        Path noField = copyBase("no-chat-template");
+        Files.writeString(noField.resolve("tokenizer_config.json"), "{\"eos_token\": \"</s>\"}");
+        Run fieldless = train(Map.of(), local(out, "--base", noField.toString(), "--data", chat.toString(),
+                "--eval", chat.toString(), "--format", "Chat"));
+        assertThat(fieldless.result().reason()).isEqualTo("CheckpointInvalid");
+        assertThat(fieldless.result().message()).contains(noField.resolve("tokenizer_config.json") + " has no \"chat_template\" field");
+
+        Path templated = copyBase("templated");
+        Files.writeString(templated.resolve("tokenizer_config.json"), new ObjectMapper().writeValueAsString(Map.of(
+                "chat_template", "{% for m in messages %}{{ m.role }}: {{ m.content | trim }}\n{% endfor %}")));
+        Run trained = train(Map.of(), local(out, "--base", templated.toString(), "--data", chat.toString(),
+                "--eval", chat.toString(), "--format", "Chat", "--steps", "2"));
+        assertThat(trained.exit()).as(trained.stdout()).isZero();
+    }
+
+    @Test
     void badInputsFailWithAReasonNamingTheProblem() throws Exception {
         Path out = root.resolve("bad-out");
         Run missing = train(Map.of(), local(out, "--base", root.resolve("nothing").toString()));

