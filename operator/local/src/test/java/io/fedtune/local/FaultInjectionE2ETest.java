@@ -81,9 +81,9 @@ class FaultInjectionE2ETest {
         layout = RepoLayout.find();
         quickstart = layout.root().resolve("examples/quickstart");
         Path work = Files.createDirectories(layout.root().resolve("operator/local/target/e2e-faults"));
-        cluster = LocalCluster.start(layout, QuickstartRuns.smaller(Manifests.load(quickstart), PORT_SHIFT),
+        cluster = LocalCluster.start(layout, QuickstartRuns.languageModelingOnly(QuickstartRuns.smaller(Manifests.load(quickstart), PORT_SHIFT)),
                 new CrdSchemaValidator(), quickstart.resolve("data"), layout.baseModel(), work, 2);
-        runs = new QuickstartRuns(cluster, quickstart, PORT_SHIFT);
+        runs = QuickstartRuns.languageModelingOnly(cluster, quickstart, PORT_SHIFT);
         ConfinementRequired.check(cluster.pods().confinement());
     }
 
@@ -333,7 +333,8 @@ class FaultInjectionE2ETest {
     @Order(7)
     void fedtuneLocalUpStoppedWithSigtermLeavesNoChildAndTheNextUpStartsClean() throws Exception {
         Path base = cluster.workDir().resolve("up");
-        Path manifests = writeManifests(QuickstartRuns.smaller(Manifests.load(quickstart), PORT_SHIFT + 1000), base.resolve("manifests"));
+        Path manifests = writeManifests(QuickstartRuns.languageModelingOnly(QuickstartRuns.smaller(Manifests.load(quickstart), PORT_SHIFT + 1000)),
+                base.resolve("manifests"));
         Path work = base.resolve("work");
         for (int up = 1; up <= 2; up++) {
             Process process = new ProcessBuilder(S3Silo.javaBin(), "-cp", System.getProperty("java.class.path"),

@@ -92,6 +92,21 @@ class QuickstartE2ETest {
         assertThat(condition(run, "Succeeded")).isEqualTo("True");
         assertThat(run.getStatus().history).hasSize(ROUNDS);
         assertThat(run.getStatus().history).allSatisfy(r -> assertThat(r.participants).isNotEmpty());
+        // every eval set scored by its task in every round, each participant's local evaluation beside it
+        var sets = run.getSpec().evaluation.datasets;
+        assertThat(sets).extracting(d -> d.task).contains(io.fedtune.api.v1alpha1.EvalTask.MultipleChoice,
+                io.fedtune.api.v1alpha1.EvalTask.Generation);
+        assertThat(run.getStatus().history).allSatisfy(r -> {
+            assertThat(r.evalMetric).isEqualTo(sets.get(0).rankingMetric().name());
+            for (var set : sets) {
+                assertThat(r.evalScores.get(set.name)).as("round %d, %s", r.round, set.name)
+                        .containsOnlyKeys(set.task.metrics().stream().map(Enum::name).toArray(String[]::new))
+                        .allSatisfy((metric, v) -> assertThat(v).isFinite());
+            }
+            assertThat(r.localEvals).extracting(e -> e.shard).containsExactlyInAnyOrderElementsOf(r.participants);
+            assertThat(r.localEvals).allSatisfy(e -> assertThat(List.of(e.global, e.local)).allSatisfy(v -> assertThat(v).isFinite()));
+        });
+        assertThat(run.getStatus().bestAdapter.evalMetric).isEqualTo("Loss");
 
         var best = run.getStatus().bestAdapter;
         MinioClient runStore = cluster.silo(run.getSpec().storage.endpoint).client();
@@ -99,6 +114,13 @@ class QuickstartE2ETest {
         assertThat(sha256(runStore, adapter)).isEqualTo(best.sha256);
 
         ObjectLayout objects = layoutOf(run);
+        // the published result carries its model card: who trained it, how, and the eval table
+        String card = QuickstartRuns.text(runStore, S3Uri.parse(run.getStatus().result.uri + "/README.md"));
+        assertThat(card).contains("library_name: peft", "shard-a, shard-b, shard-c", "FedAvg", "--lora-modules",
+                "PeftModel.from_pretrained");
+        for (var set : sets) {
+            assertThat(card).contains("| " + set.name + " | " + set.task + " |");
+        }
         for (int round = 1; round <= ROUNDS; round++) {
             assertThat(keys(runStore, S3Uri.parse(objects.round(round) + "/shards/")))
                     .as("round %d shard adapters", round)

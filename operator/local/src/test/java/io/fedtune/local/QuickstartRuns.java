@@ -44,16 +44,37 @@ final class QuickstartRuns {
     private final LocalCluster cluster;
     private final Path quickstart;
     private final int portShift;
+    private final boolean taskSets;
 
+    /** Runs with every eval set of the quickstart, its task sets included. */
     QuickstartRuns(LocalCluster cluster, Path quickstart, int portShift) {
+        this(cluster, quickstart, portShift, true);
+    }
+
+    private QuickstartRuns(LocalCluster cluster, Path quickstart, int portShift, boolean taskSets) {
         this.cluster = cluster;
         this.quickstart = quickstart;
         this.portShift = portShift;
+        this.taskSets = taskSets;
+    }
+
+    /** Runs with the quickstart's LanguageModeling eval sets only: for tests of faults and trust, not of evaluation. */
+    static QuickstartRuns languageModelingOnly(LocalCluster cluster, Path quickstart, int portShift) {
+        return new QuickstartRuns(cluster, quickstart, portShift, false);
     }
 
     /** The smaller quickstart's manifests, as the cluster was started with. */
     Manifests manifests() throws IOException {
-        return smaller(Manifests.load(quickstart), portShift);
+        Manifests m = smaller(Manifests.load(quickstart), portShift);
+        return taskSets ? m : languageModelingOnly(m);
+    }
+
+    /** The manifests with only the LanguageModeling eval sets: the task sets' generation costs every round seconds. */
+    static Manifests languageModelingOnly(Manifests m) {
+        for (FederatedRun run : m.runs()) {
+            run.getSpec().evaluation.datasets.removeIf(d -> d.task != null && d.task != io.fedtune.api.v1alpha1.EvalTask.LanguageModeling);
+        }
+        return m;
     }
 
     /** Applies the smaller quickstart in its own namespace, runs an action once it is applied, waits for the end. */
@@ -132,6 +153,12 @@ final class QuickstartRuns {
     static String sha256(MinioClient s3, S3Uri uri) throws Exception {
         try (InputStream in = s3.getObject(GetObjectArgs.builder().bucket(uri.bucket()).object(uri.key()).build())) {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(in.readAllBytes()));
+        }
+    }
+
+    static String text(MinioClient s3, S3Uri uri) throws Exception {
+        try (InputStream in = s3.getObject(GetObjectArgs.builder().bucket(uri.bucket()).object(uri.key()).build())) {
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         }
     }
 

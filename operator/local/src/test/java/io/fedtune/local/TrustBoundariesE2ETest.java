@@ -65,9 +65,10 @@ class TrustBoundariesE2ETest {
         Path quickstart = layout.root().resolve("examples/quickstart");
         Path work = Files.createDirectories(layout.root().resolve("operator/local/target/e2e-trust"));
         int portShift = QuickstartRuns.PORT_SHIFT + 300;
-        cluster = LocalCluster.start(layout, smaller(Manifests.load(quickstart), portShift), new CrdSchemaValidator(),
+        cluster = LocalCluster.start(layout, QuickstartRuns.languageModelingOnly(smaller(Manifests.load(quickstart), portShift)),
+                new CrdSchemaValidator(),
                 quickstart.resolve("data"), layout.baseModel(), work, 2);
-        runs = new QuickstartRuns(cluster, quickstart, portShift);
+        runs = QuickstartRuns.languageModelingOnly(cluster, quickstart, portShift);
         ConfinementRequired.check(cluster.pods().confinement());
     }
 
