@@ -26,6 +26,19 @@ public record Gemma(double queryPreAttnScalar, Double attnLogitSoftcapping, Doub
         slidingLayers = List.copyOf(slidingLayers);
     }
 
+    public static boolean is(String architecture) {
+        return architecture.equals(GEMMA2) || architecture.equals(GEMMA3);
+    }
+
+    /** Gemma2Config's or Gemma3TextConfig's defaults for the fields here; null for other architectures. */
+    public static Gemma defaults(String architecture, int layers) {
+        return switch (architecture) {
+            case GEMMA2 -> new Gemma(256, 50.0, 30.0, pattern(layers, 2), null);
+            case GEMMA3 -> new Gemma(256, null, null, pattern(layers, 6), 10000.0);
+            default -> null;
+        };
+    }
+
     /**
      * Hugging Face's default layer types: sliding except every pattern-th layer (Gemma 2: 2, so layer 0 slides and
      * layer 1 is global; Gemma 3: sliding_window_pattern, 6 by default).

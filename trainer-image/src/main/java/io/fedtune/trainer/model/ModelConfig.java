@@ -43,13 +43,20 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
     private static final String FULL = "full_attention";
     private static final String SLIDING = "sliding_attention";
 
-    /** Plain RoPE, full attention. */
+    public ModelConfig {
+        if (Gemma.is(architecture) != (gemma != null)) {
+            throw new IllegalArgumentException(architecture + (gemma == null ? " needs" : " has no") + " Gemma fields");
+        }
+    }
+
+    /** Plain RoPE, full attention; Gemma with Gemma2Config's or Gemma3TextConfig's defaults (window 4096). */
     public ModelConfig(String architecture, int vocabSize, int hiddenSize, int intermediateSize, int layers,
                        int heads, int kvHeads, int headDim, double rmsNormEps, double ropeTheta,
                        boolean tieWordEmbeddings, boolean attentionBias, int maxPositionEmbeddings,
                        Integer bosTokenId, Integer eosTokenId) {
         this(architecture, vocabSize, hiddenSize, intermediateSize, layers, heads, kvHeads, headDim, rmsNormEps, ropeTheta,
-                tieWordEmbeddings, attentionBias, maxPositionEmbeddings, bosTokenId, eosTokenId, null, null, 0, null);
+                tieWordEmbeddings, attentionBias, maxPositionEmbeddings, bosTokenId, eosTokenId, null,
+                Gemma.is(architecture) ? Integer.valueOf(GEMMA_DEFAULT_WINDOW) : null, 0, Gemma.defaults(architecture, layers));
     }
 
     public ModelConfig withRopeScaling(RopeScaling scaling) {
@@ -130,7 +137,7 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
         if (!SUPPORTED.contains(arch)) {
             throw new CheckpointInvalidException("unsupported architecture " + arch + " (supported: " + SUPPORTED + ")");
         }
-        boolean gemma = arch.equals(Gemma.GEMMA2) || arch.equals(Gemma.GEMMA3);
+        boolean gemma = Gemma.is(arch);
         int hidden = required(n, "hidden_size");
         int heads = required(n, "num_attention_heads");
         int kvHeads = n.path("num_key_value_heads").asInt(heads);

@@ -134,6 +134,17 @@ class GemmaModelTest {
     }
 
     @Test
+    void aGemmaConfigBuiltWithoutItsFieldsTakesHuggingFaceDefaults() throws IOException {
+        ModelConfig plain = new ModelConfig(Gemma.GEMMA3, 61, 32, 40, 7, 4, 2, 16, 1e-6, 1e6, true, false, 128, 2, 1);
+        assertThat(plain.gemma()).isEqualTo(new Gemma(256, null, null, Gemma.pattern(7, 6), 10000.0));
+        assertThat(plain.window(0)).isEqualTo(4096);
+        assertThat(plain.window(5)).isNull();
+        assertThat(ModelConfig.parse(plain.toJson())).isEqualTo(plain);
+        assertThatThrownBy(() -> TinyModels.llama(61).withGemma(Gemma.defaults(Gemma.GEMMA2, 2), 4))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("LlamaForCausalLM has no Gemma fields");
+    }
+
+    @Test
     void readsLayerTypesAndPerLayerTypeRopeParameters() throws IOException {
         String types = "[\"sliding_attention\", \"full_attention\", \"full_attention\"]";
         String json = TinyModels.gemma3(61, null, null).toJson();
