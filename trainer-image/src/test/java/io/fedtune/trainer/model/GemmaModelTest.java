@@ -75,6 +75,32 @@ class GemmaModelTest {
         assertThat(Checkpoint.expectedShapes(config).get("model.layers.2.self_attn.k_norm.weight")).containsExactly(16);
     }
 
+    /** Where a GPU is usable: this image's CPU libtorch aborts the JVM on bfloat16 forward passes, Llama's too. */
+    @Test
+    void bfloat16GemmaOnAGpuStaysNearTheFloat32Logits() throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(GpuCheck.run().problem().isEmpty(), "no usable GPU");
+        for (ModelConfig config : new ModelConfig[]{TinyModels.gemma2(61, 1.0, 1.5), TinyModels.gemma3(61, null, null)}) {
+            Path at = dir.resolve(config.architecture());
+            RandomCheckpoint.write(at, config, 75, 0.2);
+            Checkpoint cp = Checkpoint.open(at);
+            float[][] logits = new float[2][];
+            DataType[] types = {DataType.FLOAT32, DataType.BFLOAT16};
+            for (int k = 0; k < 2; k++) {
+                try (LlamaModel model = LlamaModel.load(cp, Device.gpu(), types[k]);
+                     ai.djl.ndarray.NDManager m = model.manager().newSubManager()) {
+                    long[] ids = {2, 5, 9, 3, 40, 7, 7, 2, 11, 30};
+                    logits[k] = model.logits(m.create(ids, new ai.djl.ndarray.types.Shape(1, ids.length)), null).toFloatArray();
+                }
+            }
+            double max = 0;
+            for (int i = 0; i < logits[0].length; i++) {
+                assertThat(logits[1][i]).as("%s finite", config.architecture()).isFinite();
+                max = Math.max(max, Math.abs(logits[0][i] - logits[1][i]));
+            }
+            assertThat(max).as(config.architecture()).isLessThan(0.15);
+        }
+    }
+
     @Test
     void gemma2EvaluationLossEqualsTheReferenceLoss() throws IOException {
         ModelConfig config = TinyModels.gemma2(61, 1.0, 1.5);
