@@ -108,6 +108,10 @@ public final class Checkpoint {
             String p = "model.layers." + i + ".";
             shapes.put(p + "input_layernorm.weight", new long[]{c.hiddenSize()});
             shapes.put(p + "post_attention_layernorm.weight", new long[]{c.hiddenSize()});
+            if (c.gemma() != null) {
+                shapes.put(p + "pre_feedforward_layernorm.weight", new long[]{c.hiddenSize()});
+                shapes.put(p + "post_feedforward_layernorm.weight", new long[]{c.hiddenSize()});
+            }
             for (LoraTarget t : LoraTarget.values()) {
                 shapes.put(p + t.block() + "." + t.moduleName() + ".weight", new long[]{c.outFeatures(t), c.inFeatures(t)});
             }

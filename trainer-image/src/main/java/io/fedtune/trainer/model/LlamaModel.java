@@ -17,18 +17,18 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * A Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, SmolLM) as a function of frozen base arrays:
+ * A Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, SmolLM, Gemma 2 and 3) as a function of frozen base arrays:
  * RMSNorm, rotary position embeddings (optionally scaled, {@link RopeScaling}), grouped-query causal attention
  * (optionally within a sliding window on some layers), SwiGLU MLP, optional tied embeddings, attention biases and
- * Qwen3's per-head query/key RMSNorm. The base arrays never require gradients; only the LoRA arrays
- * passed to {@link #logits} can.
+ * Qwen3's per-head query/key RMSNorm; Gemma's changes to these are listed in {@link Gemma}. The base arrays never
+ * require gradients; only the LoRA arrays passed to {@link #logits} can.
  */
 public final class LlamaModel implements AutoCloseable {
     private final ModelConfig config;
     private final NDManager manager;
     private final DataType computeType;
     private final Map<String, NDArray> weights = new HashMap<>();
-    private final Map<Integer, NDArray[]> ropeCache = new HashMap<>();
+    private final Map<String, NDArray[]> ropeCache = new HashMap<>();
     private final Map<String, NDArray> maskCache = new HashMap<>();
 
     private LlamaModel(ModelConfig config, NDManager manager, DataType computeType) {
@@ -100,20 +100,37 @@ public final class LlamaModel implements AutoCloseable {
     public NDArray logits(NDArray ids, LoraArrays lora, KvCache cache) {
         int time = (int) ids.getShape().get(1);
         int past = cache == null ? 0 : cache.length();
+        Gemma gemma = config.gemma();
         NDArray h = Embedding.embedding(ids, w("model.embed_tokens.weight"), SparseFormat.DENSE).singletonOrThrow();
-        NDArray[] rope = past == 0 ? rope(time) : ropeTables(past, time, ids.getManager());
+        if (gemma != null) {
+            h = mulInComputeType(h, Math.sqrt(config.hiddenSize()));
+        }
+        Map<Boolean, NDArray[]> ropes = new HashMap<>();
         Map<Integer, NDArray> masks = new HashMap<>();
         for (int i = 0; i < config.layers(); i++) {
             String p = "model.layers." + i + ".";
             Integer window = config.window(i);
+            boolean local = gemma != null && gemma.ropeLocalBaseFreq() != null && gemma.sliding(i);
+            NDArray[] rope = ropes.computeIfAbsent(local, l -> past == 0 ? rope(time, l) : ropeTables(past, time, l, ids.getManager()));
             NDArray mask = masks.computeIfAbsent(window == null ? 0 : window,
                     key -> past == 0 ? causalMask(time, window) : causalMask(past, time, window, ids.getManager()));
             NDArray x = rmsNorm(h, w(p + "input_layernorm.weight"));
-            h = h.add(attention(i, x, rope, mask, lora, cache));
-            x = rmsNorm(h, w(p + "post_attention_layernorm.weight"));
-            NDArray gate = project(i, LoraTarget.GATE_PROJ, x, lora);
-            NDArray up = project(i, LoraTarget.UP_PROJ, x, lora);
-            h = h.add(project(i, LoraTarget.DOWN_PROJ, gate.mul(Activation.sigmoid(gate)).mul(up), lora));
+            NDArray attended = attention(i, x, rope, mask, lora, cache);
+            if (gemma == null) {
+                h = h.add(attended);
+                x = rmsNorm(h, w(p + "post_attention_layernorm.weight"));
+                NDArray gate = project(i, LoraTarget.GATE_PROJ, x, lora);
+                NDArray up = project(i, LoraTarget.UP_PROJ, x, lora);
+                h = h.add(project(i, LoraTarget.DOWN_PROJ, gate.mul(Activation.sigmoid(gate)).mul(up), lora));
+            } else {
+                // Gemma norms each sublayer's output before the residual add, and the MLP's input with a norm of its own
+                h = h.add(rmsNorm(attended, w(p + "post_attention_layernorm.weight")));
+                x = rmsNorm(h, w(p + "pre_feedforward_layernorm.weight"));
+                NDArray gate = project(i, LoraTarget.GATE_PROJ, x, lora);
+                NDArray up = project(i, LoraTarget.UP_PROJ, x, lora);
+                NDArray mlp = project(i, LoraTarget.DOWN_PROJ, geluTanh(gate).mul(up), lora);
+                h = h.add(rmsNorm(mlp, w(p + "post_feedforward_layernorm.weight")));
+            }
         }
         if (cache != null) {
             cache.advance(time);
@@ -121,7 +138,34 @@ public final class LlamaModel implements AutoCloseable {
         h = rmsNorm(h, w("model.norm.weight"));
         NDArray head = config.tieWordEmbeddings() ? w("model.embed_tokens.weight") : w("lm_head.weight");
         NDArray logits = Linear.linear(h, head).singletonOrThrow();
+        if (gemma != null && gemma.finalLogitSoftcapping() != null) {
+            logits = softcap(logits, gemma.finalLogitSoftcapping());
+        }
         return logits.getDataType() == DataType.FLOAT32 ? logits : logits.toType(DataType.FLOAT32, false);
+    }
+
+    /** cap * tanh(x / cap), Gemma's soft-capping. */
+    private static NDArray softcap(NDArray x, double cap) {
+        return Scalars.mul(Scalars.div(x, cap).tanh(), cap);
+    }
+
+    /**
+     * gelu with the tanh approximation (PyTorch's gelu approximate="tanh"), computed in float32 as PyTorch's kernel
+     * does for half-precision inputs.
+     */
+    private NDArray geluTanh(NDArray x) {
+        NDArray x32 = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
+        NDArray inner = Scalars.mul(x32.add(Scalars.mul(x32.pow(3), 0.044715)), Math.sqrt(2 / Math.PI));
+        NDArray y = Scalars.mul(x32, 0.5).mul(Scalars.add(inner.tanh(), 1));
+        return computeType == DataType.FLOAT32 ? y : y.toType(computeType, false);
+    }
+
+    /** x times a constant first rounded to the compute type, as Gemma's embedding normalizer is. */
+    private NDArray mulInComputeType(NDArray x, double value) {
+        try (NDArray c = x.getManager().full(new Shape(), (float) value, DataType.FLOAT32).toDevice(x.getDevice(), false);
+             NDArray rounded = c.toType(computeType, false)) {
+            return x.mul(rounded);
+        }
     }
 
     private NDArray attention(int layer, NDArray x, NDArray[] rope, NDArray mask, LoraArrays lora, KvCache cache) {
@@ -151,7 +195,12 @@ public final class LlamaModel implements AutoCloseable {
             k = k.expandDims(2).broadcast(batch, config.kvHeads(), groups, keys, hd).reshape(batch, config.heads(), keys, hd);
             v = v.expandDims(2).broadcast(batch, config.kvHeads(), groups, keys, hd).reshape(batch, config.heads(), keys, hd);
         }
-        NDArray scores = Scalars.mul(q.matMul(k.transpose(0, 1, 3, 2)), 1.0 / Math.sqrt(hd));
+        Gemma gemma = config.gemma();
+        double scale = gemma == null ? 1.0 / Math.sqrt(hd) : 1.0 / Math.sqrt(gemma.queryPreAttnScalar());
+        NDArray scores = Scalars.mul(q.matMul(k.transpose(0, 1, 3, 2)), scale);
+        if (gemma != null && gemma.attnLogitSoftcapping() != null) {
+            scores = softcap(scores, gemma.attnLogitSoftcapping());
+        }
         scores = mask == null ? scores : scores.add(mask);
         NDArray out = scores.softmax(-1).matMul(v);
         out = out.transpose(0, 2, 1, 3).reshape(batch, time, config.qDim());
@@ -179,9 +228,15 @@ public final class LlamaModel implements AutoCloseable {
         return y.add(Scalars.mul(delta, lora.config().scaling()));
     }
 
+    /** Llama's RMSNorm casts before scaling by weight; Gemma's scales by (1 + weight) in float32, then casts. */
     private NDArray rmsNorm(NDArray x, NDArray weight) {
         NDArray x32 = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
         NDArray norm = x32.mul(Scalars.pow(Scalars.add(x32.square().mean(new int[]{-1}, true), config.rmsNormEps()).sqrt(), -1));
+        if (config.gemma() != null) {
+            NDArray w32 = weight.getDataType() == DataType.FLOAT32 ? weight : weight.toType(DataType.FLOAT32, false);
+            norm = norm.mul(Scalars.add(w32, 1));
+            return computeType == DataType.FLOAT32 ? norm : norm.toType(computeType, false);
+        }
         return (computeType == DataType.FLOAT32 ? norm : norm.toType(computeType, false)).mul(weight);
     }
 
@@ -194,19 +249,20 @@ public final class LlamaModel implements AutoCloseable {
         return x.mul(rope[0]).add(rotated.mul(rope[1]));
     }
 
-    private NDArray[] rope(int time) {
-        return ropeCache.computeIfAbsent(time, t -> ropeTables(0, t, manager));
+    private NDArray[] rope(int time, boolean local) {
+        return ropeCache.computeIfAbsent(time + (local ? "/local" : ""), t -> ropeTables(0, time, local, manager));
     }
 
     /**
      * cos and sin [time, headDim] for positions offset .. offset + time - 1, times the scaling's attention factor;
-     * dynamic scaling takes its length from offset + time.
+     * dynamic scaling takes its length from offset + time. Local: Gemma 3's sliding layers, plain RoPE of their own base.
      */
-    private NDArray[] ropeTables(int offset, int time, NDManager owner) {
+    private NDArray[] ropeTables(int offset, int time, boolean local, NDManager owner) {
         int d = config.headDim();
-        double[] invFreq = RopeScaling.inverseFrequencies(config.ropeScaling(), config.ropeTheta(), d,
-                config.maxPositionEmbeddings(), offset + time);
-        double factor = RopeScaling.attentionFactor(config.ropeScaling());
+        RopeScaling scaling = local ? null : config.ropeScaling();
+        double theta = local ? config.gemma().ropeLocalBaseFreq() : config.ropeTheta();
+        double[] invFreq = RopeScaling.inverseFrequencies(scaling, theta, d, config.maxPositionEmbeddings(), offset + time);
+        double factor = RopeScaling.attentionFactor(scaling);
         float[] cos = new float[time * d];
         float[] sin = new float[time * d];
         for (int t = 0; t < time; t++) {

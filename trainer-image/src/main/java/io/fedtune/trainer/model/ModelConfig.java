@@ -16,54 +16,80 @@ import java.util.List;
  * The subset of a Hugging Face {@code config.json} that defines a Llama-family decoder.
  *
  * @param ropeScaling   null for plain RoPE
- * @param slidingWindow keys a query sees, itself included, on layers from windowFromLayer on; null for full attention
+ * @param slidingWindow keys a query sees, itself included, on layers from windowFromLayer on (Gemma: on its sliding
+ *                      layers); null for full attention
+ * @param gemma         Gemma 2 and 3's departures from the Llama family; null for the other families
  */
 public record ModelConfig(String architecture, int vocabSize, int hiddenSize, int intermediateSize, int layers,
                           int heads, int kvHeads, int headDim, double rmsNormEps, double ropeTheta,
                           boolean tieWordEmbeddings, boolean attentionBias, int maxPositionEmbeddings,
                           Integer bosTokenId, Integer eosTokenId, RopeScaling ropeScaling, Integer slidingWindow,
-                          int windowFromLayer) implements AdapterShape {
+                          int windowFromLayer, Gemma gemma) implements AdapterShape {
     public static final String FILE = "config.json";
     public static final String QWEN3 = "Qwen3ForCausalLM";
-    public static final List<String> SUPPORTED = List.of("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", QWEN3);
+    public static final List<String> SUPPORTED = List.of("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", QWEN3,
+            Gemma.GEMMA2, Gemma.GEMMA3);
     /** Hugging Face's MistralConfig default, taken when config.json has no sliding_window key at all. */
     static final int MISTRAL_DEFAULT_WINDOW = 4096;
     /** Hugging Face's Qwen2Config/Qwen3Config defaults. */
     static final int QWEN_DEFAULT_WINDOW = 4096;
     static final int QWEN_DEFAULT_MAX_WINDOW_LAYERS = 28;
+    /** Gemma2Config's and Gemma3TextConfig's defaults. */
+    static final int GEMMA_DEFAULT_HEAD_DIM = 256;
+    static final int GEMMA_DEFAULT_WINDOW = 4096;
+    static final int GEMMA3_DEFAULT_PATTERN = 6;
+    static final double GEMMA3_DEFAULT_THETA = 1_000_000.0;
+    static final String GELU_TANH = "gelu_pytorch_tanh";
     private static final String FULL = "full_attention";
     private static final String SLIDING = "sliding_attention";
 
-    /** Plain RoPE, full attention. */
+    public ModelConfig {
+        if (Gemma.is(architecture) != (gemma != null)) {
+            throw new IllegalArgumentException(architecture + (gemma == null ? " needs" : " has no") + " Gemma fields");
+        }
+    }
+
+    /** Plain RoPE, full attention; Gemma with Gemma2Config's or Gemma3TextConfig's defaults (window 4096). */
     public ModelConfig(String architecture, int vocabSize, int hiddenSize, int intermediateSize, int layers,
                        int heads, int kvHeads, int headDim, double rmsNormEps, double ropeTheta,
                        boolean tieWordEmbeddings, boolean attentionBias, int maxPositionEmbeddings,
                        Integer bosTokenId, Integer eosTokenId) {
         this(architecture, vocabSize, hiddenSize, intermediateSize, layers, heads, kvHeads, headDim, rmsNormEps, ropeTheta,
-                tieWordEmbeddings, attentionBias, maxPositionEmbeddings, bosTokenId, eosTokenId, null, null, 0);
+                tieWordEmbeddings, attentionBias, maxPositionEmbeddings, bosTokenId, eosTokenId, null,
+                Gemma.is(architecture) ? Integer.valueOf(GEMMA_DEFAULT_WINDOW) : null, 0, Gemma.defaults(architecture, layers));
     }
 
     public ModelConfig withRopeScaling(RopeScaling scaling) {
         return new ModelConfig(architecture, vocabSize, hiddenSize, intermediateSize, layers, heads, kvHeads, headDim, rmsNormEps,
                 ropeTheta, tieWordEmbeddings, attentionBias, maxPositionEmbeddings, bosTokenId, eosTokenId, scaling,
-                slidingWindow, windowFromLayer);
+                slidingWindow, windowFromLayer, gemma);
     }
 
     /** Mistral applies the window from layer 0; Qwen2 and Qwen3 from max_window_layers. */
     public ModelConfig withSlidingWindow(Integer window, int fromLayer) {
         return new ModelConfig(architecture, vocabSize, hiddenSize, intermediateSize, layers, heads, kvHeads, headDim, rmsNormEps,
                 ropeTheta, tieWordEmbeddings, attentionBias, maxPositionEmbeddings, bosTokenId, eosTokenId, ropeScaling,
-                window, fromLayer);
+                window, fromLayer, gemma);
+    }
+
+    /** A Gemma 2 or 3 config; its window applies on the layers gemma marks sliding. */
+    public ModelConfig withGemma(Gemma features, Integer window) {
+        return new ModelConfig(architecture, vocabSize, hiddenSize, intermediateSize, layers, heads, kvHeads, headDim, rmsNormEps,
+                ropeTheta, tieWordEmbeddings, attentionBias, maxPositionEmbeddings, bosTokenId, eosTokenId, ropeScaling,
+                window, 0, features);
     }
 
     /** The sliding window of a layer, or null where it attends to every earlier position. */
     public Integer window(int layer) {
+        if (gemma != null) {
+            return gemma.sliding(layer) ? slidingWindow : null;
+        }
         return slidingWindow != null && layer >= windowFromLayer ? slidingWindow : null;
     }
 
-    /** Qwen3 RMS-normalises every query and key head (q_norm, k_norm) before the rotary embedding. */
+    /** Qwen3 and Gemma 3 RMS-normalise every query and key head (q_norm, k_norm) before the rotary embedding. */
     public boolean qkNorm() {
-        return architecture.equals(QWEN3);
+        return architecture.equals(QWEN3) || architecture.equals(Gemma.GEMMA3);
     }
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -102,14 +128,22 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
             throw new CheckpointInvalidException("unsupported architecture " + arch + ": mixture of experts (num_experts "
                     + n.path("num_experts") + ") is not supported (supported: " + SUPPORTED + ")");
         }
+        if (arch.equals("Gemma3ForConditionalGeneration") || n.has("vision_config") || n.has("text_config")) {
+            String field = n.has("vision_config") || !n.has("text_config") ? "vision_config" : "text_config";
+            throw new CheckpointInvalidException("unsupported architecture " + arch + ": " + field
+                    + " (a vision tower, Gemma3ForConditionalGeneration) is not supported; the text model " + Gemma.GEMMA3
+                    + " is (supported: " + SUPPORTED + ")");
+        }
         if (!SUPPORTED.contains(arch)) {
             throw new CheckpointInvalidException("unsupported architecture " + arch + " (supported: " + SUPPORTED + ")");
         }
+        boolean gemma = Gemma.is(arch);
         int hidden = required(n, "hidden_size");
         int heads = required(n, "num_attention_heads");
         int kvHeads = n.path("num_key_value_heads").asInt(heads);
-        // Qwen3Config's head_dim defaults to 128 whatever hidden_size / num_attention_heads is
-        int headDim = n.path("head_dim").isInt() ? n.get("head_dim").asInt() : arch.equals(QWEN3) ? 128 : hidden / heads;
+        // Qwen3Config's head_dim defaults to 128 and Gemma2Config/Gemma3TextConfig's to 256, whatever hidden / heads is
+        int headDim = n.path("head_dim").isInt() ? n.get("head_dim").asInt()
+                : arch.equals(QWEN3) ? 128 : gemma ? GEMMA_DEFAULT_HEAD_DIM : hidden / heads;
         if (heads % kvHeads != 0) {
             throw new CheckpointInvalidException(FILE + ": num_attention_heads " + heads
                     + " is not a multiple of num_key_value_heads " + kvHeads);
@@ -117,7 +151,16 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
         if (headDim % 2 != 0) {
             throw new CheckpointInvalidException(FILE + ": head dimension " + headDim + " must be even for rotary embeddings");
         }
-        if (n.has("hidden_act") && !n.get("hidden_act").asText().equals("silu")) {
+        if (gemma) {
+            // Gemma 2 and 3 build their MLP from hidden_activation alone; their configs' hidden_act is never read
+            if (n.has("hidden_activation") && !n.get("hidden_activation").asText().equals(GELU_TANH)) {
+                throw new CheckpointInvalidException(FILE + ": hidden_activation " + n.get("hidden_activation")
+                        + " is not supported (only " + GELU_TANH + ")");
+            }
+            if (n.path("use_bidirectional_attention").asBoolean(false)) {
+                throw new CheckpointInvalidException(FILE + ": use_bidirectional_attention true is not supported (causal only)");
+            }
+        } else if (n.has("hidden_act") && !n.get("hidden_act").asText().equals("silu")) {
             throw new CheckpointInvalidException(FILE + ": hidden_act " + n.get("hidden_act") + " is not supported (only silu)");
         }
         if (n.path("mlp_bias").asBoolean(false)) {
@@ -125,6 +168,20 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
         }
         // transformers 5 writes rope_parameters (rope_type and rope_theta together) where 4.x wrote rope_scaling
         JsonNode rope = n.path("rope_scaling").isObject() ? n.get("rope_scaling") : n.path("rope_parameters");
+        JsonNode localRope = null;
+        if (rope.has(FULL) || rope.has(SLIDING)) {
+            // transformers 5's Gemma 3: one rope_parameters entry per layer type
+            if (!arch.equals(Gemma.GEMMA3) || !rope.path(FULL).isObject() || !rope.path(SLIDING).isObject()) {
+                throw new CheckpointInvalidException(FILE + ": rope_parameters by layer type " + rope
+                        + " is supported for " + Gemma.GEMMA3 + " only, with both " + FULL + " and " + SLIDING);
+            }
+            localRope = rope.get(SLIDING);
+            rope = rope.get(FULL);
+            if (RopeScaling.parse(localRope) != null) {
+                throw new CheckpointInvalidException(FILE + ": rope_parameters." + SLIDING + ".rope_type "
+                        + localRope.path("rope_type") + " is not supported (sliding layers: default only)");
+            }
+        }
         RopeScaling scaling = RopeScaling.parse(rope);
         for (JsonNode where : List.of(n, rope)) {
             if (where.has("partial_rotary_factor") && where.get("partial_rotary_factor").asDouble() != 1.0) {
@@ -132,24 +189,85 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
                         + " is not supported (only 1.0)");
             }
         }
-        double theta = n.path("rope_theta").isNumber() ? n.get("rope_theta").asDouble() : rope.path("rope_theta").asDouble(10000.0);
+        double defaultTheta = arch.equals(Gemma.GEMMA3) ? GEMMA3_DEFAULT_THETA : 10000.0;
+        double theta = n.path("rope_theta").isNumber() ? n.get("rope_theta").asDouble() : rope.path("rope_theta").asDouble(defaultTheta);
         int layers = required(n, "num_hidden_layers");
         boolean qwen2 = arch.equals("Qwen2ForCausalLM");
         Integer window = null;
         int fromLayer = 0;
+        Gemma features = null;
         if (arch.equals("MistralForCausalLM")) {
             window = n.has("sliding_window") ? optionalPositive(n, "sliding_window") : Integer.valueOf(MISTRAL_DEFAULT_WINDOW);
         } else if ((qwen2 || arch.equals(QWEN3)) && n.path("use_sliding_window").asBoolean(false)) {
             window = n.has("sliding_window") ? optionalPositive(n, "sliding_window") : Integer.valueOf(QWEN_DEFAULT_WINDOW);
             fromLayer = n.has("max_window_layers") ? nonNegative(n, "max_window_layers") : QWEN_DEFAULT_MAX_WINDOW_LAYERS;
+        } else if (gemma) {
+            window = n.has("sliding_window") ? required(n, "sliding_window") : GEMMA_DEFAULT_WINDOW;
+            features = gemma(n, arch, layers, localRope);
         }
-        checkLayerTypes(n.get("layer_types"), layers, window, fromLayer);
+        if (!gemma) {
+            checkLayerTypes(n.get("layer_types"), layers, window, fromLayer);
+        }
+        int defaultMax = arch.equals(Gemma.GEMMA2) ? 8192 : arch.equals(Gemma.GEMMA3) ? 131072 : 2048;
         return new ModelConfig(arch, required(n, "vocab_size"), hidden, required(n, "intermediate_size"),
                 layers, heads, kvHeads, headDim, n.path("rms_norm_eps").asDouble(1e-6),
-                theta, n.path("tie_word_embeddings").asBoolean(false),
-                qwen2 || n.path("attention_bias").asBoolean(false), n.path("max_position_embeddings").asInt(2048),
+                theta, n.path("tie_word_embeddings").asBoolean(gemma),
+                qwen2 || n.path("attention_bias").asBoolean(false), n.path("max_position_embeddings").asInt(defaultMax),
                 n.path("bos_token_id").isInt() ? n.get("bos_token_id").asInt() : null,
-                n.path("eos_token_id").isInt() ? n.get("eos_token_id").asInt() : null, scaling, window, fromLayer);
+                n.path("eos_token_id").isInt() ? n.get("eos_token_id").asInt() : null, scaling, window, fromLayer, features);
+    }
+
+    /**
+     * Gemma2Config's and Gemma3TextConfig's fields with their defaults: layer_types when listed, else Gemma 2 alternates
+     * (sliding first) and Gemma 3 makes every sliding_window_pattern-th layer global.
+     */
+    private static Gemma gemma(JsonNode n, String arch, int layers, JsonNode localRope) throws CheckpointInvalidException {
+        boolean two = arch.equals(Gemma.GEMMA2);
+        List<Boolean> sliding;
+        JsonNode types = n.get("layer_types");
+        if (types != null && !types.isNull()) {
+            if (!types.isArray() || types.size() != layers) {
+                throw new CheckpointInvalidException(FILE + ": layer_types must list " + layers + " layers, got " + types);
+            }
+            sliding = new java.util.ArrayList<>();
+            for (int i = 0; i < layers; i++) {
+                String type = types.get(i).asText();
+                if (!type.equals(FULL) && !type.equals(SLIDING)) {
+                    throw new CheckpointInvalidException(FILE + ": layer_types[" + i + "] " + types.get(i)
+                            + " is not supported (only " + FULL + ", " + SLIDING + ")");
+                }
+                sliding.add(type.equals(SLIDING));
+            }
+        } else {
+            sliding = Gemma.pattern(layers, two ? 2 : n.has("sliding_window_pattern") ? required(n, "sliding_window_pattern")
+                    : GEMMA3_DEFAULT_PATTERN);
+        }
+        Double local = null;
+        if (!two) {
+            local = localRope != null ? positiveNumber(localRope, "rope_theta", 10000.0)
+                    : positiveNumber(n, "rope_local_base_freq", 10000.0);
+        }
+        return new Gemma(positiveNumber(n, "query_pre_attn_scalar", 256.0),
+                softcap(n, "attn_logit_softcapping", two ? 50.0 : null),
+                softcap(n, "final_logit_softcapping", two ? 30.0 : null), sliding, local);
+    }
+
+    /** Absent: the family's default; null: none. */
+    private static Double softcap(JsonNode n, String field, Double absent) throws CheckpointInvalidException {
+        if (!n.has(field)) {
+            return absent;
+        }
+        return n.get(field).isNull() ? null : positiveNumber(n, field, 0);
+    }
+
+    private static double positiveNumber(JsonNode n, String field, double absent) throws CheckpointInvalidException {
+        if (!n.has(field)) {
+            return absent;
+        }
+        if (!n.get(field).isNumber() || n.get(field).asDouble() <= 0) {
+            throw new CheckpointInvalidException(FILE + ": " + field + " must be a positive number, got " + n.get(field));
+        }
+        return n.get(field).asDouble();
     }
 
     /** transformers 5 may list each layer's attention; it must agree with the window fields, which fedtune reads. */
@@ -196,6 +314,8 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
             case "MistralForCausalLM" -> "mistral";
             case "Qwen2ForCausalLM" -> "qwen2";
             case QWEN3 -> "qwen3";
+            case Gemma.GEMMA2 -> "gemma2";
+            case Gemma.GEMMA3 -> "gemma3_text";
             default -> "llama";
         });
         n.put("vocab_size", vocabSize);
@@ -205,7 +325,11 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
         n.put("num_attention_heads", heads);
         n.put("num_key_value_heads", kvHeads);
         n.put("head_dim", headDim);
-        n.put("hidden_act", "silu");
+        if (gemma == null) {
+            n.put("hidden_act", "silu");
+        } else {
+            n.put("hidden_activation", GELU_TANH);
+        }
         n.put("rms_norm_eps", rmsNormEps);
         n.put("rope_theta", ropeTheta);
         n.put("tie_word_embeddings", tieWordEmbeddings);
@@ -231,6 +355,7 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
                 }
                 n.put("max_window_layers", slidingWindow == null ? layers : windowFromLayer);
             }
+            case Gemma.GEMMA2, Gemma.GEMMA3 -> writeGemma(n);
             default -> {
                 if (slidingWindow != null) {
                     throw new IllegalStateException(architecture + " has no sliding window in Hugging Face's definition");
@@ -248,6 +373,26 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
             return JSON.writeValueAsString(n) + "\n";
         } catch (IOException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    private void writeGemma(ObjectNode n) {
+        n.put("sliding_window", slidingWindow);
+        var types = n.putArray("layer_types");
+        gemma.slidingLayers().forEach(sliding -> types.add(sliding ? SLIDING : FULL));
+        n.put("query_pre_attn_scalar", gemma.queryPreAttnScalar());
+        putNullable(n, "attn_logit_softcapping", gemma.attnLogitSoftcapping());
+        putNullable(n, "final_logit_softcapping", gemma.finalLogitSoftcapping());
+        if (gemma.ropeLocalBaseFreq() != null) {
+            n.put("rope_local_base_freq", gemma.ropeLocalBaseFreq());
+        }
+    }
+
+    private static void putNullable(ObjectNode n, String field, Double value) {
+        if (value == null) {
+            n.putNull(field);
+        } else {
+            n.put(field, value);
         }
     }
 
@@ -289,6 +434,9 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
         }
         if (qkNorm()) {
             perLayer += 2L * headDim;
+        }
+        if (gemma != null) {
+            perLayer += 2L * hiddenSize;
         }
         long embed = (long) vocabSize * hiddenSize;
         return perLayer * layers + hiddenSize + embed * (tieWordEmbeddings ? 1 : 2);

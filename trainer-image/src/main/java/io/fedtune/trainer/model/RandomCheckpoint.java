@@ -13,7 +13,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
-/** Writes a checkpoint with seeded random weights (normal, std 0.02; norms at 1): for tests and benchmarks. */
+/**
+ * Writes a checkpoint with seeded random weights (normal, std 0.02; norms at 1, Gemma's at 0 since it scales by
+ * 1 + weight): for tests and benchmarks.
+ */
 public final class RandomCheckpoint {
     /**
      * meta-llama/Llama-3.2-1B's shape (config.json as published: 16 layers, 32 query and 8 key/value heads, tied
@@ -41,8 +44,9 @@ public final class RandomCheckpoint {
             for (TensorSpec s : w.order()) {
                 float[] v = new float[(int) TensorInfo.elementCount(s.shape())];
                 boolean norm = s.name().endsWith("norm.weight");
+                double unit = config.gemma() == null ? 1 : 0;
                 for (int i = 0; i < v.length; i++) {
-                    v[i] = norm ? (float) (1 + (std > 0.02 ? gaussian(random) * 0.2 : 0)) : (float) (gaussian(random) * std);
+                    v[i] = norm ? (float) (unit + (std > 0.02 ? gaussian(random) * 0.2 : 0)) : (float) (gaussian(random) * std);
                 }
                 w.write(s.name(), v);
             }

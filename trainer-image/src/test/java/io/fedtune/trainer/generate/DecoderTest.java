@@ -72,9 +72,11 @@ class DecoderTest {
 
     @Test
     void cachedGreedyTokensMaskPositionsBeyondTheSlidingWindowAsRecomputationDoes() throws IOException {
-        // windows of 3 and 4 against a 6-token prompt and 12 new tokens: the cached steps must mask old keys too
+        // windows of 3 and 4 against a 6-token prompt and 12 new tokens: the cached steps must mask old keys too; Gemma
+        // interleaves sliding and global layers (Gemma 3's with their own rope bases) and soft-caps scores and logits
         for (ModelConfig config : new ModelConfig[]{TinyModels.mistral(61).withSlidingWindow(3, 0),
-                TinyModels.qwen2Tied(61).withSlidingWindow(4, 1)}) {
+                TinyModels.qwen2Tied(61).withSlidingWindow(4, 1), TinyModels.gemma2(61, 1.0, 1.5),
+                TinyModels.gemma3(61, 1.0, 1.5)}) {
             Path at = dir.resolve(config.architecture());
             RandomCheckpoint.write(at, config, 22, 0.2);
             Checkpoint cp = Checkpoint.open(at);

@@ -12,9 +12,9 @@ import java.nio.file.Files;
 import java.util.Map;
 
 /**
- * The decoder's forward pass in plain loops and doubles, written from the Llama/Mistral/Qwen2/Qwen3 definitions, for
- * checking LlamaModel. Rope scaling, sliding windows and Qwen3's q/k norms are read from config.json itself, not from
- * ModelConfig, so that the parsing is checked too.
+ * The decoder's forward pass in plain loops and doubles, written from the Llama/Mistral/Qwen2/Qwen3 and Gemma 2/3
+ * definitions, for checking LlamaModel. Rope scaling, sliding windows, Qwen3's q/k norms and Gemma's fields are read
+ * from config.json itself, not from ModelConfig, so that the parsing is checked too.
  */
 public final class ReferenceForward {
     private final Checkpoint cp;
@@ -22,6 +22,9 @@ public final class ReferenceForward {
     private final Map<String, FloatTensor> lora;
     private final double scaling;
     private final JsonNode json;
+    private final String arch;
+    /** Gemma 2 or 3: norms scale by 1 + weight, and everything else read in the gemma* methods below. */
+    private final boolean gemma;
 
     public ReferenceForward(Checkpoint cp, Map<String, FloatTensor> lora, double scaling) throws IOException {
         this.cp = cp;
@@ -29,6 +32,38 @@ public final class ReferenceForward {
         this.lora = lora;
         this.scaling = scaling;
         this.json = new ObjectMapper().readTree(Files.readString(cp.dir().resolve("config.json")));
+        this.arch = json.path("architectures").path(0).asText();
+        this.gemma = arch.equals("Gemma2ForCausalLM") || arch.equals("Gemma3ForCausalLM");
+    }
+
+    /** Gemma: layer_types when listed; else Gemma 2 slides on even layers, Gemma 3 on all but every pattern-th. */
+    private boolean gemmaSliding(int layer) {
+        JsonNode types = json.get("layer_types");
+        if (types != null && types.isArray()) {
+            return types.get(layer).asText().equals("sliding_attention");
+        }
+        if (arch.equals("Gemma2ForCausalLM")) {
+            return layer % 2 == 0;
+        }
+        return (layer + 1) % json.path("sliding_window_pattern").asInt(6) != 0;
+    }
+
+    /** Gemma's soft-caps, with Gemma2Config's defaults (50, 30) and none for Gemma 3; NaN for none. */
+    private double gemmaCap(String field, double gemma2Default) {
+        JsonNode v = json.get(field);
+        if (v == null) {
+            return arch.equals("Gemma2ForCausalLM") ? gemma2Default : Double.NaN;
+        }
+        return v.isNull() ? Double.NaN : v.asDouble();
+    }
+
+    private static double capped(double x, double cap) {
+        return Double.isNaN(cap) ? x : cap * Math.tanh(x / cap);
+    }
+
+    /** PyTorch's gelu, approximate="tanh". */
+    private static double geluTanh(double x) {
+        return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
     }
 
     /** Keys a query at layer l sees, itself included; Integer.MAX_VALUE for all earlier ones. */
@@ -37,6 +72,9 @@ public final class ReferenceForward {
         JsonNode w = json.get("sliding_window");
         if (arch.equals("MistralForCausalLM")) {
             return w == null ? 4096 : w.isNull() ? Integer.MAX_VALUE : w.asInt();
+        }
+        if (gemma) {
+            return gemmaSliding(layer) ? json.path("sliding_window").asInt(4096) : Integer.MAX_VALUE;
         }
         if (json.path("use_sliding_window").asBoolean(false) && layer >= json.path("max_window_layers").asInt(28)) {
             return w == null ? 4096 : w.asInt();
@@ -131,7 +169,7 @@ public final class ReferenceForward {
             }
             double r = 1 / Math.sqrt(ms / d + c.rmsNormEps());
             for (int e = 0; e < d; e++) {
-                x[h * d + e] = x[h * d + e] * r * w[e];
+                x[h * d + e] = x[h * d + e] * r * ((gemma ? 1 : 0) + w[e]);
             }
         }
     }
@@ -144,9 +182,11 @@ public final class ReferenceForward {
         double[][] h = new double[t][hdim];
         for (int i = 0; i < t; i++) {
             for (int j = 0; j < hdim; j++) {
-                h[i][j] = emb[ids[i] * hdim + j];
+                h[i][j] = emb[ids[i] * hdim + j] * (gemma ? Math.sqrt(json.get("hidden_size").asInt()) : 1);
             }
         }
+        double attnCap = gemma ? gemmaCap("attn_logit_softcapping", 50) : Double.NaN;
+        double scoreScale = gemma ? 1 / Math.sqrt(json.path("query_pre_attn_scalar").asDouble(256)) : 1 / Math.sqrt(c.headDim());
         for (int l = 0; l < c.layers(); l++) {
             String p = "model.layers." + l + ".";
             double[][] x = norm(h, cp.read(p + "input_layernorm.weight").values());
@@ -154,11 +194,19 @@ public final class ReferenceForward {
             double[][] k = linear(x, l, LoraTarget.K_PROJ);
             double[][] v = linear(x, l, LoraTarget.V_PROJ);
             int d = c.headDim();
-            boolean qwen3 = json.path("architectures").path(0).asText().equals("Qwen3ForCausalLM");
+            boolean qkNorm = arch.equals("Qwen3ForCausalLM") || arch.equals("Gemma3ForCausalLM");
             double[] freq = inverseFrequencies(t);
             double mscale = attentionFactor();
+            if (arch.equals("Gemma3ForCausalLM") && gemmaSliding(l)) {
+                // Gemma 3's sliding layers: plain RoPE at rope_local_base_freq, no rope_scaling
+                double base = json.path("rope_local_base_freq").asDouble(10000);
+                for (int i = 0; i < d / 2; i++) {
+                    freq[i] = Math.pow(base, -2.0 * i / d);
+                }
+                mscale = 1;
+            }
             for (int i = 0; i < t; i++) {
-                if (qwen3) {
+                if (qkNorm) {
                     headNorm(q[i], c.heads(), cp.read(p + "self_attn.q_norm.weight").values());
                     headNorm(k[i], c.kvHeads(), cp.read(p + "self_attn.k_norm.weight").values());
                 }
@@ -179,7 +227,7 @@ public final class ReferenceForward {
                         for (int e = 0; e < d; e++) {
                             dot += q[i][head * d + e] * k[j][kvh * d + e];
                         }
-                        s[j] = dot / Math.sqrt(d);
+                        s[j] = capped(dot * scoreScale, attnCap);
                         max = Math.max(max, s[j]);
                     }
                     double z = 0;
@@ -194,20 +242,34 @@ public final class ReferenceForward {
                     }
                 }
             }
-            add(h, linear(att, l, LoraTarget.O_PROJ));
-            x = norm(h, cp.read(p + "post_attention_layernorm.weight").values());
+            double[][] o = linear(att, l, LoraTarget.O_PROJ);
+            if (gemma) {
+                add(h, norm(o, cp.read(p + "post_attention_layernorm.weight").values()));
+                x = norm(h, cp.read(p + "pre_feedforward_layernorm.weight").values());
+            } else {
+                add(h, o);
+                x = norm(h, cp.read(p + "post_attention_layernorm.weight").values());
+            }
             double[][] g = linear(x, l, LoraTarget.GATE_PROJ);
             double[][] u = linear(x, l, LoraTarget.UP_PROJ);
             for (int i = 0; i < t; i++) {
                 for (int j = 0; j < g[i].length; j++) {
-                    g[i][j] = g[i][j] / (1 + Math.exp(-g[i][j])) * u[i][j];
+                    g[i][j] = (gemma ? geluTanh(g[i][j]) : g[i][j] / (1 + Math.exp(-g[i][j]))) * u[i][j];
                 }
             }
-            add(h, linear(g, l, LoraTarget.DOWN_PROJ));
+            double[][] mlp = linear(g, l, LoraTarget.DOWN_PROJ);
+            add(h, gemma ? norm(mlp, cp.read(p + "post_feedforward_layernorm.weight").values()) : mlp);
         }
         h = norm(h, cp.read("model.norm.weight").values());
         float[] head = cp.read(c.tieWordEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight").values();
-        return matVec(h, head, c.vocabSize(), hdim);
+        double[][] logits = matVec(h, head, c.vocabSize(), hdim);
+        double finalCap = gemma ? gemmaCap("final_logit_softcapping", 30) : Double.NaN;
+        for (double[] row : logits) {
+            for (int v = 0; v < row.length; v++) {
+                row[v] = capped(row[v], finalCap);
+            }
+        }
+        return logits;
     }
 
     private void rope(double[] x, int heads, int pos, double[] freq, double mscale) {
@@ -276,7 +338,7 @@ public final class ReferenceForward {
             double r = 1 / Math.sqrt(ms / x[i].length + c.rmsNormEps());
             y[i] = new double[x[i].length];
             for (int j = 0; j < x[i].length; j++) {
-                y[i][j] = x[i][j] * r * w[j];
+                y[i][j] = x[i][j] * r * ((gemma ? 1 : 0) + w[j]);
             }
         }
         return y;
