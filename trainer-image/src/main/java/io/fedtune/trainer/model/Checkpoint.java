@@ -108,7 +108,7 @@ public final class Checkpoint {
             String p = "model.layers." + i + ".";
             shapes.put(p + "input_layernorm.weight", new long[]{c.hiddenSize()});
             shapes.put(p + "post_attention_layernorm.weight", new long[]{c.hiddenSize()});
-            for (LoraTarget t : LoraTarget.values()) {
+            for (LoraTarget t : c.modules()) {
                 shapes.put(p + t.block() + "." + t.moduleName() + ".weight", new long[]{c.outFeatures(t), c.inFeatures(t)});
             }
             if (c.attentionBias()) {
