@@ -12,12 +12,13 @@ public enum LoraTarget {
     Q_PROJ("self_attn"),
     K_PROJ("self_attn"),
     V_PROJ("self_attn"),
-    QKV_PROJ("self_attn"),
     O_PROJ("self_attn"),
     GATE_PROJ("mlp"),
     UP_PROJ("mlp"),
-    GATE_UP_PROJ("mlp"),
-    DOWN_PROJ("mlp");
+    DOWN_PROJ("mlp"),
+    // last, so that the ordinals seeding each module's initial A (LoraParameters) stay as they were
+    QKV_PROJ("self_attn"),
+    GATE_UP_PROJ("mlp");
 
     /** The projections of Llama, Mistral and Qwen decoder layers. */
     public static final List<LoraTarget> SEPARATE = List.of(Q_PROJ, K_PROJ, V_PROJ, O_PROJ, GATE_PROJ, UP_PROJ, DOWN_PROJ);

@@ -195,7 +195,7 @@ class Phi3ModelTest {
         lora.toAdapter().write(dir);
         String json = Files.readString(dir.resolve(AdapterConfig.FILE));
         assertThat(json.replaceAll("\\s", "")).contains(
-                "\"target_modules\":[\"qkv_proj\",\"o_proj\",\"gate_up_proj\",\"down_proj\"]");
+                "\"target_modules\":[\"o_proj\",\"down_proj\",\"qkv_proj\",\"gate_up_proj\"]");
         Adapter read = Adapter.read(dir);
         assertThat(read.tensors()).containsKeys("base_model.model.model.layers.0.self_attn.qkv_proj.lora_A.weight",
                 "base_model.model.model.layers.1.mlp.gate_up_proj.lora_B.weight");
