@@ -84,6 +84,12 @@ public record Adapter(AdapterConfig config, Map<String, FloatTensor> tensors) {
     /** Checks this adapter covers every target module of every layer of the model with the right shapes. */
     public void checkFits(AdapterShape model) throws AdapterMismatchException {
         checkConsistent();
+        for (LoraTarget t : config.targetModules()) {
+            if (!model.modules().contains(t)) {
+                throw new AdapterMismatchException("adapter targets " + t.moduleName() + ", which the model does not have (its modules: "
+                        + LoraTarget.names(model.modules()) + ")");
+            }
+        }
         int expected = 0;
         for (int layer = 0; layer < model.layers(); layer++) {
             for (LoraTarget t : config.targetModules()) {

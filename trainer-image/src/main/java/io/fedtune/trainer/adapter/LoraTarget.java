@@ -1,8 +1,13 @@
 package io.fedtune.trainer.adapter;
 
+import java.util.List;
 import java.util.Locale;
 
-/** The linear layers of a Llama-family decoder layer that can carry a LoRA adapter. */
+/**
+ * The linear layers of a decoder layer that can carry a LoRA adapter. Phi-3 fuses q, k and v into {@code qkv_proj} and
+ * gate and up into {@code gate_up_proj}; a LoRA there adapts the fused matrix, as PEFT does. Which of these a checkpoint
+ * has is {@link AdapterShape#modules()}.
+ */
 public enum LoraTarget {
     Q_PROJ("self_attn"),
     K_PROJ("self_attn"),
@@ -10,7 +15,15 @@ public enum LoraTarget {
     O_PROJ("self_attn"),
     GATE_PROJ("mlp"),
     UP_PROJ("mlp"),
-    DOWN_PROJ("mlp");
+    DOWN_PROJ("mlp"),
+    // last, so that the ordinals seeding each module's initial A (LoraParameters) stay as they were
+    QKV_PROJ("self_attn"),
+    GATE_UP_PROJ("mlp");
+
+    /** The projections of Llama, Mistral and Qwen decoder layers. */
+    public static final List<LoraTarget> SEPARATE = List.of(Q_PROJ, K_PROJ, V_PROJ, O_PROJ, GATE_PROJ, UP_PROJ, DOWN_PROJ);
+    /** The projections of Phi-3 decoder layers. */
+    public static final List<LoraTarget> FUSED = List.of(QKV_PROJ, O_PROJ, GATE_UP_PROJ, DOWN_PROJ);
 
     private final String block;
 
@@ -34,7 +47,10 @@ public enum LoraTarget {
                 return t;
             }
         }
-        throw new IllegalArgumentException("unknown LoRA target module " + module
-                + " (known: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj)");
+        throw new IllegalArgumentException("unknown LoRA target module " + module + " (known: " + names(List.of(values())) + ")");
+    }
+
+    public static List<String> names(List<LoraTarget> targets) {
+        return targets.stream().map(LoraTarget::moduleName).toList();
     }
 }

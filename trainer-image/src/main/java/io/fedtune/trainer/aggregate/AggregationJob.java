@@ -205,7 +205,9 @@ public final class AggregationJob {
                 InputTamperedException.verify(dir, task.baseModel(), ModelConfig.FILE, task.baseModelFiles().get(ModelConfig.FILE));
             }
             if (Files.isRegularFile(dir.resolve(ModelConfig.FILE))) {
-                return AdapterLayout.of(ModelConfig.read(dir), targets);
+                ModelConfig config = ModelConfig.read(dir);
+                config.checkTargets(targets);
+                return AdapterLayout.of(config, targets);
             }
         }
         if (previousDir != null) {

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fedtune.trainer.adapter.AdapterConfig;
-import io.fedtune.trainer.adapter.LoraTarget;
 import io.fedtune.trainer.generate.DecodeThroughput;
 import io.fedtune.trainer.model.Checkpoint;
 import io.fedtune.trainer.model.LlamaModel;
@@ -55,7 +54,7 @@ final class BenchCommand implements Callable<Integer> {
         try {
             Checkpoint cp = Checkpoint.open(dir);
             Placement placement = Placement.of(precision, Environment.system().device());
-            AdapterConfig lora = new AdapterConfig(rank, 2.0 * rank, 0.0, List.of(LoraTarget.values()), "bench");
+            AdapterConfig lora = new AdapterConfig(rank, 2.0 * rank, 0.0, cp.config().modules(), "bench");
             ObjectNode out;
             try (LlamaModel model = LlamaModel.load(cp, placement.device(), placement.dataType())) {
                 out = decode ? decode(model, lora) : train(model, lora);

@@ -49,7 +49,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--rank", defaultValue = "8") int rank;
     @Option(names = "--alpha", defaultValue = "16") double alpha;
     @Option(names = "--dropout", defaultValue = "0.05") double dropout;
-    @Option(names = "--targets", split = ",", defaultValue = "q_proj,v_proj", description = "target modules (default ${DEFAULT-VALUE})") List<String> targets;
+    @Option(names = "--targets", split = ",", defaultValue = "q_proj,v_proj", description = "target modules, as the base model "
+            + "names them (Phi-3: qkv_proj, o_proj, gate_up_proj, down_proj; default ${DEFAULT-VALUE})") List<String> targets;
     @Option(names = "--freeze-a", description = "FFA-LoRA: keep A at its seeded initial value") boolean freezeA;
     @Option(names = "--steps", description = "optimizer steps (default 50 unless --epochs)") Integer steps;
     @Option(names = "--epochs") Integer epochs;

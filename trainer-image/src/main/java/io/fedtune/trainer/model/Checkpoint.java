@@ -112,7 +112,7 @@ public final class Checkpoint {
                 shapes.put(p + "pre_feedforward_layernorm.weight", new long[]{c.hiddenSize()});
                 shapes.put(p + "post_feedforward_layernorm.weight", new long[]{c.hiddenSize()});
             }
-            for (LoraTarget t : LoraTarget.values()) {
+            for (LoraTarget t : c.modules()) {
                 shapes.put(p + t.block() + "." + t.moduleName() + ".weight", new long[]{c.outFeatures(t), c.inFeatures(t)});
             }
             if (c.attentionBias()) {

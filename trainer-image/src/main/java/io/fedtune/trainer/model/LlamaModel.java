@@ -17,11 +17,12 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * A Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, SmolLM, Gemma 2 and 3) as a function of frozen base arrays:
- * RMSNorm, rotary position embeddings (optionally scaled, {@link RopeScaling}), grouped-query causal attention
- * (optionally within a sliding window on some layers), SwiGLU MLP, optional tied embeddings, attention biases and
- * Qwen3's per-head query/key RMSNorm; Gemma's changes to these are listed in {@link Gemma}. The base arrays never
- * require gradients; only the LoRA arrays passed to {@link #logits} can.
+ * A Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, Phi-3, SmolLM, Gemma 2 and 3) as a function of frozen base
+ * arrays: RMSNorm, rotary position embeddings (optionally scaled, {@link RopeScaling}, optionally on the first
+ * dimensions of each head only), grouped-query causal attention (optionally within a sliding window on some layers),
+ * SwiGLU MLP, optional tied embeddings, attention biases, Qwen3's per-head query/key RMSNorm and Phi-3's fused
+ * qkv_proj and gate_up_proj; Gemma's changes to these are listed in {@link Gemma}. The base arrays never require
+ * gradients; only the LoRA arrays passed to {@link #logits} can.
  */
 public final class LlamaModel implements AutoCloseable {
     private final ModelConfig config;
@@ -116,21 +117,22 @@ public final class LlamaModel implements AutoCloseable {
                     key -> past == 0 ? causalMask(time, window) : causalMask(past, time, window, ids.getManager()));
             NDArray x = rmsNorm(h, w(p + "input_layernorm.weight"));
             NDArray attended = attention(i, x, rope, mask, lora, cache);
-            if (gemma == null) {
-                h = h.add(attended);
-                x = rmsNorm(h, w(p + "post_attention_layernorm.weight"));
-                NDArray gate = project(i, LoraTarget.GATE_PROJ, x, lora);
-                NDArray up = project(i, LoraTarget.UP_PROJ, x, lora);
-                h = h.add(project(i, LoraTarget.DOWN_PROJ, gate.mul(Activation.sigmoid(gate)).mul(up), lora));
+            // Gemma norms each sublayer's output before the residual add, and the MLP's input with a norm of its own
+            h = h.add(gemma == null ? attended : rmsNorm(attended, w(p + "post_attention_layernorm.weight")));
+            x = rmsNorm(h, w(p + (gemma == null ? "post_attention_layernorm.weight" : "pre_feedforward_layernorm.weight")));
+            NDArray gate;
+            NDArray up;
+            if (config.fusedProjections()) {
+                NDArray gateUp = project(i, LoraTarget.GATE_UP_PROJ, x, lora);
+                gate = gateUp.get("..., :" + config.intermediateSize());
+                up = gateUp.get("..., " + config.intermediateSize() + ":");
             } else {
-                // Gemma norms each sublayer's output before the residual add, and the MLP's input with a norm of its own
-                h = h.add(rmsNorm(attended, w(p + "post_attention_layernorm.weight")));
-                x = rmsNorm(h, w(p + "pre_feedforward_layernorm.weight"));
-                NDArray gate = project(i, LoraTarget.GATE_PROJ, x, lora);
-                NDArray up = project(i, LoraTarget.UP_PROJ, x, lora);
-                NDArray mlp = project(i, LoraTarget.DOWN_PROJ, geluTanh(gate).mul(up), lora);
-                h = h.add(rmsNorm(mlp, w(p + "post_feedforward_layernorm.weight")));
+                gate = project(i, LoraTarget.GATE_PROJ, x, lora);
+                up = project(i, LoraTarget.UP_PROJ, x, lora);
             }
+            NDArray act = gemma == null ? gate.mul(Activation.sigmoid(gate)) : geluTanh(gate);
+            NDArray mlp = project(i, LoraTarget.DOWN_PROJ, act.mul(up), lora);
+            h = h.add(gemma == null ? mlp : rmsNorm(mlp, w(p + "post_feedforward_layernorm.weight")));
         }
         if (cache != null) {
             cache.advance(time);
@@ -172,8 +174,23 @@ public final class LlamaModel implements AutoCloseable {
         long batch = x.getShape().get(0);
         long time = x.getShape().get(1);
         int hd = config.headDim();
-        NDArray q = project(layer, LoraTarget.Q_PROJ, x, lora).reshape(batch, time, config.heads(), hd);
-        NDArray k = project(layer, LoraTarget.K_PROJ, x, lora).reshape(batch, time, config.kvHeads(), hd);
+        NDArray q;
+        NDArray k;
+        NDArray v;
+        if (config.fusedProjections()) {
+            NDArray qkv = project(layer, LoraTarget.QKV_PROJ, x, lora);
+            int qd = config.qDim();
+            int kvd = config.kvDim();
+            q = qkv.get("..., :" + qd);
+            k = qkv.get("..., " + qd + ":" + (qd + kvd));
+            v = qkv.get("..., " + (qd + kvd) + ":");
+        } else {
+            q = project(layer, LoraTarget.Q_PROJ, x, lora);
+            k = project(layer, LoraTarget.K_PROJ, x, lora);
+            v = project(layer, LoraTarget.V_PROJ, x, lora);
+        }
+        q = q.reshape(batch, time, config.heads(), hd);
+        k = k.reshape(batch, time, config.kvHeads(), hd);
         if (config.qkNorm()) {
             String p = "model.layers." + layer + ".self_attn.";
             q = rmsNorm(q, w(p + "q_norm.weight"));
@@ -181,7 +198,7 @@ public final class LlamaModel implements AutoCloseable {
         }
         q = q.transpose(0, 2, 1, 3);
         k = k.transpose(0, 2, 1, 3);
-        NDArray v = project(layer, LoraTarget.V_PROJ, x, lora).reshape(batch, time, config.kvHeads(), hd).transpose(0, 2, 1, 3);
+        v = v.reshape(batch, time, config.kvHeads(), hd).transpose(0, 2, 1, 3);
         q = applyRope(q, rope);
         k = applyRope(k, rope);
         if (cache != null) {
@@ -210,8 +227,8 @@ public final class LlamaModel implements AutoCloseable {
     /** base(x) + scaling * B(A(dropout(x))). */
     private NDArray project(int layer, LoraTarget target, NDArray x, LoraArrays lora) {
         String p = "model.layers." + layer + "." + target.block() + "." + target.moduleName() + ".";
-        NDArray bias = target.block().equals("self_attn") && target != LoraTarget.O_PROJ && config.attentionBias()
-                ? w(p + "bias") : null;
+        boolean biased = target == LoraTarget.Q_PROJ || target == LoraTarget.K_PROJ || target == LoraTarget.V_PROJ;
+        NDArray bias = biased && config.attentionBias() ? w(p + "bias") : null;
         NDArray y = Linear.linear(x, w(p + "weight"), bias).singletonOrThrow();
         if (lora == null || !lora.targets(target)) {
             return y;
@@ -240,13 +257,19 @@ public final class LlamaModel implements AutoCloseable {
         return (computeType == DataType.FLOAT32 ? norm : norm.toType(computeType, false)).mul(weight);
     }
 
-    /** Rotary embeddings in the rotate-half convention Hugging Face checkpoints are trained with. */
+    /**
+     * Rotary embeddings in the rotate-half convention Hugging Face checkpoints are trained with, over the first
+     * rotaryDim dimensions of each head (all of them but for Phi-3's partial_rotary_factor); the rest pass unchanged.
+     */
     private NDArray applyRope(NDArray x, NDArray[] rope) {
-        int half = config.headDim() / 2;
-        NDArray x1 = x.get("..., :" + half);
-        NDArray x2 = x.get("..., " + half + ":");
+        int rd = config.rotaryDim();
+        NDArray rot = rd == config.headDim() ? x : x.get("..., :" + rd);
+        int half = rd / 2;
+        NDArray x1 = rot.get("..., :" + half);
+        NDArray x2 = rot.get("..., " + half + ":");
         NDArray rotated = x2.neg().concat(x1, -1);
-        return x.mul(rope[0]).add(rotated.mul(rope[1]));
+        NDArray out = rot.mul(rope[0]).add(rotated.mul(rope[1]));
+        return rd == config.headDim() ? out : out.concat(x.get("..., " + rd + ":"), -1);
     }
 
     private NDArray[] rope(int time, boolean local) {
@@ -254,11 +277,11 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
-     * cos and sin [time, headDim] for positions offset .. offset + time - 1, times the scaling's attention factor;
+     * cos and sin [time, rotaryDim] for positions offset .. offset + time - 1, times the scaling's attention factor;
      * dynamic scaling takes its length from offset + time. Local: Gemma 3's sliding layers, plain RoPE of their own base.
      */
     private NDArray[] ropeTables(int offset, int time, boolean local, NDManager owner) {
-        int d = config.headDim();
+        int d = config.rotaryDim();
         RopeScaling scaling = local ? null : config.ropeScaling();
         double theta = local ? config.gemma().ropeLocalBaseFreq() : config.ropeTheta();
         double[] invFreq = RopeScaling.inverseFrequencies(scaling, theta, d, config.maxPositionEmbeddings(), offset + time);

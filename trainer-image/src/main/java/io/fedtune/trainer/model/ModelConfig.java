@@ -15,20 +15,24 @@ import java.util.List;
 /**
  * The subset of a Hugging Face {@code config.json} that defines a Llama-family decoder.
  *
- * @param ropeScaling   null for plain RoPE
- * @param slidingWindow keys a query sees, itself included, on layers from windowFromLayer on (Gemma: on its sliding
- *                      layers); null for full attention
- * @param gemma         Gemma 2 and 3's departures from the Llama family; null for the other families
+ * @param ropeScaling         null for plain RoPE
+ * @param slidingWindow       keys a query sees, itself included, on layers from windowFromLayer on (Gemma: on its
+ *                            sliding layers); null for full attention
+ * @param partialRotaryFactor the fraction of each head's dimensions the rotary embedding turns (Phi-3's
+ *                            partial_rotary_factor; 1 elsewhere); the rest pass through unrotated
+ * @param gemma               Gemma 2 and 3's departures from the Llama family; null for the other families
  */
 public record ModelConfig(String architecture, int vocabSize, int hiddenSize, int intermediateSize, int layers,
                           int heads, int kvHeads, int headDim, double rmsNormEps, double ropeTheta,
                           boolean tieWordEmbeddings, boolean attentionBias, int maxPositionEmbeddings,
                           Integer bosTokenId, Integer eosTokenId, RopeScaling ropeScaling, Integer slidingWindow,
-                          int windowFromLayer, Gemma gemma) implements AdapterShape {
+                          int windowFromLayer, double partialRotaryFactor, Gemma gemma) implements AdapterShape {
     public static final String FILE = "config.json";
     public static final String QWEN3 = "Qwen3ForCausalLM";
+    /** Phi-3 and Phi-4-mini: fused qkv_proj and gate_up_proj, optionally partial rotary embeddings. */
+    public static final String PHI3 = "Phi3ForCausalLM";
     public static final List<String> SUPPORTED = List.of("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", QWEN3,
-            Gemma.GEMMA2, Gemma.GEMMA3);
+            PHI3, Gemma.GEMMA2, Gemma.GEMMA3);
     /** Hugging Face's MistralConfig default, taken when config.json has no sliding_window key at all. */
     static final int MISTRAL_DEFAULT_WINDOW = 4096;
     /** Hugging Face's Qwen2Config/Qwen3Config defaults. */
@@ -56,27 +60,59 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
                        Integer bosTokenId, Integer eosTokenId) {
         this(architecture, vocabSize, hiddenSize, intermediateSize, layers, heads, kvHeads, headDim, rmsNormEps, ropeTheta,
                 tieWordEmbeddings, attentionBias, maxPositionEmbeddings, bosTokenId, eosTokenId, null,
-                Gemma.is(architecture) ? Integer.valueOf(GEMMA_DEFAULT_WINDOW) : null, 0, Gemma.defaults(architecture, layers));
+                Gemma.is(architecture) ? Integer.valueOf(GEMMA_DEFAULT_WINDOW) : null, 0, 1.0, Gemma.defaults(architecture, layers));
     }
 
     public ModelConfig withRopeScaling(RopeScaling scaling) {
         return new ModelConfig(architecture, vocabSize, hiddenSize, intermediateSize, layers, heads, kvHeads, headDim, rmsNormEps,
                 ropeTheta, tieWordEmbeddings, attentionBias, maxPositionEmbeddings, bosTokenId, eosTokenId, scaling,
-                slidingWindow, windowFromLayer, gemma);
+                slidingWindow, windowFromLayer, partialRotaryFactor, gemma);
     }
 
     /** Mistral applies the window from layer 0; Qwen2 and Qwen3 from max_window_layers. */
     public ModelConfig withSlidingWindow(Integer window, int fromLayer) {
         return new ModelConfig(architecture, vocabSize, hiddenSize, intermediateSize, layers, heads, kvHeads, headDim, rmsNormEps,
                 ropeTheta, tieWordEmbeddings, attentionBias, maxPositionEmbeddings, bosTokenId, eosTokenId, ropeScaling,
-                window, fromLayer, gemma);
+                window, fromLayer, partialRotaryFactor, gemma);
     }
 
     /** A Gemma 2 or 3 config; its window applies on the layers gemma marks sliding. */
     public ModelConfig withGemma(Gemma features, Integer window) {
         return new ModelConfig(architecture, vocabSize, hiddenSize, intermediateSize, layers, heads, kvHeads, headDim, rmsNormEps,
                 ropeTheta, tieWordEmbeddings, attentionBias, maxPositionEmbeddings, bosTokenId, eosTokenId, ropeScaling,
-                window, 0, features);
+                window, 0, partialRotaryFactor, features);
+    }
+
+    /** Phi-3 only: Hugging Face's other decoders rotate every dimension whatever the config says. */
+    public ModelConfig withPartialRotaryFactor(double factor) {
+        return new ModelConfig(architecture, vocabSize, hiddenSize, intermediateSize, layers, heads, kvHeads, headDim, rmsNormEps,
+                ropeTheta, tieWordEmbeddings, attentionBias, maxPositionEmbeddings, bosTokenId, eosTokenId, ropeScaling,
+                slidingWindow, windowFromLayer, factor, gemma);
+    }
+
+    /** The dimensions of each head the rotary embedding turns, the first ones: int(head_dim * partial_rotary_factor). */
+    public int rotaryDim() {
+        return (int) (headDim * partialRotaryFactor);
+    }
+
+    /** Phi-3 computes q, k and v with one matrix (qkv_proj) and gate and up with another (gate_up_proj). */
+    public boolean fusedProjections() {
+        return architecture.equals(PHI3);
+    }
+
+    @Override
+    public List<LoraTarget> modules() {
+        return fusedProjections() ? LoraTarget.FUSED : LoraTarget.SEPARATE;
+    }
+
+    /** Fails naming the first target this checkpoint has no such module for, and listing those it has. */
+    public void checkTargets(List<LoraTarget> targets) throws CheckpointInvalidException {
+        for (LoraTarget t : targets) {
+            if (!modules().contains(t)) {
+                throw new CheckpointInvalidException("LoRA target " + t.moduleName() + " is not a module of " + architecture
+                        + " (its modules: " + LoraTarget.names(modules()) + ")");
+            }
+        }
     }
 
     /** The sliding window of a layer, or null where it attends to every earlier position. */
@@ -182,14 +218,27 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
                         + localRope.path("rope_type") + " is not supported (sliding layers: default only)");
             }
         }
+        boolean phi3 = arch.equals(PHI3);
+        if (phi3) {
+            checkPhi3(n, rope);
+        }
         RopeScaling scaling = RopeScaling.parse(rope);
+        double partialRotary = 1.0;
         for (JsonNode where : List.of(n, rope)) {
             if (where.has("partial_rotary_factor") && where.get("partial_rotary_factor").asDouble() != 1.0) {
-                throw new CheckpointInvalidException(FILE + ": partial_rotary_factor " + where.get("partial_rotary_factor")
-                        + " is not supported (only 1.0)");
+                if (!phi3) {
+                    throw new CheckpointInvalidException(FILE + ": partial_rotary_factor " + where.get("partial_rotary_factor")
+                            + " is not supported for " + arch + " (only 1.0; other than 1 only for " + PHI3 + ")");
+                }
+                partialRotary = where.get("partial_rotary_factor").asDouble();
             }
         }
         double defaultTheta = arch.equals(Gemma.GEMMA3) ? GEMMA3_DEFAULT_THETA : 10000.0;
+        int rotaryDim = (int) (headDim * partialRotary);
+        if (!(partialRotary > 0 && partialRotary <= 1) || rotaryDim < 2 || rotaryDim % 2 != 0) {
+            throw new CheckpointInvalidException(FILE + ": partial_rotary_factor " + partialRotary + " with head dimension "
+                    + headDim + " gives " + rotaryDim + " rotary dimensions; it must be in (0, 1] and give an even number");
+        }
         double theta = n.path("rope_theta").isNumber() ? n.get("rope_theta").asDouble() : rope.path("rope_theta").asDouble(defaultTheta);
         int layers = required(n, "num_hidden_layers");
         boolean qwen2 = arch.equals("Qwen2ForCausalLM");
@@ -198,6 +247,9 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
         Gemma features = null;
         if (arch.equals("MistralForCausalLM")) {
             window = n.has("sliding_window") ? optionalPositive(n, "sliding_window") : Integer.valueOf(MISTRAL_DEFAULT_WINDOW);
+        } else if (phi3) {
+            // Phi3Config's sliding_window defaults to None; when set, every layer uses it (Phi-3-mini-4k: 2047)
+            window = n.has("sliding_window") ? optionalPositive(n, "sliding_window") : null;
         } else if ((qwen2 || arch.equals(QWEN3)) && n.path("use_sliding_window").asBoolean(false)) {
             window = n.has("sliding_window") ? optionalPositive(n, "sliding_window") : Integer.valueOf(QWEN_DEFAULT_WINDOW);
             fromLayer = n.has("max_window_layers") ? nonNegative(n, "max_window_layers") : QWEN_DEFAULT_MAX_WINDOW_LAYERS;
@@ -214,7 +266,35 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
                 theta, n.path("tie_word_embeddings").asBoolean(gemma),
                 qwen2 || n.path("attention_bias").asBoolean(false), n.path("max_position_embeddings").asInt(defaultMax),
                 n.path("bos_token_id").isInt() ? n.get("bos_token_id").asInt() : null,
-                n.path("eos_token_id").isInt() ? n.get("eos_token_id").asInt() : null, scaling, window, fromLayer, features);
+                n.path("eos_token_id").isInt() ? n.get("eos_token_id").asInt() : null, scaling, window, fromLayer, partialRotary, features);
+    }
+
+    /**
+     * What Phi3Config accepts that fedtune computes otherwise or not at all: rope types other than default (Phi3Config
+     * reads su and yarn as longrope and refuses the rest), attention biases (Phi-3's projections have none) and dropout
+     * in the base model (fedtune trains without it).
+     */
+    private static void checkPhi3(JsonNode n, JsonNode rope) throws CheckpointInvalidException {
+        JsonNode typeNode = rope.has("rope_type") ? rope.get("rope_type") : rope.get("type");
+        String type = typeNode == null || typeNode.isNull() ? "default" : typeNode.asText();
+        if (List.of("longrope", "su", "yarn").contains(type)) {
+            throw new CheckpointInvalidException(FILE + ": rope_scaling.rope_type " + type + " is longrope for " + PHI3
+                    + " (Phi-3-*-128k and Phi-4-mini's long context), which is not supported");
+        }
+        if (!type.equals("default")) {
+            throw new CheckpointInvalidException(FILE + ": rope_scaling.rope_type " + type + " is not valid for " + PHI3
+                    + " (Phi3Config takes default or longrope)");
+        }
+        if (n.path("attention_bias").asBoolean(false)) {
+            throw new CheckpointInvalidException(FILE + ": attention_bias true is not supported for " + PHI3
+                    + " (its qkv_proj has no bias)");
+        }
+        for (String dropout : List.of("resid_pdrop", "embd_pdrop")) {
+            if (n.path(dropout).asDouble(0) != 0) {
+                throw new CheckpointInvalidException(FILE + ": " + dropout + " " + n.get(dropout)
+                        + " is not supported (fedtune trains the base model without dropout; only 0)");
+            }
+        }
     }
 
     /**
@@ -316,6 +396,7 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
             case QWEN3 -> "qwen3";
             case Gemma.GEMMA2 -> "gemma2";
             case Gemma.GEMMA3 -> "gemma3_text";
+            case PHI3 -> "phi3";
             default -> "llama";
         });
         n.put("vocab_size", vocabSize);
@@ -338,8 +419,11 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
         if (ropeScaling != null) {
             ropeScaling.write(n.putObject("rope_scaling"));
         }
+        if (partialRotaryFactor != 1.0) {
+            n.put("partial_rotary_factor", partialRotaryFactor);
+        }
         switch (architecture) {
-            case "MistralForCausalLM" -> {
+            case "MistralForCausalLM", PHI3 -> {
                 if (slidingWindow == null) {
                     n.putNull("sliding_window");
                 } else {
@@ -406,27 +490,38 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
 
     @Override
     public int inFeatures(LoraTarget target) {
-        return switch (target) {
+        return switch (module(target)) {
             case O_PROJ -> qDim();
             case DOWN_PROJ -> intermediateSize;
             default -> hiddenSize;
         };
     }
 
+    /** qkv_proj's rows are q's, then k's, then v's; gate_up_proj's are gate's, then up's. */
     @Override
     public int outFeatures(LoraTarget target) {
-        return switch (target) {
+        return switch (module(target)) {
             case Q_PROJ -> qDim();
             case K_PROJ, V_PROJ -> kvDim();
+            case QKV_PROJ -> qDim() + 2 * kvDim();
             case GATE_PROJ, UP_PROJ -> intermediateSize;
+            case GATE_UP_PROJ -> 2 * intermediateSize;
             case O_PROJ, DOWN_PROJ -> hiddenSize;
         };
+    }
+
+    private LoraTarget module(LoraTarget target) {
+        if (!modules().contains(target)) {
+            throw new IllegalArgumentException(architecture + " has no " + target.moduleName() + " (its modules: "
+                    + LoraTarget.names(modules()) + ")");
+        }
+        return target;
     }
 
     /** Parameter count of the base model. */
     public long parameterCount() {
         long perLayer = 2L * hiddenSize;
-        for (LoraTarget t : LoraTarget.values()) {
+        for (LoraTarget t : modules()) {
             perLayer += (long) inFeatures(t) * outFeatures(t);
         }
         if (attentionBias) {

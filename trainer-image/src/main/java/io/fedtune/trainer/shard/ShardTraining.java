@@ -134,6 +134,7 @@ public final class ShardTraining {
     private static LoraParameters startingAdapter(TrainingPlan plan, BaseModel base, Path global) throws IOException {
         // PEFT loads the base from base_model_name_or_path: name the model as given (s3:// URI or path), not its cache folder.
         AdapterConfig config = new AdapterConfig(plan.rank(), plan.alpha(), plan.dropout(), plan.targets(), plan.baseModel());
+        base.config().checkTargets(config.targetModules());
         if (global == null) {
             return LoraParameters.initial(config, base.config(), plan.seed());
         }

@@ -14,6 +14,10 @@ import io.fedtune.api.v1alpha1.AggregationSpec;
 import io.fedtune.api.v1alpha1.LoraSpec;
 import io.fedtune.api.v1alpha1.TargetModule;
 import io.fedtune.trainer.adapter.Adapter;
+import io.fedtune.trainer.adapter.AdapterConfig;
+import io.fedtune.trainer.adapter.LoraTarget;
+import io.fedtune.trainer.model.ModelConfig;
+import io.fedtune.trainer.train.LoraParameters;
 import io.fedtune.trainer.cli.AggregateCommand;
 import io.fedtune.trainer.storage.Sha256;
 import java.nio.charset.StandardCharsets;
@@ -94,6 +98,61 @@ class AggregateCommandTest {
         assertThat(tampered.message()).contains(out.resolve(Adapter.WEIGHTS_FILE).toString()).contains(recorded)
                 .contains(result.sha256());
         assertThat(tmp.resolve("round-3")).doesNotExist();
+    }
+
+    /** FedAvg over two Phi-3 shard adapters on the fused qkv_proj and gate_up_proj, laid out from the base's config.json. */
+    @Test
+    void aggregatesPhi3AdaptersOnTheFusedModulesAndRefusesTargetsTheBaseDoesNotHave() throws Exception {
+        ModelConfig phi3 = new ModelConfig(ModelConfig.PHI3, 40, 32, 40, 2, 4, 2, 8, 1e-5, 10000.0, false, false, 128, 1, 2);
+        Path base = Files.createDirectories(tmp.resolve("phi3-base"));
+        Files.writeString(base.resolve(ModelConfig.FILE), phi3.toJson());
+        List<LoraTarget> targets = List.of(LoraTarget.QKV_PROJ, LoraTarget.GATE_UP_PROJ);
+        List<ShardUpdate> updates = new ArrayList<>();
+        List<Adapter> shards = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            LoraParameters p = LoraParameters.initial(new AdapterConfig(2, 4, 0.0, targets, base.toString()), phi3, 1);
+            java.util.Random r = new java.util.Random(i);
+            p.tensors().values().forEach(t -> {
+                for (int j = 0; j < t.values().length; j++) {
+                    t.values()[j] = (float) r.nextGaussian() * 0.1f;
+                }
+            });
+            Path dir = tmp.resolve("phi3-shards/s" + i);
+            p.toAdapter().write(dir);
+            shards.add(p.toAdapter());
+            updates.add(new ShardUpdate("s" + i, dir.toString(), AdapterFixture.rewriteManifest(dir), 10, 1.0, 2));
+        }
+        LoraSpec lora = new LoraSpec();
+        lora.rank = 2;
+        lora.alpha = 4.0;
+        lora.targetModules = List.of(TargetModule.QKV_PROJ, TargetModule.GATE_UP_PROJ);
+        AggregateTask task = new AggregateTask("run", "ns", 1, 1, null, base.toString(), null, null, null, null, null, updates,
+                lora, new AggregationSpec(), tmp.resolve("state").toString(), null, List.of(), 128, 7, 1.0,
+                tmp.resolve("phi3-round-1").toString());
+        assertThat(run(task)).isZero();
+        assertThat(termination().accepted()).containsExactly("s0", "s1");
+        Adapter global = Adapter.read(tmp.resolve("phi3-round-1"));
+        global.checkFits(phi3);
+        assertThat(global.config().targetModules()).containsExactlyInAnyOrder(LoraTarget.QKV_PROJ, LoraTarget.GATE_UP_PROJ);
+        assertThat(global.tensors()).hasSize(2 * 2 * 2);
+        assertThat(global.tensors().get("base_model.model.model.layers.1.self_attn.qkv_proj.lora_B.weight").shape())
+                .containsExactly(64, 2);
+        global.tensors().forEach((name, t) -> {
+            float[] a = shards.get(0).tensors().get(name).values();
+            float[] b = shards.get(1).tensors().get(name).values();
+            for (int j = 0; j < a.length; j++) {
+                assertThat(t.values()[j]).as("%s[%d]", name, j).isCloseTo((a[j] + b[j]) / 2, org.assertj.core.data.Offset.offset(1e-6f));
+            }
+        });
+
+        lora.targetModules = List.of(TargetModule.Q_PROJ, TargetModule.V_PROJ);
+        AggregateTask separate = new AggregateTask("run", "ns", 1, 1, null, base.toString(), null, null, null, null, null, updates,
+                lora, new AggregationSpec(), tmp.resolve("state").toString(), null, List.of(), 128, 7, 1.0,
+                tmp.resolve("phi3-q-round-1").toString());
+        assertThat(run(separate)).isEqualTo(1);
+        AggregateResult refused = termination();
+        assertThat(refused.reason()).isEqualTo("CheckpointInvalid");
+        assertThat(refused.message()).contains("LoRA target q_proj is not a module of Phi3ForCausalLM");
     }
 
     @Test

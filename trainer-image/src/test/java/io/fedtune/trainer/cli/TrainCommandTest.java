@@ -594,6 +594,35 @@ class TrainCommandTest {
         assertThat(badCa.result().message()).contains("FEDTUNE_STORAGE_CA_FILE " + notPem + " is not a PEM certificate");
     }
 
+    @Test
+    void aPhi3RoundTrainsItsFusedModulesAndRefusesTargetsItDoesNotHave() throws Exception {
+        Path phi = Files.createDirectories(root.resolve("phi3"));
+        ModelConfig c = config(300);
+        RandomCheckpoint.write(phi, new ModelConfig(ModelConfig.PHI3, c.vocabSize(), 32, 48, 2, 4, 2, 8, 1e-5, 10000.0, true,
+                false, 128, c.bosTokenId(), c.eosTokenId()).withPartialRotaryFactor(0.75), 3, 0.1);
+        Files.copy(base.resolve("tokenizer.json"), phi.resolve("tokenizer.json"));
+
+        Run separate = train(Map.of(), local(root.resolve("phi3-q"), "--base", phi.toString(), "--steps", "1"));
+        assertThat(separate.exit()).isEqualTo(1);
+        assertThat(separate.result().reason()).isEqualTo("CheckpointInvalid");
+        assertThat(separate.result().message()).contains("LoRA target q_proj is not a module of Phi3ForCausalLM")
+                .contains("[qkv_proj, o_proj, gate_up_proj, down_proj]");
+
+        Path out = root.resolve("phi3-out");
+        Run fused = train(Map.of(), local(out, "--base", phi.toString(), "--steps", "20",
+                "--targets", "qkv_proj,o_proj,gate_up_proj,down_proj"));
+        assertThat(fused.exit()).as(fused.stdout()).isZero();
+        assertThat(fused.result().evalLossAfter()).isLessThan(fused.result().evalLossBefore());
+        io.fedtune.trainer.adapter.Adapter adapter = io.fedtune.trainer.adapter.Adapter.read(out);
+        assertThat(adapter.config().targetModules()).extracting(io.fedtune.trainer.adapter.LoraTarget::moduleName)
+                .containsExactlyInAnyOrder("qkv_proj", "o_proj", "gate_up_proj", "down_proj");
+        assertThat(adapter.tensors()).containsKey("base_model.model.model.layers.1.self_attn.qkv_proj.lora_B.weight");
+
+        Run llama = train(Map.of(), local(root.resolve("llama-qkv"), "--steps", "1", "--targets", "qkv_proj"));
+        assertThat(llama.result().reason()).isEqualTo("CheckpointInvalid");
+        assertThat(llama.result().message()).contains("LoRA target qkv_proj is not a module of LlamaForCausalLM");
+    }
+
     private static Path copyBase(String name) throws IOException {
         Path dir = Files.createDirectories(root.resolve(name));
         for (String f : List.of("config.json", "model.safetensors", "tokenizer.json")) {

@@ -4,7 +4,6 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.fedtune.trainer.adapter.AdapterConfig;
-import io.fedtune.trainer.adapter.LoraTarget;
 import io.fedtune.trainer.model.BaseModel;
 import io.fedtune.trainer.model.Checkpoint;
 import io.fedtune.trainer.model.LlamaModel;
@@ -90,6 +89,25 @@ class DecoderTest {
                     assertThat(greedy(model, lora, Decoder.Mode.RECOMPUTE, prompt, 12)).as("recomputed").containsExactly(want);
                 }
             }
+        }
+    }
+
+    @Test
+    void phi3CachedGreedyTokensWithPartialRotaryAndASlidingWindowEqualRecomputationAndTheReference() throws IOException {
+        // fused qkv_proj and gate_up_proj with adapters on them; a window of 3 against 6 + 12 tokens; 12 of 16 dimensions rotated
+        ModelConfig config = TinyModels.phi4Mini(61).withSlidingWindow(3, 0);
+        RandomCheckpoint.write(dir, config, 23, 0.2);
+        Checkpoint cp = Checkpoint.open(dir);
+        LoraParameters adapter = adapter(config, 3);
+        try (LlamaModel model = LlamaModel.load(cp, Device.cpu(), DataType.FLOAT32)) {
+            int[] prompt = {1, 5, 9, 3, 40, 7};
+            for (LoraParameters lora : new LoraParameters[]{null, adapter}) {
+                int[] want = referenceGreedy(cp, lora, prompt, 12);
+                assertThat(greedy(model, lora, Decoder.Mode.CACHED, prompt, 12)).as("cached, adapter %s", lora != null).containsExactly(want);
+                assertThat(greedy(model, lora, Decoder.Mode.RECOMPUTE, prompt, 12)).as("recomputed").containsExactly(want);
+            }
+            assertThat(referenceGreedy(cp, adapter, prompt, 12)).as("the adapter changes the tokens")
+                    .isNotEqualTo(referenceGreedy(cp, null, prompt, 12));
         }
     }
 
@@ -190,7 +208,7 @@ class DecoderTest {
 
     /** An adapter on every projection with B non-zero, so it changes what the model says. */
     private static LoraParameters adapter(ModelConfig config, long seed) {
-        LoraParameters lora = LoraParameters.initial(new AdapterConfig(4, 8, 0.0, List.of(LoraTarget.values()), "test"), config, seed);
+        LoraParameters lora = LoraParameters.initial(new AdapterConfig(4, 8, 0.0, config.modules(), "test"), config, seed);
         Random r = new Random(seed);
         lora.tensors().forEach((name, t) -> {
             if (!LoraParameters.isA(name)) {

@@ -3,7 +3,6 @@ package io.fedtune.trainer.model;
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import io.fedtune.trainer.adapter.AdapterConfig;
-import io.fedtune.trainer.adapter.LoraTarget;
 import io.fedtune.trainer.data.TokenSequence;
 import io.fedtune.trainer.train.Evaluation;
 import io.fedtune.trainer.train.LoraParameters;
@@ -106,7 +105,7 @@ class GemmaModelTest {
         ModelConfig config = TinyModels.gemma2(61, 1.0, 1.5);
         RandomCheckpoint.write(dir, config, 74, 0.2);
         Checkpoint cp = Checkpoint.open(dir);
-        LoraParameters lora = LoraParameters.initial(new AdapterConfig(4, 8, 0.0, List.of(LoraTarget.values()), "w"), config, 5);
+        LoraParameters lora = LoraParameters.initial(new AdapterConfig(4, 8, 0.0, config.modules(), "w"), config, 5);
         Random r = new Random(9);
         lora.tensors().forEach((name, t) -> {
             if (!LoraParameters.isA(name)) {

@@ -6,12 +6,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.fedtune.trainer.adapter.AdapterConfig;
-import io.fedtune.trainer.adapter.LoraTarget;
 import io.fedtune.trainer.train.LoraParameters;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -31,7 +29,7 @@ public final class ModelReference {
     public static double[][] compare(Path dir, ModelConfig config, long seed, int time) throws IOException {
         RandomCheckpoint.write(dir, config, seed, 0.2);
         Checkpoint cp = Checkpoint.open(dir);
-        AdapterConfig ac = new AdapterConfig(4, 8, 0.0, List.of(LoraTarget.values()), "tiny");
+        AdapterConfig ac = new AdapterConfig(4, 8, 0.0, config.modules(), "tiny");
         LoraParameters lora = LoraParameters.initial(ac, config, 5);
         Random r = new Random(9);
         lora.tensors().forEach((name, t) -> {

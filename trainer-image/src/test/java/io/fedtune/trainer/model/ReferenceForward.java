@@ -1,6 +1,5 @@
 package io.fedtune.trainer.model;
 
-import io.fedtune.trainer.adapter.AdapterTensorName;
 import io.fedtune.trainer.adapter.LoraTarget;
 import io.fedtune.trainer.safetensors.FloatTensor;
 
@@ -9,12 +8,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.util.Arrays;
 import java.util.Map;
 
 /**
- * The decoder's forward pass in plain loops and doubles, written from the Llama/Mistral/Qwen2/Qwen3 and Gemma 2/3
- * definitions, for checking LlamaModel. Rope scaling, sliding windows, Qwen3's q/k norms and Gemma's fields are read
- * from config.json itself, not from ModelConfig, so that the parsing is checked too.
+ * The decoder's forward pass in plain loops and doubles, written from the Llama/Mistral/Qwen2/Qwen3/Phi-3 and Gemma 2/3
+ * definitions, for checking LlamaModel. Rope scaling, sliding windows, Qwen3's q/k norms, Phi-3's fused projections and
+ * its partial_rotary_factor, and Gemma's fields are read from config.json itself, not from ModelConfig, so that the
+ * parsing is checked too.
  */
 public final class ReferenceForward {
     private final Checkpoint cp;
@@ -25,6 +26,9 @@ public final class ReferenceForward {
     private final String arch;
     /** Gemma 2 or 3: norms scale by 1 + weight, and everything else read in the gemma* methods below. */
     private final boolean gemma;
+    private final boolean phi3;
+    /** Dimensions of each head the rotary embedding turns: the first ones. */
+    private final int rotary;
 
     public ReferenceForward(Checkpoint cp, Map<String, FloatTensor> lora, double scaling) throws IOException {
         this.cp = cp;
@@ -34,6 +38,8 @@ public final class ReferenceForward {
         this.json = new ObjectMapper().readTree(Files.readString(cp.dir().resolve("config.json")));
         this.arch = json.path("architectures").path(0).asText();
         this.gemma = arch.equals("Gemma2ForCausalLM") || arch.equals("Gemma3ForCausalLM");
+        this.phi3 = arch.equals("Phi3ForCausalLM");
+        this.rotary = (int) (c.headDim() * json.path("partial_rotary_factor").asDouble(1.0));
     }
 
     /** Gemma: layer_types when listed; else Gemma 2 slides on even layers, Gemma 3 on all but every pattern-th. */
@@ -76,6 +82,9 @@ public final class ReferenceForward {
         if (gemma) {
             return gemmaSliding(layer) ? json.path("sliding_window").asInt(4096) : Integer.MAX_VALUE;
         }
+        if (phi3) {
+            return w == null || w.isNull() ? Integer.MAX_VALUE : w.asInt();
+        }
         if (json.path("use_sliding_window").asBoolean(false) && layer >= json.path("max_window_layers").asInt(28)) {
             return w == null ? 4096 : w.asInt();
         }
@@ -84,7 +93,7 @@ public final class ReferenceForward {
 
     /** Inverse frequencies for a sequence of seqLen tokens, from HF's rope definitions. */
     private double[] inverseFrequencies(int seqLen) {
-        int d = c.headDim();
+        int d = rotary;
         double theta = c.ropeTheta();
         JsonNode rs = json.path("rope_scaling");
         String type = rs.has("rope_type") ? rs.get("rope_type").asText() : rs.path("type").asText("default");
@@ -190,10 +199,23 @@ public final class ReferenceForward {
         for (int l = 0; l < c.layers(); l++) {
             String p = "model.layers." + l + ".";
             double[][] x = norm(h, cp.read(p + "input_layernorm.weight").values());
-            double[][] q = linear(x, l, LoraTarget.Q_PROJ);
-            double[][] k = linear(x, l, LoraTarget.K_PROJ);
-            double[][] v = linear(x, l, LoraTarget.V_PROJ);
             int d = c.headDim();
+            double[][] q;
+            double[][] k;
+            double[][] v;
+            if (phi3) {
+                // qkv_proj's output: the query heads, then the key heads, then the value heads
+                int qd = c.heads() * d;
+                int kvd = c.kvHeads() * d;
+                double[][] qkv = linear(x, l, "self_attn", "qkv_proj", hdim, qd + 2 * kvd, false);
+                q = columns(qkv, 0, qd);
+                k = columns(qkv, qd, kvd);
+                v = columns(qkv, qd + kvd, kvd);
+            } else {
+                q = linear(x, l, LoraTarget.Q_PROJ);
+                k = linear(x, l, LoraTarget.K_PROJ);
+                v = linear(x, l, LoraTarget.V_PROJ);
+            }
             boolean qkNorm = arch.equals("Qwen3ForCausalLM") || arch.equals("Gemma3ForCausalLM");
             double[] freq = inverseFrequencies(t);
             double mscale = attentionFactor();
@@ -250,8 +272,17 @@ public final class ReferenceForward {
                 add(h, o);
                 x = norm(h, cp.read(p + "post_attention_layernorm.weight").values());
             }
-            double[][] g = linear(x, l, LoraTarget.GATE_PROJ);
-            double[][] u = linear(x, l, LoraTarget.UP_PROJ);
+            double[][] g;
+            double[][] u;
+            if (phi3) {
+                int inter = json.get("intermediate_size").asInt();
+                double[][] gu = linear(x, l, "mlp", "gate_up_proj", hdim, 2 * inter, false);
+                g = columns(gu, 0, inter);
+                u = columns(gu, inter, inter);
+            } else {
+                g = linear(x, l, LoraTarget.GATE_PROJ);
+                u = linear(x, l, LoraTarget.UP_PROJ);
+            }
             for (int i = 0; i < t; i++) {
                 for (int j = 0; j < g[i].length; j++) {
                     g[i][j] = (gemma ? geluTanh(g[i][j]) : g[i][j] / (1 + Math.exp(-g[i][j]))) * u[i][j];
@@ -272,27 +303,42 @@ public final class ReferenceForward {
         return logits;
     }
 
+    /** Turns pairs (i, i + r/2) of the first r = rotary dimensions of each head; the others stay as they are. */
     private void rope(double[] x, int heads, int pos, double[] freq, double mscale) {
         int d = c.headDim();
+        int r = rotary;
         for (int h = 0; h < heads; h++) {
-            for (int i = 0; i < d / 2; i++) {
+            for (int i = 0; i < r / 2; i++) {
                 double angle = pos * freq[i];
                 double cos = Math.cos(angle) * mscale;
                 double sin = Math.sin(angle) * mscale;
                 double a = x[h * d + i];
-                double b = x[h * d + i + d / 2];
+                double b = x[h * d + i + r / 2];
                 x[h * d + i] = a * cos - b * sin;
-                x[h * d + i + d / 2] = b * cos + a * sin;
+                x[h * d + i + r / 2] = b * cos + a * sin;
             }
         }
     }
 
+    private static double[][] columns(double[][] x, int from, int count) {
+        double[][] y = new double[x.length][];
+        for (int i = 0; i < x.length; i++) {
+            y[i] = Arrays.copyOfRange(x[i], from, from + count);
+        }
+        return y;
+    }
+
     private double[][] linear(double[][] x, int layer, LoraTarget t) throws IOException {
-        String p = "model.layers." + layer + "." + t.block() + "." + t.moduleName() + ".";
-        int in = c.inFeatures(t);
-        int out = c.outFeatures(t);
+        return linear(x, layer, t.block(), t.moduleName(), c.inFeatures(t), c.outFeatures(t),
+                c.attentionBias() && t != LoraTarget.O_PROJ && t.block().equals("self_attn"));
+    }
+
+    /** base(x) + scaling * B A x, the adapter's factors looked up by their PEFT names. */
+    private double[][] linear(double[][] x, int layer, String block, String module, int in, int out, boolean biased)
+            throws IOException {
+        String p = "model.layers." + layer + "." + block + "." + module + ".";
         double[][] y = matVec(x, cp.read(p + "weight").values(), out, in);
-        if (c.attentionBias() && t.block().equals("self_attn") && t != LoraTarget.O_PROJ) {
+        if (biased) {
             float[] b = cp.read(p + "bias").values();
             for (double[] row : y) {
                 for (int j = 0; j < out; j++) {
@@ -300,9 +346,10 @@ public final class ReferenceForward {
                 }
             }
         }
-        FloatTensor a = lora.get(AdapterTensorName.of(layer, t, AdapterTensorName.Factor.A));
+        String peft = "base_model.model." + p;
+        FloatTensor a = lora.get(peft + "lora_A.weight");
         if (a != null) {
-            FloatTensor b = lora.get(AdapterTensorName.of(layer, t, AdapterTensorName.Factor.B));
+            FloatTensor b = lora.get(peft + "lora_B.weight");
             double[][] mid = matVec(x, a.values(), a.rows(), in);
             double[][] delta = matVec(mid, b.values(), out, a.rows());
             for (int i = 0; i < y.length; i++) {

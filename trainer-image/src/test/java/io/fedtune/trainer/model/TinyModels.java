@@ -40,4 +40,15 @@ public final class TinyModels {
                 .withRopeScaling(RopeScaling.linear(8))
                 .withGemma(new Gemma(16, attnCap, finalCap, Gemma.pattern(3, 3), 10000.0), 4);
     }
+
+    /** Phi-3-mini's layout in small: fused qkv_proj and gate_up_proj, grouped-query attention, untied, plain RoPE. */
+    public static ModelConfig phi3(int vocab) {
+        return new ModelConfig(ModelConfig.PHI3, vocab, 32, 40, 2, 4, 2, 8, 1e-5, 10000.0, false, false, 128, 1, 2);
+    }
+
+    /** Phi-4-mini's in small: tied embeddings, head_dim 16 of which partial_rotary_factor 0.75 turns 12. */
+    public static ModelConfig phi4Mini(int vocab) {
+        return new ModelConfig(ModelConfig.PHI3, vocab, 64, 48, 2, 4, 2, 16, 1e-5, 10000.0, true, false, 128, 1, 2)
+                .withPartialRotaryFactor(0.75);
+    }
 }

@@ -80,7 +80,7 @@ class LocalTrainingTest {
     }
 
     static AdapterConfig adapterConfig() {
-        return new AdapterConfig(8, 16, 0.05, List.of(LoraTarget.values()), "tiny");
+        return new AdapterConfig(8, 16, 0.05, LoraTarget.SEPARATE, "tiny");
     }
 
     static TrainingOptions options(int steps, double mu, boolean freezeA) {
@@ -190,7 +190,7 @@ class LocalTrainingTest {
      */
     @Test
     void aGarbageCollectionBetweenForwardAndBackwardChangesNoGradient() throws InterruptedException {
-        AdapterConfig noDropout = new AdapterConfig(8, 16, 0.0, List.of(LoraTarget.values()), "tiny");
+        AdapterConfig noDropout = new AdapterConfig(8, 16, 0.0, LoraTarget.SEPARATE, "tiny");
         LoraParameters params = LoraParameters.initial(noDropout, model.config(), 5);
         params.tensors().forEach((n, t) -> {
             for (int i = 0; i < t.values().length; i++) {

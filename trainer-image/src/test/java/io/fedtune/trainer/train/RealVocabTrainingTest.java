@@ -5,7 +5,6 @@ import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fedtune.trainer.adapter.AdapterConfig;
-import io.fedtune.trainer.adapter.LoraTarget;
 import io.fedtune.trainer.data.RealTokenizers;
 import io.fedtune.trainer.data.Segment;
 import io.fedtune.trainer.data.TokenSequence;
@@ -70,7 +69,7 @@ class RealVocabTrainingTest {
                 assertThat(s.tokens()[s.length() - 1]).isEqualTo(config.eosTokenId());
             }
             LoraParameters params = LoraParameters.initial(
-                    new AdapterConfig(4, 8, 0.0, List.of(LoraTarget.values()), "real-vocab"), config, 1);
+                    new AdapterConfig(4, 8, 0.0, config.modules(), "real-vocab"), config, 1);
             LocalTraining.Report report = new LocalTraining(model.model(), new TrainingOptions(1, 4, 1e-3, 0.0, 1.0, 0, false, 7))
                     .run(params, sequences);
             Evaluation.Result eval = Evaluation.run(model.model(), params, sequences, 4);

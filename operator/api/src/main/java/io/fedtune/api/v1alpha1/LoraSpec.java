@@ -33,8 +33,9 @@ public class LoraSpec {
     @Default("[\"q_proj\", \"v_proj\"]")
     @Size(min = 1, max = 7)
     @ValidationRule(value = "self.all(m, self.exists_one(n, n == m))", message = "spec.lora.targetModules must not repeat a module")
-    @JsonPropertyDescription("Linear layers that get an adapter: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj. "
-            + "Default [q_proj, v_proj].")
+    @JsonPropertyDescription("Linear layers that get an adapter, as the base model names them: q_proj, k_proj, v_proj, o_proj, "
+            + "gate_proj, up_proj, down_proj for Llama, Mistral and Qwen; qkv_proj, o_proj, gate_up_proj, down_proj for Phi-3 "
+            + "(fused). A module the base model does not have fails the shard with CheckpointInvalid. Default [q_proj, v_proj].")
     public List<TargetModule> targetModules = List.of(TargetModule.Q_PROJ, TargetModule.V_PROJ);
 
     @Default("false")

@@ -215,6 +215,12 @@ class CrdSchemaValidatorTest {
     }
 
     @Test
+    void acceptsPhi3sFusedTargetModules() {
+        assertThat(VALIDATOR.validate(set(run(), "spec.lora.targetModules",
+                List.of("qkv_proj", "o_proj", "gate_up_proj", "down_proj")), null)).isEmpty();
+    }
+
+    @Test
     void allowsChangesOfMutableFieldsOnUpdate() {
         GenericKubernetesResource more = set(set(run(), "spec.rounds", 50), "spec.suspend", true);
 
