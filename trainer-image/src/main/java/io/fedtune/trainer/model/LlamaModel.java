@@ -157,7 +157,7 @@ public final class LlamaModel implements AutoCloseable {
      */
     private NDArray geluTanh(NDArray x) {
         NDArray x32 = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
-        NDArray inner = Scalars.mul(x32.add(Scalars.mul(x32.pow(3), 0.044715)), Math.sqrt(2 / Math.PI));
+        NDArray inner = Scalars.mul(x32.add(Scalars.mul(Scalars.pow(x32, 3), 0.044715)), Math.sqrt(2 / Math.PI));
         NDArray y = Scalars.mul(x32, 0.5).mul(Scalars.add(inner.tanh(), 1));
         return computeType == DataType.FLOAT32 ? y : y.toType(computeType, false);
     }
