@@ -1,5 +1,6 @@
 package io.fedtune.trainer.cli;
 
+import io.fedtune.api.v1alpha1.BaseQuantization;
 import io.fedtune.trainer.adapter.Adapter;
 import io.fedtune.trainer.model.BaseModel;
 import io.fedtune.trainer.model.Placement;
@@ -14,10 +15,13 @@ final class ModelOptions {
     @Option(names = "--base", required = true, description = "base checkpoint directory or s3:// prefix") String base;
     @Option(names = "--adapter", description = "adapter directory or s3:// prefix (PEFT layout); without it the base alone") String adapter;
     @Option(names = "--precision", defaultValue = "Auto", description = "Auto (bf16 on GPU, fp32 on CPU), FP32 or BF16") String precision;
+    @Option(names = "--base-quantization", defaultValue = "None", description = "None, Int8 or Int4: the base's projection "
+            + "weights held quantized, as training over a quantized base sees them (default ${DEFAULT-VALUE})")
+    BaseQuantization baseQuantization;
 
     /** The device is chosen before anything is fetched, so a pod without its GPU fails at once. */
     BaseModel open(StorageSession storage, Environment env) throws IOException {
-        Placement placement = Placement.of(precision, env.device());
+        Placement placement = Placement.of(precision, env.device()).quantized(baseQuantization);
         return BaseModel.open(storage.checkpoint(base, null).dir(), placement);
     }
 

@@ -6,6 +6,7 @@ import io.fedtune.api.contract.PresignedAccess;
 import io.fedtune.api.contract.TrainResult;
 import io.fedtune.api.contract.TrainTask;
 import io.fedtune.api.contract.TrainerEnv;
+import io.fedtune.api.v1alpha1.BaseQuantization;
 import io.fedtune.api.v1alpha1.EvalMetric;
 import io.fedtune.api.v1alpha1.EvalTask;
 import io.fedtune.api.v1alpha1.LocalTrainingSpec;
@@ -60,6 +61,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--max-seq-len", defaultValue = "256") int maxSeqLen;
     @Option(names = "--precision", defaultValue = "Auto", description = "Auto, FP32 or BF16") String precision;
     @Option(names = "--seed", defaultValue = "0") long seed;
+    @Option(names = "--base-quantization", defaultValue = "None", description = "None, Int8 or Int4: hold the base's "
+            + "projection weights quantized (QLoRA-style; layers are recomputed in backward). Default ${DEFAULT-VALUE}")
+    BaseQuantization baseQuantization;
     @Option(names = "--mu", defaultValue = "0", description = "FedProx proximal term") double mu;
     @Option(names = "--clip", defaultValue = "1.0", description = "gradient-norm clipping threshold") double clip;
     @Option(names = "--eval-fraction", defaultValue = "0.1") double evalFraction;
@@ -105,7 +109,8 @@ final class TrainCommand implements Callable<Integer> {
                     DataFormat.parse(format), evalTask, evalMetric, evalMaxNewTokens, globalAdapter, null, out, rank, alpha, dropout,
                     targets.stream().map(LoraTarget::fromModuleName).toList(), freezeA,
                     steps == null && epochs == null ? Integer.valueOf(LocalTrainingSpec.DEFAULT_STEPS) : steps, epochs,
-                    batchSize, lr, weightDecay, maxSeqLen, precision, seed, mu, clip, evalFraction, inContextExamples));
+                    batchSize, lr, weightDecay, maxSeqLen, precision, seed, mu, clip, evalFraction, inContextExamples,
+                    baseQuantization));
         }
     }
 
@@ -130,7 +135,8 @@ final class TrainCommand implements Callable<Integer> {
                     lora.targetModules.stream().map(TargetModule::moduleName).map(LoraTarget::fromModuleName).toList(),
                     Boolean.TRUE.equals(lora.freezeA), taskSteps, t.epochs, t.batchSize, t.learningRate, t.weightDecay,
                     t.maxSequenceLength, t.precision.name(), t.seed, t.proximalMu, t.gradientClipNorm, t.evalFraction,
-                    t.inContextExamples == null ? 0 : t.inContextExamples));
+                    t.inContextExamples == null ? 0 : t.inContextExamples,
+                    t.baseQuantization == null ? BaseQuantization.None : t.baseQuantization));
         }
     }
 
@@ -145,7 +151,7 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     private TrainResult train(StorageSession storage, TrainingPlan plan) throws IOException {
-        Placement placement = Placement.of(plan.precision(), env.device());
+        Placement placement = Placement.of(plan.precision(), env.device()).quantized(plan.baseQuantization());
         ShardManifest m = new ShardTraining(System.err).run(plan, placement, storage);
         return new TrainResult(Outcome.Succeeded, null, null, plan.shard(), plan.round(), plan.output(),
                 m.files().get(Adapter.WEIGHTS_FILE), plan.rank(), m.samples(), m.tokens(), m.trainLoss(),

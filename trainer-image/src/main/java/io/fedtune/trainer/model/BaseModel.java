@@ -28,6 +28,7 @@ public final class BaseModel implements AutoCloseable {
     /** @param placement chosen before the inputs are fetched, so a pod without its GPU fails at once */
     public static BaseModel open(Path dir, Placement placement) throws IOException {
         Checkpoint checkpoint = Checkpoint.open(dir);
+        LlamaModel.checkQuantization(checkpoint.config(), placement.quantization());
         TextTokenizer tokenizer = TextTokenizer.load(checkpoint.tokenizerFile(), checkpoint.config().vocabSize());
         return new BaseModel(checkpoint, tokenizer, placement);
     }
@@ -78,7 +79,7 @@ public final class BaseModel implements AutoCloseable {
 
     public LlamaModel model() throws CheckpointInvalidException {
         if (model == null) {
-            model = LlamaModel.load(checkpoint, placement.device(), placement.dataType());
+            model = LlamaModel.load(checkpoint, placement.device(), placement.dataType(), placement.quantization());
         }
         return model;
     }

@@ -148,6 +148,19 @@ public final class Checkpoint {
         return fileOf.values().stream().distinct().sorted().toList();
     }
 
+    /** Rows firstRow .. firstRow + rows - 1 of a tensor whose shape is [rows, columns], row-major. */
+    public float[] readRows(String name, long columns, long firstRow, int rows) throws CheckpointInvalidException {
+        Path file = fileOf.get(name);
+        if (file == null) {
+            throw new CheckpointInvalidException("checkpoint lacks tensor " + name);
+        }
+        try (SafetensorsReader r = SafetensorsReader.open(file)) {
+            return r.readFloats(name, firstRow * columns, Math.toIntExact(rows * columns));
+        } catch (IOException e) {
+            throw new CheckpointInvalidException("cannot read tensor " + name + " from " + file.getFileName() + ": " + e.getMessage(), e);
+        }
+    }
+
     public FloatTensor read(String name) throws CheckpointInvalidException {
         Path file = fileOf.get(name);
         if (file == null) {

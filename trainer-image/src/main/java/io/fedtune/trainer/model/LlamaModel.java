@@ -3,6 +3,7 @@ package io.fedtune.trainer.model;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
@@ -10,11 +11,14 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
+import io.fedtune.api.v1alpha1.BaseQuantization;
 import io.fedtune.trainer.adapter.LoraTarget;
 import io.fedtune.trainer.safetensors.FloatTensor;
 
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A Llama-family decoder (Llama, Mistral, Qwen2, Qwen3, Phi-3, SmolLM, Gemma 2 and 3) as a function of frozen base
@@ -32,21 +36,43 @@ public final class LlamaModel implements AutoCloseable {
     private final Map<String, NDArray[]> ropeCache = new HashMap<>();
     private final Map<String, NDArray> maskCache = new HashMap<>();
 
-    private LlamaModel(ModelConfig config, NDManager manager, DataType computeType) {
+    private final BaseQuantization quantization;
+    private final Map<String, QuantizedWeight> quantized = new HashMap<>();
+
+    private LlamaModel(ModelConfig config, NDManager manager, DataType computeType, BaseQuantization quantization) {
         this.config = config;
         this.manager = manager;
         this.computeType = computeType;
+        this.quantization = quantization;
     }
 
     /** Loads the base weights onto the device, tensor by tensor, in the compute type (float32 or bfloat16). */
     public static LlamaModel load(Checkpoint checkpoint, Device device, DataType computeType) throws CheckpointInvalidException {
+        return load(checkpoint, device, computeType, BaseQuantization.None);
+    }
+
+    /**
+     * With a quantization other than None the decoder layers' projection weights are held quantized
+     * ({@link QuantizedWeight}); everything else is in the compute type. Large tensors are read in row blocks, so
+     * the heap never holds a whole embedding table as floats.
+     */
+    public static LlamaModel load(Checkpoint checkpoint, Device device, DataType computeType, BaseQuantization quantization)
+            throws CheckpointInvalidException {
+        ModelConfig config = checkpoint.config();
+        Map<String, long[]> shapes = Checkpoint.expectedShapes(config);
+        Set<String> projections = projectionWeights(config);
+        checkQuantization(config, quantization);
         NDManager manager = NDManager.newBaseManager(device, "PyTorch");
-        LlamaModel model = new LlamaModel(checkpoint.config(), manager, computeType);
+        LlamaModel model = new LlamaModel(config, manager, computeType, quantization);
         try {
-            for (String name : Checkpoint.expectedShapes(checkpoint.config()).keySet()) {
-                FloatTensor t = checkpoint.read(name);
-                NDArray a = manager.create(t.values(), new Shape(t.shape()));
-                model.weights.put(name, computeType == DataType.FLOAT32 ? a : a.toType(computeType, false));
+            for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+                String name = e.getKey();
+                long[] shape = e.getValue();
+                if (quantization != BaseQuantization.None && projections.contains(name)) {
+                    model.quantized.put(name, readQuantized(checkpoint, name, shape, quantization, manager, computeType));
+                } else {
+                    model.weights.put(name, readDense(checkpoint, name, shape, manager, computeType));
+                }
             }
         } catch (CheckpointInvalidException | RuntimeException e) {
             manager.close();
@@ -56,11 +82,82 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
+     * Refuses a quantization the architecture cannot take (Int4 where a projection's input size is not a multiple of
+     * its group), naming the field and the fix, before any weight is read.
+     */
+    public static void checkQuantization(ModelConfig config, BaseQuantization quantization) {
+        if (quantization != BaseQuantization.Int4) {
+            return;
+        }
+        Map<String, long[]> shapes = Checkpoint.expectedShapes(config);
+        for (String name : new java.util.TreeSet<>(projectionWeights(config))) {
+            String problem = QuantizedWeight.int4Problem(name, shapes.get(name)[1]);
+            if (problem != null) {
+                throw new IllegalArgumentException(problem);
+            }
+        }
+    }
+
+    /** Elements read at once from a large tensor. */
+    private static final int BLOCK_ELEMENTS = 1 << 22;
+
+    private static int blockRows(long[] shape) {
+        return (int) Math.max(1, BLOCK_ELEMENTS / shape[shape.length - 1]);
+    }
+
+    private static NDArray readDense(Checkpoint checkpoint, String name, long[] shape, NDManager manager, DataType type)
+            throws CheckpointInvalidException {
+        long elements = new Shape(shape).size();
+        if (shape.length != 2 || elements <= BLOCK_ELEMENTS) {
+            FloatTensor t = checkpoint.read(name);
+            NDArray a = manager.create(t.values(), new Shape(t.shape()));
+            if (type == DataType.FLOAT32) {
+                return a;
+            }
+            NDArray cast = a.toType(type, false);
+            a.close();
+            return cast;
+        }
+        NDArray whole = manager.zeros(new Shape(shape), type);
+        int step = blockRows(shape);
+        for (long row = 0; row < shape[0]; row += step) {
+            int rows = (int) Math.min(step, shape[0] - row);
+            try (NDManager block = manager.newSubManager()) {
+                NDArray b = block.create(checkpoint.readRows(name, shape[1], row, rows), new Shape(rows, shape[1]));
+                whole.set(new NDIndex(row + ":" + (row + rows)), type == DataType.FLOAT32 ? b : b.toType(type, false));
+            }
+        }
+        return whole;
+    }
+
+    private static QuantizedWeight readQuantized(Checkpoint checkpoint, String name, long[] shape, BaseQuantization kind,
+                                                 NDManager manager, DataType type) throws CheckpointInvalidException {
+        QuantizedWeight.Builder b = QuantizedWeight.builder(name, kind, Math.toIntExact(shape[0]), Math.toIntExact(shape[1]));
+        int step = blockRows(shape);
+        for (long row = 0; row < shape[0]; row += step) {
+            int rows = (int) Math.min(step, shape[0] - row);
+            b.rows((int) row, checkpoint.readRows(name, shape[1], row, rows), rows);
+        }
+        return b.build(manager, type);
+    }
+
+    /** The decoder layers' projection weights ([out, in] matrices LoRA can target), which quantization applies to. */
+    static Set<String> projectionWeights(ModelConfig c) {
+        Set<String> names = new HashSet<>();
+        for (int i = 0; i < c.layers(); i++) {
+            for (LoraTarget t : c.modules()) {
+                names.add("model.layers." + i + "." + t.block() + "." + t.moduleName() + ".weight");
+            }
+        }
+        return names;
+    }
+
+    /**
      * A model over arrays the caller supplies and may swap between steps with {@link #useWeights}
      * (pretraining trains every weight). Closing it closes the manager.
      */
     public static LlamaModel over(ModelConfig config, NDManager manager, DataType computeType) {
-        return new LlamaModel(config, manager, computeType);
+        return new LlamaModel(config, manager, computeType, BaseQuantization.None);
     }
 
     /** Replaces the base arrays, e.g. with fresh ones that require gradients for a pretraining step. */
@@ -81,7 +178,24 @@ public final class LlamaModel implements AutoCloseable {
         return computeType;
     }
 
-    /** The base arrays by Hugging Face name; for checks that they stay frozen. */
+    /** How the projection weights are held: None (in the compute type), Int8 or Int4. */
+    public BaseQuantization quantization() {
+        return quantization;
+    }
+
+    /** Bytes the base weights hold on the device, quantized ones as stored. */
+    public long baseBytes() {
+        long n = 0;
+        for (NDArray a : weights.values()) {
+            n += a.size() * a.getDataType().getNumOfBytes();
+        }
+        for (QuantizedWeight q : quantized.values()) {
+            n += q.bytes();
+        }
+        return n;
+    }
+
+    /** The base arrays by Hugging Face name; for checks that they stay frozen. Quantized weights are not among them. */
     public Map<String, NDArray> baseWeights() {
         return Map.copyOf(weights);
     }
@@ -101,49 +215,72 @@ public final class LlamaModel implements AutoCloseable {
     public NDArray logits(NDArray ids, LoraArrays lora, KvCache cache) {
         int time = (int) ids.getShape().get(1);
         int past = cache == null ? 0 : cache.length();
-        Gemma gemma = config.gemma();
-        NDArray h = Embedding.embedding(ids, w("model.embed_tokens.weight"), SparseFormat.DENSE).singletonOrThrow();
-        if (gemma != null) {
-            h = mulInComputeType(h, Math.sqrt(config.hiddenSize()));
-        }
+        NDArray h = embed(ids);
         Map<Boolean, NDArray[]> ropes = new HashMap<>();
         Map<Integer, NDArray> masks = new HashMap<>();
         for (int i = 0; i < config.layers(); i++) {
-            String p = "model.layers." + i + ".";
-            Integer window = config.window(i);
-            boolean local = gemma != null && gemma.ropeLocalBaseFreq() != null && gemma.sliding(i);
-            NDArray[] rope = ropes.computeIfAbsent(local, l -> past == 0 ? rope(time, l) : ropeTables(past, time, l, ids.getManager()));
-            NDArray mask = masks.computeIfAbsent(window == null ? 0 : window,
-                    key -> past == 0 ? causalMask(time, window) : causalMask(past, time, window, ids.getManager()));
-            NDArray x = rmsNorm(h, w(p + "input_layernorm.weight"));
-            NDArray attended = attention(i, x, rope, mask, lora, cache);
-            // Gemma norms each sublayer's output before the residual add, and the MLP's input with a norm of its own
-            h = h.add(gemma == null ? attended : rmsNorm(attended, w(p + "post_attention_layernorm.weight")));
-            x = rmsNorm(h, w(p + (gemma == null ? "post_attention_layernorm.weight" : "pre_feedforward_layernorm.weight")));
-            NDArray gate;
-            NDArray up;
-            if (config.fusedProjections()) {
-                NDArray gateUp = project(i, LoraTarget.GATE_UP_PROJ, x, lora);
-                gate = gateUp.get("..., :" + config.intermediateSize());
-                up = gateUp.get("..., " + config.intermediateSize() + ":");
-            } else {
-                gate = project(i, LoraTarget.GATE_PROJ, x, lora);
-                up = project(i, LoraTarget.UP_PROJ, x, lora);
-            }
-            NDArray act = gemma == null ? gate.mul(Activation.sigmoid(gate)) : geluTanh(gate);
-            NDArray mlp = project(i, LoraTarget.DOWN_PROJ, act.mul(up), lora);
-            h = h.add(gemma == null ? mlp : rmsNorm(mlp, w(p + "post_feedforward_layernorm.weight")));
+            h = layer(i, h, lora, cache, past, ropes, masks, ids.getManager());
         }
         if (cache != null) {
             cache.advance(time);
         }
-        h = rmsNorm(h, w("model.norm.weight"));
-        NDArray head = config.tieWordEmbeddings() ? w("model.embed_tokens.weight") : w("lm_head.weight");
-        NDArray logits = Linear.linear(h, head).singletonOrThrow();
+        return head(h);
+    }
+
+    /** The embedded tokens [batch, time, hidden] in the compute type, the first decoder layer's input. */
+    public NDArray embed(NDArray ids) {
+        NDArray h = Embedding.embedding(ids, w("model.embed_tokens.weight"), SparseFormat.DENSE).singletonOrThrow();
+        return config.gemma() != null ? mulInComputeType(h, Math.sqrt(config.hiddenSize())) : h;
+    }
+
+    /**
+     * Decoder layer i on hidden states [batch, time, hidden] at positions 0 .. time - 1, without a cache: what
+     * {@link #logits} runs per layer, for training that recomputes layers one at a time.
+     */
+    public NDArray layer(int i, NDArray h, LoraArrays lora) {
+        return layer(i, h, lora, null, 0, new HashMap<>(), new HashMap<>(), h.getManager());
+    }
+
+    /** The final norm, LM head (and Gemma's soft-cap): float32 logits [batch, time, vocab]. */
+    public NDArray head(NDArray h) {
+        NDArray normed = rmsNorm(h, w("model.norm.weight"));
+        NDArray table = config.tieWordEmbeddings() ? w("model.embed_tokens.weight") : w("lm_head.weight");
+        NDArray logits = Linear.linear(normed, table).singletonOrThrow();
+        Gemma gemma = config.gemma();
         if (gemma != null && gemma.finalLogitSoftcapping() != null) {
             logits = softcap(logits, gemma.finalLogitSoftcapping());
         }
         return logits.getDataType() == DataType.FLOAT32 ? logits : logits.toType(DataType.FLOAT32, false);
+    }
+
+    private NDArray layer(int i, NDArray h, LoraArrays lora, KvCache cache, int past, Map<Boolean, NDArray[]> ropes,
+                          Map<Integer, NDArray> masks, NDManager owner) {
+        int time = (int) h.getShape().get(1);
+        Gemma gemma = config.gemma();
+        String p = "model.layers." + i + ".";
+        Integer window = config.window(i);
+        boolean local = gemma != null && gemma.ropeLocalBaseFreq() != null && gemma.sliding(i);
+        NDArray[] rope = ropes.computeIfAbsent(local, l -> past == 0 ? rope(time, l) : ropeTables(past, time, l, owner));
+        NDArray mask = masks.computeIfAbsent(window == null ? 0 : window,
+                key -> past == 0 ? causalMask(time, window) : causalMask(past, time, window, owner));
+        NDArray x = rmsNorm(h, w(p + "input_layernorm.weight"));
+        NDArray attended = attention(i, x, rope, mask, lora, cache);
+        // Gemma norms each sublayer's output before the residual add, and the MLP's input with a norm of its own
+        h = h.add(gemma == null ? attended : rmsNorm(attended, w(p + "post_attention_layernorm.weight")));
+        x = rmsNorm(h, w(p + (gemma == null ? "post_attention_layernorm.weight" : "pre_feedforward_layernorm.weight")));
+        NDArray gate;
+        NDArray up;
+        if (config.fusedProjections()) {
+            NDArray gateUp = project(i, LoraTarget.GATE_UP_PROJ, x, lora);
+            gate = gateUp.get("..., :" + config.intermediateSize());
+            up = gateUp.get("..., " + config.intermediateSize() + ":");
+        } else {
+            gate = project(i, LoraTarget.GATE_PROJ, x, lora);
+            up = project(i, LoraTarget.UP_PROJ, x, lora);
+        }
+        NDArray act = gemma == null ? gate.mul(Activation.sigmoid(gate)) : geluTanh(gate);
+        NDArray mlp = project(i, LoraTarget.DOWN_PROJ, act.mul(up), lora);
+        return h.add(gemma == null ? mlp : rmsNorm(mlp, w(p + "post_feedforward_layernorm.weight")));
     }
 
     /** cap * tanh(x / cap), Gemma's soft-capping. */
@@ -229,7 +366,16 @@ public final class LlamaModel implements AutoCloseable {
         String p = "model.layers." + layer + "." + target.block() + "." + target.moduleName() + ".";
         boolean biased = target == LoraTarget.Q_PROJ || target == LoraTarget.K_PROJ || target == LoraTarget.V_PROJ;
         NDArray bias = biased && config.attentionBias() ? w(p + "bias") : null;
-        NDArray y = Linear.linear(x, w(p + "weight"), bias).singletonOrThrow();
+        QuantizedWeight q = quantized.get(p + "weight");
+        NDArray y;
+        if (q == null) {
+            y = Linear.linear(x, w(p + "weight"), bias).singletonOrThrow();
+        } else {
+            // autograd keeps its own reference where it records: the Java handle can go at once
+            try (NDArray weight = q.dequantize(x.getManager())) {
+                y = Linear.linear(x, weight, bias).singletonOrThrow();
+            }
+        }
         if (lora == null || !lora.targets(target)) {
             return y;
         }
@@ -337,6 +483,7 @@ public final class LlamaModel implements AutoCloseable {
 
     @Override
     public void close() {
+        quantized.values().forEach(QuantizedWeight::close);
         manager.close();
     }
 }

@@ -3,10 +3,23 @@ package io.fedtune.trainer.model;
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import io.fedtune.api.contract.TrainerEnv;
+import io.fedtune.api.v1alpha1.BaseQuantization;
 import java.util.Optional;
 
-/** Where the model runs and in which dtype: one choice for training, evaluation, aggregation and the benchmark. */
-public record Placement(Device device, DataType dataType) {
+/**
+ * Where the model runs, in which dtype and how its base is held (quantized or not): one choice for training,
+ * evaluation, aggregation and the benchmark.
+ */
+public record Placement(Device device, DataType dataType, BaseQuantization quantization) {
+
+    public Placement(Device device, DataType dataType) {
+        this(device, dataType, BaseQuantization.None);
+    }
+
+    /** The same device and dtype with the base held as quantization says. */
+    public Placement quantized(BaseQuantization q) {
+        return new Placement(device, dataType, q == null ? BaseQuantization.None : q);
+    }
 
     /**
      * The device the pod asked for (under AUTO a usable GPU where there is one, else the CPU); BF16 when asked, or under
@@ -41,6 +54,7 @@ public record Placement(Device device, DataType dataType) {
 
     @Override
     public String toString() {
-        return dataType + " on " + (device.isGpu() ? "GPU" : "CPU");
+        return dataType + " on " + (device.isGpu() ? "GPU" : "CPU")
+                + (quantization == BaseQuantization.None ? "" : ", base " + quantization);
     }
 }

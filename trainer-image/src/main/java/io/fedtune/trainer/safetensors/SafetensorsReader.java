@@ -214,6 +214,18 @@ public final class SafetensorsReader implements Closeable {
         return info.dtype().decode(buf, (int) info.elementCount());
     }
 
+    /** count values of a tensor from element first on (row-major), so a large tensor can be read in blocks. */
+    public float[] readFloats(String name, long first, int count) throws IOException {
+        TensorInfo info = info(name);
+        if (first < 0 || count < 0 || first + count > info.elementCount()) {
+            throw new IllegalArgumentException("elements " + first + " .. " + (first + count) + " outside tensor " + info);
+        }
+        int width = info.dtype().bytes();
+        ByteBuffer buf = ByteBuffer.allocate(Math.multiplyExact(count, width)).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(channel, buf, dataStart + info.begin() + first * width);
+        return info.dtype().decode(buf, count);
+    }
+
     public FloatTensor read(String name) throws IOException {
         TensorInfo info = info(name);
         return new FloatTensor(info.dtype(), info.shape(), readFloats(name));

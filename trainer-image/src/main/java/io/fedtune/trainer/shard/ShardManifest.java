@@ -14,6 +14,7 @@ import java.util.Map;
  *
  * @param device    {@code cpu} or {@code gpu}
  * @param precision {@code FP32} or {@code BF16}
+ * @param baseQuantization how the base's projection weights were held: {@code None}, {@code Int8} or {@code Int4}
  * @param cache     {@code hit}, {@code miss} or {@code off}: the base model from the cache that outlives pods
  * @param demonstrations in-context examples per training sequence on average (0 with inContextExamples 0)
  * @param evalMetric the eval data's ranking metric ({@code EvalMetric} name), evalBefore and evalAfter its values for
@@ -23,7 +24,8 @@ import java.util.Map;
  */
 public record ShardManifest(String shard, int round, long samples, long tokens, Double evalLossBefore, Double evalLossAfter,
                        long evalTokens, double trainLoss, int steps, int skippedSteps, int rank, double seconds,
-                       double tokensPerSecond, String device, String precision, String cache, Map<String, String> files,
+                       double tokensPerSecond, String device, String precision,
+                       String baseQuantization, String cache, Map<String, String> files,
                        double demonstrations, String evalMetric, Double evalBefore, Double evalAfter,
                        TaskScore evalScoresBefore, TaskScore evalScoresAfter) {
     public static final String FILE = io.fedtune.api.contract.ObjectLayout.MANIFEST;

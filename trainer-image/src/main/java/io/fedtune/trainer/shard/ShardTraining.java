@@ -101,6 +101,10 @@ public final class ShardTraining {
             TaskScore before = eval.isEmpty() ? null : scorer.score(eval, params);
             TrainingOptions options = new TrainingOptions(steps, plan.batchSize(), plan.learningRate(), plan.weightDecay(),
                     plan.gradientClipNorm(), plan.proximalMu(), plan.freezeA(), plan.seed());
+            if (model.quantization() != io.fedtune.api.v1alpha1.BaseQuantization.None) {
+                log.printf("base %s: %.0f MiB of weights on the device; layers recomputed in backward%n",
+                        model.quantization(), model.baseBytes() / 1048576.0);
+            }
             LocalTraining.Report report = new LocalTraining(model, options).run(params, train);
             TaskScore after = eval.isEmpty() ? null : scorer.score(eval, params);
             params.toAdapter().write(out);
@@ -112,7 +116,7 @@ public final class ShardTraining {
                     before == null ? null : before.loss(), after == null ? null : after.loss(),
                     after == null ? 0 : after.tokens(), report.trainLoss(), steps, report.skippedSteps(), plan.rank(),
                     (System.nanoTime() - start) / 1e9, report.tokensPerSecond(), placement.deviceName(),
-                    placement.precisionName(), checkpoint.cache().wireName(), files, prepared.meanDemonstrations(),
+                    placement.precisionName(), placement.quantization().name(), checkpoint.cache().wireName(), files, prepared.meanDemonstrations(),
                     metric.name(), before == null ? null : before.metric(metric), after == null ? null : after.metric(metric),
                     before, after);
             manifest.write(out);

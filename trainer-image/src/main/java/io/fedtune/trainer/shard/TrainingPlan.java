@@ -1,5 +1,6 @@
 package io.fedtune.trainer.shard;
 
+import io.fedtune.api.v1alpha1.BaseQuantization;
 import io.fedtune.api.v1alpha1.EvalMetric;
 import io.fedtune.api.v1alpha1.EvalTask;
 import io.fedtune.trainer.adapter.LoraTarget;
@@ -24,6 +25,7 @@ import java.util.List;
  * @param steps         optimizer steps, or null to derive them from epochs
  * @param precision     Auto, FP32 or BF16
  * @param inContextExamples demonstrations prepended to each training sequence (data/Demonstrations), 0 for none
+ * @param baseQuantization how the base's projection weights are held while training (None, Int8, Int4)
  */
 public record TrainingPlan(String shard, int round, String baseModel, String baseSha256,
                            java.util.Map<String, String> baseFiles, String trainData,
@@ -33,7 +35,7 @@ public record TrainingPlan(String shard, int round, String baseModel, String bas
                            boolean freezeA, Integer steps, Integer epochs, int batchSize, double learningRate,
                            double weightDecay, int maxSequenceLength, String precision, long seed, double proximalMu,
                            double gradientClipNorm, double evalFraction,
-                           int inContextExamples) {
+                           int inContextExamples, BaseQuantization baseQuantization) {
 
     /** The metric evalBefore and evalAfter carry: held-out data is LanguageModeling, ranked by its loss. */
     public EvalMetric rankingMetric() {

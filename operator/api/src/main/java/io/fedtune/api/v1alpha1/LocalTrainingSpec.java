@@ -53,6 +53,14 @@ public class LocalTrainingSpec {
     @JsonPropertyDescription("Training precision: Auto (bf16 on GPU, fp32 on CPU), FP32 or BF16. Default Auto.")
     public Precision precision = Precision.Auto;
 
+    @Default("None")
+    @JsonPropertyDescription("QLoRA-style quantized base for shards with little memory: None, Int8 (per-output-channel "
+            + "scales) or Int4 (scales per group of 64 input features; every projection's input size must be a multiple of "
+            + "64). The decoder layers' projection weights are held quantized and dequantized layer by layer; layers are "
+            + "recomputed in backward so the dequantized weights are never all alive at once. Costs speed and a little "
+            + "accuracy. Default None.")
+    public BaseQuantization baseQuantization = BaseQuantization.None;
+
     @Default("0")
     @Min(0)
     @JsonPropertyDescription("Seed for data order, dropout and adapter initialisation; with one CPU thread a round is bit-for-bit repeatable. Default 0.")
