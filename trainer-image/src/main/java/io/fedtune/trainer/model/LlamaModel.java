@@ -195,6 +195,11 @@ public final class LlamaModel implements AutoCloseable {
         return n;
     }
 
+    /** The quantized projection weights by Hugging Face name (empty under None); for checks that they stay frozen. */
+    public Map<String, QuantizedWeight> quantizedWeights() {
+        return Map.copyOf(quantized);
+    }
+
     /** The base arrays by Hugging Face name; for checks that they stay frozen. Quantized weights are not among them. */
     public Map<String, NDArray> baseWeights() {
         return Map.copyOf(weights);

@@ -75,28 +75,9 @@ public final class LocalTraining {
             if (lossTokens == 0) {
                 continue;
             }
-            Map<String, float[]> grads = new java.util.TreeMap<>();
-            double loss;
-            try (NDManager stepManager = model.manager().newSubManager()) {
-                LoraArrays lora = params.arrays(stepManager, true, options.freezeA());
-                if (recompute) {
-                    loss = recomputedStep(batch, lora, stepManager, step);
-                } else {
-                    try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                        NDArray logits = model.logits(batch.inputs(stepManager), lora);
-                        NDArray mean = batch.meanLoss(logits, stepManager);
-                        loss = mean.getFloat();
-                        collector.backward(mean);
-                    }
-                }
-                for (Map.Entry<String, NDArray> e : lora.arrays().entrySet()) {
-                    if (e.getValue().hasGradient()) {
-                        try (NDArray g = e.getValue().getGradient()) {
-                            grads.put(e.getKey(), g.toFloatArray());
-                        }
-                    }
-                }
-            }
+            Gradients computed = gradients(params, batch, step, recompute);
+            Map<String, float[]> grads = computed.grads();
+            double loss = computed.loss();
             tokens += picked.stream().mapToLong(s -> s.length() - 1).sum();
             if (global != null) {
                 // FedProx: gradient of mu/2 * ||w - w_global||^2
@@ -138,6 +119,37 @@ public final class LocalTraining {
         }
         return new Report(losses, skipped, tokens, (System.nanoTime() - start) / 1e9);
     }
+    /** One step's mean loss and the LoRA gradients by tensor name. */
+    record Gradients(double loss, Map<String, float[]> grads) {
+    }
+
+    /** The loss and LoRA gradients of one batch at the given adapter, recorded whole or recomputed layer by layer. */
+    Gradients gradients(LoraParameters params, TokenBatch batch, int step, boolean recompute) {
+        Map<String, float[]> grads = new java.util.TreeMap<>();
+        double loss;
+        try (NDManager stepManager = model.manager().newSubManager()) {
+            LoraArrays lora = params.arrays(stepManager, true, options.freezeA());
+            if (recompute) {
+                loss = recomputedStep(batch, lora, stepManager, step);
+            } else {
+                try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                    NDArray logits = model.logits(batch.inputs(stepManager), lora);
+                    NDArray mean = batch.meanLoss(logits, stepManager);
+                    loss = mean.getFloat();
+                    collector.backward(mean);
+                }
+            }
+            for (Map.Entry<String, NDArray> e : lora.arrays().entrySet()) {
+                if (e.getValue().hasGradient()) {
+                    try (NDArray g = e.getValue().getGradient()) {
+                        grads.put(e.getKey(), g.toFloatArray());
+                    }
+                }
+            }
+        }
+        return new Gradients(loss, grads);
+    }
+
     /**
      * One step's loss, with the LoRA gradients accumulated in the adapter arrays, by layer-wise recomputation
      * (activation checkpointing). PyTorch autograd keeps every tensor a recorded op needs for backward, the
