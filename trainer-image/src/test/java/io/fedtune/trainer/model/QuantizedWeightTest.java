@@ -15,11 +15,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class QuantizedWeightTest {
-    /** Hidden 64 and intermediate 128: every projection's input is a multiple of Int4's group of 64. */
-    static ModelConfig tiny64(int vocab) {
-        return new ModelConfig("LlamaForCausalLM", vocab, 64, 128, 2, 4, 2, 16, 1e-5, 10000.0, false, false, 128, 1, 2);
-    }
-
     /** Rows of very different magnitudes, so a shared scale would fail the per-row bound. */
     private static float[] weight(int out, int in, long seed) {
         Random r = new Random(seed);
@@ -151,7 +146,7 @@ class QuantizedWeightTest {
      */
     @Test
     void quantizedLogitsStayCloseToTheUnquantizedOnesAndOnlyTheProjectionsAreQuantized(@TempDir Path dir) throws Exception {
-        RandomCheckpoint.write(dir, tiny64(50), 4, 0.1);
+        RandomCheckpoint.write(dir, TinyModels.llama64(50), 4, 0.1);
         Checkpoint cp = Checkpoint.open(dir);
         long[] ids = new long[2 * 12];
         Random r = new Random(5);

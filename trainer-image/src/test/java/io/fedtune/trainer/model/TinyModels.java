@@ -51,4 +51,9 @@ public final class TinyModels {
         return new ModelConfig(ModelConfig.PHI3, vocab, 64, 48, 2, 4, 2, 16, 1e-5, 10000.0, true, false, 128, 1, 2)
                 .withPartialRotaryFactor(0.75);
     }
+
+    /** Hidden 64 and intermediate 128: every projection's input is a multiple of Int4's group of 64. */
+    public static ModelConfig llama64(int vocab) {
+        return new ModelConfig("LlamaForCausalLM", vocab, 64, 128, 2, 4, 2, 16, 1e-5, 10000.0, false, false, 128, 1, 2);
+    }
 }
