@@ -30,6 +30,12 @@ public final class Throughput {
     }
 
     public static Result measure(LlamaModel model, AdapterConfig lora, int batch, int seqLen, int steps, long seed) {
+        return measure(model, lora, batch, seqLen, steps, seed, false);
+    }
+
+    /** @param recompute layer-wise recomputation in backward (always on over a quantized base) */
+    public static Result measure(LlamaModel model, AdapterConfig lora, int batch, int seqLen, int steps, long seed,
+                                 boolean recompute) {
         ModelConfig c = model.config();
         Random random = new Random(seed);
         List<TokenSequence> data = new ArrayList<>();
@@ -44,8 +50,9 @@ public final class Throughput {
         }
         LoraParameters params = LoraParameters.initial(lora, c, seed);
         // two warm-up steps allocate and pick kernels; they are not timed
-        new LocalTraining(model, new TrainingOptions(2, batch, 1e-4, 0, 1, 0, false, seed)).run(params, data.subList(0, 2 * batch));
-        LocalTraining.Report report = new LocalTraining(model, new TrainingOptions(steps, batch, 1e-4, 0, 1, 0, false, seed))
+        new LocalTraining(model, new TrainingOptions(2, batch, 1e-4, 0, 1, 0, false, seed, recompute))
+                .run(params, data.subList(0, 2 * batch));
+        LocalTraining.Report report = new LocalTraining(model, new TrainingOptions(steps, batch, 1e-4, 0, 1, 0, false, seed, recompute))
                 .run(params, data.subList(2 * batch, data.size()));
         double flopsPerToken = trainingFlopsPerToken(c, seqLen);
         double achieved = report.tokensPerSecond() * flopsPerToken / 1e9;
