@@ -540,6 +540,23 @@ class TrainCommandTest {
     }
 
     @Test
+    void aQuantizedBaseTrainsAndIsRecordedAndInt4RefusesInputSizesThatAreNotAMultipleOf64() throws Exception {
+        Path out = root.resolve("int8-out");
+        Run int8 = train(Map.of(), local(out, "--base-quantization", "Int8", "--steps", "20"));
+        assertThat(int8.exit()).isZero();
+        assertThat(int8.result().evalLossAfter()).isLessThan(int8.result().evalLossBefore() - 0.3);
+        assertThat(ShardManifest.read(out).baseQuantization()).isEqualTo("Int8");
+
+        // the fixture has hidden 32 and intermediate 48; the task's field reaches the trainer, refused before training
+        TrainTask plain = task(1, null, s3.endpoint());
+        plain.training().baseQuantization = io.fedtune.api.v1alpha1.BaseQuantization.Int4;
+        Run int4 = train(contractEnv(plain, S3ProxyServer.SECRET_KEY));
+        assertThat(int4.exit()).isEqualTo(1);
+        assertThat(int4.result().reason()).isEqualTo("InvalidTask");
+        assertThat(int4.result().message()).contains("model.layers.0.").contains("not a multiple of 64").contains("use baseQuantization Int8");
+    }
+
+    @Test
     void aPodThatAsksForAGpuItCannotUseFailsInsteadOfTrainingOnTheCpu() throws Exception {
         assumeTrue(GpuCheck.run().problem().isPresent(), "this machine has a usable GPU");
         Path out = root.resolve("gpu-out");
