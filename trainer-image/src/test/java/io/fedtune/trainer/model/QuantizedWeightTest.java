@@ -94,6 +94,38 @@ class QuantizedWeightTest {
         assertThat(worstFraction).isGreaterThan(0.4);
     }
 
+    @Test
+    void rowBlocksQuantizeAsTheWholeWeightDoes() {
+        int out = 10;
+        int in = 128;
+        float[] w = weight(out, in, 6);
+        for (BaseQuantization kind : new BaseQuantization[]{BaseQuantization.Int8, BaseQuantization.Int4}) {
+            try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+                float[] whole = QuantizedWeight.of("w", kind, w, out, in, m, DataType.FLOAT32).dequantize(m).toFloatArray();
+                QuantizedWeight.Builder b = QuantizedWeight.builder("w", kind, out, in);
+                b.rows(0, java.util.Arrays.copyOfRange(w, 0, 3 * in), 3);
+                b.rows(3, java.util.Arrays.copyOfRange(w, 3 * in, out * in), out - 3);
+                assertThat(b.build(m, DataType.FLOAT32).dequantize(m).toFloatArray()).as(kind.name()).containsExactly(whole);
+            }
+        }
+    }
+
+    /** An embedding table over the 4M values read at once is loaded in row blocks, the last one short. */
+    @Test
+    void aLargeTensorIsLoadedInRowBlocksExactly(@TempDir Path dir) throws Exception {
+        ModelConfig config = new ModelConfig("LlamaForCausalLM", 65_600, 64, 128, 1, 4, 2, 16, 1e-5, 10000.0, true, false,
+                128, 1, 2);
+        RandomCheckpoint.write(dir, config, 8);
+        float[] file;
+        try (var r = io.fedtune.trainer.safetensors.SafetensorsReader.open(dir.resolve(Checkpoint.WEIGHTS))) {
+            file = r.readFloats("model.embed_tokens.weight");
+        }
+        try (LlamaModel m = LlamaModel.load(Checkpoint.open(dir), Device.cpu(), DataType.FLOAT32, BaseQuantization.Int8)) {
+            // isEqualTo, not containsExactly: AssertJ's element diff is quadratic
+            assertThat(m.baseWeights().get("model.embed_tokens.weight").toFloatArray()).isEqualTo(file);
+        }
+    }
+
     /** Where a GPU is usable: this image's CPU libtorch aborts the JVM on bfloat16 casts (GemmaModelTest). */
     @Test
     void bfloat16DequantizesWithinBfloat16sRoundingOfTheFloat32Result() {
