@@ -27,8 +27,8 @@ import java.util.Optional;
 
 /**
  * A checkpoint's {@code chat_template} (tokenizer_config.json), rendered with Jinjava as Hugging Face renders it with
- * jinja2: trim_blocks and lstrip_blocks, {@code bos_token}/{@code eos_token}, {@code add_generation_prompt} false,
- * {@code raise_exception}, Python string methods, {@code [::-1]}.
+ * jinja2: trim_blocks and lstrip_blocks, {@code bos_token}/{@code eos_token}, {@code add_generation_prompt} (false for
+ * training, true for a prompt to generate from), {@code raise_exception}, Python string methods, {@code [::-1]}.
  *
  * <p>Assistant spans: each assistant message is rendered once more with its content replaced by a sentinel
  * character. The text before the sentinel must be a prefix of the full rendering and the text after it a suffix, so
@@ -140,11 +140,34 @@ public final class ChatTemplate {
 
     /** The conversation as the template writes it for training (no generation prompt). */
     public String render(List<Map<String, Object>> messages) throws RenderFailed {
+        return render(messages, false);
+    }
+
+    /** A single user turn with the template's generation prompt after it (the assistant header), to generate from. */
+    public String generationPrompt(String userContent) throws RenderFailed {
+        return render(List.of(Map.of("role", "user", "content", userContent)), true);
+    }
+
+    /**
+     * The special token the template closes an assistant turn with ({@code <|eot_id|>}, {@code <|im_end|>}), found
+     * right after an assistant message's content; empty when the template writes none there.
+     */
+    public Optional<String> endOfTurn() throws RenderFailed {
+        String s = render(List.of(Map.of("role", "user", "content", "hi"), Map.of("role", "assistant", "content", SENTINEL)));
+        int k = s.indexOf(SENTINEL);
+        if (k < 0) {
+            throw new RenderFailed("cannot find the assistant message in the rendered conversation");
+        }
+        String closing = closing(s, k + 1);
+        return closing.isEmpty() ? Optional.empty() : Optional.of(closing);
+    }
+
+    public String render(List<Map<String, Object>> messages, boolean addGenerationPrompt) throws RenderFailed {
         Map<String, Object> context = new HashMap<>();
         context.put("messages", messages);
         context.put("bos_token", bosToken);
         context.put("eos_token", eosToken);
-        context.put("add_generation_prompt", false);
+        context.put("add_generation_prompt", addGenerationPrompt);
         RenderResult result;
         RAISED.remove();
         try {

@@ -62,6 +62,17 @@ public final class BaseModel implements AutoCloseable {
         if (!Arrays.asList(formats).contains(DataFormat.CHAT)) {
             return null;
         }
+        return requireChatTemplate("format Chat renders conversations", "or use format Text or PromptCompletion");
+    }
+
+    /**
+     * The checkpoint's chat template.
+     *
+     * @param use       what needs it, for the error ("generate --chat renders each prompt")
+     * @param otherwise the way round it, for the error
+     * @throws CheckpointInvalidException when tokenizer_config.json is missing or has no chat_template
+     */
+    public ChatTemplate requireChatTemplate(String use, String otherwise) throws CheckpointInvalidException {
         Path file = checkpoint.dir().resolve(ChatTemplate.FILE);
         java.util.Optional<ChatTemplate> template;
         try {
@@ -70,10 +81,10 @@ public final class BaseModel implements AutoCloseable {
             throw new CheckpointInvalidException("cannot read " + file + ": " + e.getMessage(), e);
         }
         return template.orElseThrow(() -> new CheckpointInvalidException(
-                "format Chat renders conversations with the base model's chat template, but "
+                use + " with the base model's chat template, but "
                         + (Files.isRegularFile(file) ? file + " has no \"" + ChatTemplate.FIELD + "\" field"
                         : "the checkpoint has no " + ChatTemplate.FILE + " (looked for " + file + ")")
-                        + "; add the model's tokenizer_config.json with its chat_template to the checkpoint, or use format Text or PromptCompletion"));
+                        + "; add the model's tokenizer_config.json with its chat_template to the checkpoint, " + otherwise));
     }
 
     public LlamaModel model() throws CheckpointInvalidException {
