@@ -52,6 +52,9 @@ class ChatTemplateTest {
                         expectedLoss.add((real == RealTokenizers.LLAMA3 ? content.strip() : content) + closing);
                     }
                 }
+                if (real == RealTokenizers.QWEN3 && messages.toString().contains("</think>")) {
+                    expectedLoss = QWEN3_REASONING_LOSS;
+                }
                 assertThat(segments.stream().filter(Segment::loss).map(Segment::text).toList()).isEqualTo(expectedLoss);
 
                 // the trainer's sequence: the template frames it, so the chunker adds no BOS/EOS of its own
@@ -71,7 +74,32 @@ class ChatTemplateTest {
                 compared++;
             }
         }
-        assertThat(compared).isEqualTo(3);
+        assertThat(compared).isEqualTo(4);
+    }
+
+    /**
+     * Qwen3 drops the reasoning of the turn before the last user message and writes the last turn's in a think block
+     * (the template's own opener, {@code <think>\n}, carries no loss).
+     */
+    static final List<String> QWEN3_REASONING_LOSS = List.of("21<|im_end|>",
+            "One three more than 21: 24.\n</think>\n\n24<|im_end|>");
+
+    @Test
+    void qwen3ReasoningContentGivenApartRendersAndCarriesLossAsWhenItIsInTheContent() throws Exception {
+        ChatTemplate template = ChatTemplate.read(RealTokenizers.QWEN3.dir()).orElseThrow();
+        JsonNode inContent = JSON.readTree("""
+                [{"role": "user", "content": "And 3 * 8?"},
+                 {"role": "assistant", "content": "<think>\\nOne three more than 21: 24.\\n</think>\\n\\n24"}]""");
+        JsonNode apart = JSON.readTree("""
+                [{"role": "user", "content": "And 3 * 8?"},
+                 {"role": "assistant", "content": "24", "reasoning_content": "One three more than 21: 24."}]""");
+        assertThat(template.render(maps(apart))).isEqualTo(template.render(maps(inContent)))
+                .isEqualTo("<|im_start|>user\nAnd 3 * 8?<|im_end|>\n<|im_start|>assistant\n<think>\nOne three more than 21: 24.\n"
+                        + "</think>\n\n24<|im_end|>\n");
+        for (JsonNode messages : List.of(inContent, apart)) {
+            assertThat(template.segments(messages).stream().filter(Segment::loss).map(Segment::text).toList())
+                    .containsExactly(QWEN3_REASONING_LOSS.get(1));
+        }
     }
 
     @Test
