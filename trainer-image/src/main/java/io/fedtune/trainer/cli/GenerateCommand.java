@@ -28,7 +28,7 @@ import java.util.concurrent.Callable;
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = {"Complete prompts with a base model, with or without an adapter; one JSON line per prompt on stdout:",
                 "prompt, completion, tokens (generated, a final EOS included), stopReason (eos, stop_string, max_new_tokens, context_length).",
-                "Greedy unless --temperature or --top-p is given. Each prompt is framed like training text: the model's BOS, then the prompt's tokens;",
+                "Greedy unless --temperature or --top-p is given. Each prompt is framed like training text: the tokenizer's BOS (if it adds one), then the prompt's tokens;",
                 "with --chat, as one user turn of the checkpoint's chat template with its generation prompt, ending at the EOS ids or the template's end-of-turn token."})
 final class GenerateCommand implements Callable<Integer> {
     @Mixin ModelOptions modelOptions;
@@ -61,7 +61,7 @@ final class GenerateCommand implements Callable<Integer> {
                 PromptFraming framing = chat
                         ? PromptFraming.chat(model.tokenizer(), model.requireChatTemplate("generate --chat renders each prompt",
                                 "or drop --chat"), eos)
-                        : PromptFraming.text(model.tokenizer(), model.config().bosTokenId(), eos);
+                        : PromptFraming.text(model.tokenizer(), model.bos(), eos);
                 LoraParameters adapter = modelOptions.adapter(storage, model);
                 complete(json, all, model, adapter, sampling, framing);
             }

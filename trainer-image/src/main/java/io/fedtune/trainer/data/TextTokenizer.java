@@ -16,10 +16,12 @@ public final class TextTokenizer implements AutoCloseable {
 
     private final HuggingFaceTokenizer tokenizer;
     private final int vocabSize;
+    private final boolean postProcessor;
 
-    private TextTokenizer(HuggingFaceTokenizer tokenizer, int vocabSize) {
+    private TextTokenizer(HuggingFaceTokenizer tokenizer, int vocabSize, boolean postProcessor) {
         this.tokenizer = tokenizer;
         this.vocabSize = vocabSize;
+        this.postProcessor = postProcessor;
     }
 
     /**
@@ -32,12 +34,15 @@ public final class TextTokenizer implements AutoCloseable {
             throw new TokenizerMismatchException("no tokenizer.json at " + file);
         }
         int size;
+        boolean postProcessor;
         try {
             long bytes = Files.size(file);
             if (bytes > CAP) {
                 throw new TokenizerMismatchException(new io.fedtune.trainer.storage.SmallFile.TooLarge(file, bytes, CAP).getMessage());
             }
-            size = idCount(new ObjectMapper().readTree(file.toFile()));
+            JsonNode json = new ObjectMapper().readTree(file.toFile());
+            size = idCount(json);
+            postProcessor = json.path("post_processor").isObject();
         } catch (IOException e) {
             throw new TokenizerMismatchException("tokenizer.json is not valid JSON: " + e.getMessage());
         }
@@ -48,7 +53,7 @@ public final class TextTokenizer implements AutoCloseable {
         try {
             HuggingFaceTokenizer t = HuggingFaceTokenizer.builder().optTokenizerPath(file)
                     .optAddSpecialTokens(false).optTruncation(false).optPadding(false).build();
-            return new TextTokenizer(t, size);
+            return new TextTokenizer(t, size, postProcessor);
         } catch (IOException | RuntimeException e) {
             throw new TokenizerMismatchException("cannot load tokenizer.json: " + e.getMessage());
         }
@@ -80,6 +85,21 @@ public final class TextTokenizer implements AutoCloseable {
             out[i] = (int) ids[i];
         }
         return out;
+    }
+
+    /** As Hugging Face's encode with add_special_tokens: what tokenizer.json's post_processor adds (a BOS) included. */
+    public int[] encodeWithSpecialTokens(String text) {
+        long[] ids = tokenizer.encode(text, true, false).getIds();
+        int[] out = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            out[i] = (int) ids[i];
+        }
+        return out;
+    }
+
+    /** Whether tokenizer.json has a post_processor (without one, transformers builds one from tokenizer_config.json). */
+    public boolean hasPostProcessor() {
+        return postProcessor;
     }
 
     public String decode(int[] ids) {

@@ -17,19 +17,28 @@ public final class BaseModel implements AutoCloseable {
     private final Checkpoint checkpoint;
     private final TextTokenizer tokenizer;
     private final Placement placement;
+    private final Integer bos;
     private LlamaModel model;
 
-    private BaseModel(Checkpoint checkpoint, TextTokenizer tokenizer, Placement placement) {
+    private BaseModel(Checkpoint checkpoint, TextTokenizer tokenizer, Placement placement, Integer bos) {
         this.checkpoint = checkpoint;
         this.tokenizer = tokenizer;
         this.placement = placement;
+        this.bos = bos;
     }
 
     /** @param placement chosen before the inputs are fetched, so a pod without its GPU fails at once */
     public static BaseModel open(Path dir, Placement placement) throws IOException {
         Checkpoint checkpoint = Checkpoint.open(dir);
         TextTokenizer tokenizer = TextTokenizer.load(checkpoint.tokenizerFile(), checkpoint.config().vocabSize());
-        return new BaseModel(checkpoint, tokenizer, placement);
+        Integer bos;
+        try {
+            bos = BosToken.of(dir, tokenizer, checkpoint.config().bosTokenId());
+        } catch (CheckpointInvalidException e) {
+            tokenizer.close();
+            throw e;
+        }
+        return new BaseModel(checkpoint, tokenizer, placement, bos);
     }
 
     public ModelConfig config() {
@@ -48,9 +57,14 @@ public final class BaseModel implements AutoCloseable {
         return placement;
     }
 
-    /** Token sequences of at most maxSequenceLength tokens, framed by the model's BOS and EOS. */
+    /** The BOS the tokenizer adds ({@link BosToken}), or null for none. */
+    public Integer bos() {
+        return bos;
+    }
+
+    /** Token sequences of at most maxSequenceLength tokens, framed by the tokenizer's BOS and config.json's EOS. */
     public Chunker chunker(int maxSequenceLength) {
-        return new Chunker(tokenizer, maxSequenceLength, config().bosTokenId(), config().eosTokenId());
+        return new Chunker(tokenizer, maxSequenceLength, bos, config().eosTokenId());
     }
 
     /**
