@@ -68,15 +68,18 @@ public final class BaseModel implements AutoCloseable {
     }
 
     /**
-     * The checkpoint's chat template when any of the formats is Chat, else null.
+     * The checkpoint's chat template when any of the formats needs it (Chat, PromptCompletionChat), else null.
      *
      * @throws CheckpointInvalidException when Chat is asked for and tokenizer_config.json has no chat_template
      */
     public ChatTemplate chatTemplate(DataFormat... formats) throws CheckpointInvalidException {
-        if (!Arrays.asList(formats).contains(DataFormat.CHAT)) {
+        DataFormat templated = Arrays.stream(formats).filter(DataFormat::needsTemplate).findFirst().orElse(null);
+        if (templated == null) {
             return null;
         }
-        return requireChatTemplate("format Chat renders conversations", "or use format Text or PromptCompletion");
+        return requireChatTemplate(templated == DataFormat.CHAT ? "format Chat renders conversations"
+                : "format PromptCompletionChat renders each prompt and completion as a user and an assistant turn",
+                "or use format Text or PromptCompletion");
     }
 
     /**

@@ -74,7 +74,29 @@ class ChatTemplateTest {
                 compared++;
             }
         }
-        assertThat(compared).isEqualTo(4);
+        assertThat(compared).isEqualTo(5);
+    }
+
+    /** PromptCompletionChat: the record as the reference's user/assistant conversation (the last in reference-chat.json). */
+    @ParameterizedTest
+    @EnumSource(RealTokenizers.class)
+    void promptCompletionThroughTheTemplateIsOneUserAndOneAssistantTurn(RealTokenizers real) throws Exception {
+        JsonNode reference = JSON.readTree(RealTokenizers.class.getResourceAsStream(
+                "/tokenizers/" + real.dirName() + "/reference-chat.json")).path("cases").get(4);
+        JsonNode record = JSON.readTree("{\"prompt\": \"Translate to French: good morning\", \"completion\": \" Bonjour\"}");
+        assertThat(reference.path("messages").get(0).path("content").asText()).isEqualTo(record.get("prompt").asText());
+        ChatTemplate template = ChatTemplate.read(real.dir()).orElseThrow();
+        List<Segment> segments = DataFormat.PROMPT_COMPLETION_CHAT.segments(record, template);
+        assertThat(String.join("", segments.stream().map(Segment::text).toList())).isEqualTo(reference.path("text").asText());
+        assertThat(segments.stream().filter(Segment::loss).map(Segment::text).toList()).containsExactly(
+                real == RealTokenizers.LLAMA3 ? "Bonjour<|eot_id|>" : " Bonjour<|im_end|>");
+        try (TextTokenizer tokenizer = TextTokenizer.load(real.tokenizerJson(), Integer.MAX_VALUE)) {
+            TokenSequence s = new Chunker(tokenizer, 4096, 5, 6).sequences(List.of(segments)).get(0);
+            assertThat(s.tokens()).as("framed by the template: no BOS or EOS of the chunker's")
+                    .containsExactly(JSON.convertValue(reference.path("ids"), int[].class));
+        }
+        assertThat(DataFormat.parse("PromptCompletionChat")).isEqualTo(DataFormat.PROMPT_COMPLETION_CHAT);
+        assertThat(DataFormat.PROMPT_COMPLETION_CHAT.segments(JSON.readTree("{\"prompt\": \"p\"}"), template)).isNull();
     }
 
     /**
