@@ -16,12 +16,10 @@ public final class TextTokenizer implements AutoCloseable {
 
     private final HuggingFaceTokenizer tokenizer;
     private final int vocabSize;
-    private final boolean postProcessor;
 
-    private TextTokenizer(HuggingFaceTokenizer tokenizer, int vocabSize, boolean postProcessor) {
+    private TextTokenizer(HuggingFaceTokenizer tokenizer, int vocabSize) {
         this.tokenizer = tokenizer;
         this.vocabSize = vocabSize;
-        this.postProcessor = postProcessor;
     }
 
     /**
@@ -34,15 +32,12 @@ public final class TextTokenizer implements AutoCloseable {
             throw new TokenizerMismatchException("no tokenizer.json at " + file);
         }
         int size;
-        boolean postProcessor;
         try {
             long bytes = Files.size(file);
             if (bytes > CAP) {
                 throw new TokenizerMismatchException(new io.fedtune.trainer.storage.SmallFile.TooLarge(file, bytes, CAP).getMessage());
             }
-            JsonNode json = new ObjectMapper().readTree(file.toFile());
-            size = idCount(json);
-            postProcessor = json.path("post_processor").isObject();
+            size = idCount(new ObjectMapper().readTree(file.toFile()));
         } catch (IOException e) {
             throw new TokenizerMismatchException("tokenizer.json is not valid JSON: " + e.getMessage());
         }
@@ -53,7 +48,7 @@ public final class TextTokenizer implements AutoCloseable {
         try {
             HuggingFaceTokenizer t = HuggingFaceTokenizer.builder().optTokenizerPath(file)
                     .optAddSpecialTokens(false).optTruncation(false).optPadding(false).build();
-            return new TextTokenizer(t, size, postProcessor);
+            return new TextTokenizer(t, size);
         } catch (IOException | RuntimeException e) {
             throw new TokenizerMismatchException("cannot load tokenizer.json: " + e.getMessage());
         }
@@ -95,11 +90,6 @@ public final class TextTokenizer implements AutoCloseable {
             out[i] = (int) ids[i];
         }
         return out;
-    }
-
-    /** Whether tokenizer.json has a post_processor (without one, transformers builds one from tokenizer_config.json). */
-    public boolean hasPostProcessor() {
-        return postProcessor;
     }
 
     public String decode(int[] ids) {
