@@ -9,6 +9,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 here = os.path.dirname(os.path.abspath(__file__))
 conversations = json.load(open(os.path.join(here, "conversations.json")))
+prompts = json.load(open(os.path.join(here, "prompts.json")))
 
 
 def raise_exception(message):
@@ -31,5 +32,9 @@ for name in ("llama3", "qwen3"):
     out[name] = [template.render(messages=c, bos_token=token(config.get("bos_token")) or "",
                                  eos_token=token(config.get("eos_token")) or "", add_generation_prompt=False)
                  for c in conversations]
+    out[name + "_generation"] = [template.render(messages=[{"role": "user", "content": p}],
+                                                 bos_token=token(config.get("bos_token")) or "",
+                                                 eos_token=token(config.get("eos_token")) or "", add_generation_prompt=True)
+                                 for p in prompts]
 json.dump(out, open(os.path.join(here, "chat-jinja2.json"), "w"), ensure_ascii=False, indent=1)
-print("chat-jinja2.json:", len(conversations), "conversations", file=sys.stderr)
+print("chat-jinja2.json:", len(conversations), "conversations,", len(prompts), "generation prompts", file=sys.stderr)

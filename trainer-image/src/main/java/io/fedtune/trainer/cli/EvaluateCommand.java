@@ -26,7 +26,7 @@ import java.util.concurrent.Callable;
 final class EvaluateCommand implements Callable<Integer> {
     @Mixin ModelOptions modelOptions;
     @Option(names = "--data", required = true, description = "JSONL, local or s3://") String data;
-    @Option(names = "--format", defaultValue = "Text", description = "LanguageModeling's record format: Text, PromptCompletion or Chat") String format;
+    @Option(names = "--format", defaultValue = "Text", description = "LanguageModeling's record format: Text, PromptCompletion, Chat or PromptCompletionChat") String format;
     @Option(names = "--task", defaultValue = "LanguageModeling", description = "LanguageModeling, Classification, MultipleChoice or Generation (default ${DEFAULT-VALUE})") EvalTask task;
     @Option(names = "--metric", description = "the metric printed as score (default: the task's)") EvalMetric metric;
     @Option(names = "--max-new-tokens", description = "Generation: the most tokens per answer (default " + TaskDataset.DEFAULT_MAX_NEW_TOKENS + ")") Integer maxNewTokens;

@@ -38,7 +38,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--base", description = "base checkpoint directory or s3:// prefix") String base;
     @Option(names = "--base-sha256", description = "expected SHA-256 of model.safetensors") String baseSha;
     @Option(names = "--data", description = "training JSONL, local or s3://") String data;
-    @Option(names = "--format", defaultValue = "Text", description = "Text, PromptCompletion or Chat (default ${DEFAULT-VALUE})") String format;
+    @Option(names = "--format", defaultValue = "Text", description = "Text, PromptCompletion, Chat or PromptCompletionChat (prompt and completion as a user and an assistant turn of the chat template) (default ${DEFAULT-VALUE})") String format;
     @Option(names = "--eval", description = "eval JSONL; without it --eval-fraction of --data is held out") String eval;
     @Option(names = "--eval-task", defaultValue = "LanguageModeling", description = "what --eval measures: LanguageModeling (records of --format), Classification, MultipleChoice or Generation (default ${DEFAULT-VALUE})") EvalTask evalTask;
     @Option(names = "--eval-metric", description = "the metric reported as evalBefore/evalAfter (default: the task's)") EvalMetric evalMetric;

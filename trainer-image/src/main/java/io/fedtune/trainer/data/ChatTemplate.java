@@ -27,13 +27,18 @@ import java.util.Optional;
 
 /**
  * A checkpoint's {@code chat_template} (tokenizer_config.json), rendered with Jinjava as Hugging Face renders it with
- * jinja2: trim_blocks and lstrip_blocks, {@code bos_token}/{@code eos_token}, {@code add_generation_prompt} false,
- * {@code raise_exception}, Python string methods, {@code [::-1]}.
+ * jinja2: trim_blocks and lstrip_blocks, {@code bos_token}/{@code eos_token}, {@code add_generation_prompt} (false for
+ * training, true for a prompt to generate from), {@code raise_exception}, Python string methods, {@code [::-1]}.
  *
  * <p>Assistant spans: each assistant message is rendered once more with its content replaced by a sentinel
- * character. The text before the sentinel must be a prefix of the full rendering and the text after it a suffix, so
- * what lies between is exactly that message's content as the template wrote it (after its trim or strip); the loss
- * covers it and the special token that closes the turn ({@code <|eot_id|>}, {@code <|im_end|>}).
+ * character (and any reasoning_content dropped). The loss covers the full rendering from the first character where
+ * the two renderings differ to the last, which is that message's content as the template wrote it (after its trim or
+ * strip), and the special token that closes the turn ({@code <|eot_id|>}, {@code <|im_end|>}). What the template
+ * writes whatever the content (headers, Qwen3's {@code <think>\n} opener of the last turn) carries none. A template
+ * that rewrites the content shows in the span: Qwen3 splits a content at {@code </think>} and writes the reasoning in
+ * a {@code <think>} block only for turns after the last user message, so such a turn's loss covers its reasoning,
+ * {@code </think>}, its answer and {@code <|im_end|>}, and an earlier turn's only its answer (its reasoning is not in
+ * the rendering at all).
  */
 public final class ChatTemplate {
     public static final String FILE = "tokenizer_config.json";
@@ -140,11 +145,34 @@ public final class ChatTemplate {
 
     /** The conversation as the template writes it for training (no generation prompt). */
     public String render(List<Map<String, Object>> messages) throws RenderFailed {
+        return render(messages, false);
+    }
+
+    /** A single user turn with the template's generation prompt after it (the assistant header), to generate from. */
+    public String generationPrompt(String userContent) throws RenderFailed {
+        return render(List.of(Map.of("role", "user", "content", userContent)), true);
+    }
+
+    /**
+     * The special token the template closes an assistant turn with ({@code <|eot_id|>}, {@code <|im_end|>}), found
+     * right after an assistant message's content; empty when the template writes none there.
+     */
+    public Optional<String> endOfTurn() throws RenderFailed {
+        String s = render(List.of(Map.of("role", "user", "content", "hi"), Map.of("role", "assistant", "content", SENTINEL)));
+        int k = s.indexOf(SENTINEL);
+        if (k < 0) {
+            throw new RenderFailed("cannot find the assistant message in the rendered conversation");
+        }
+        String closing = closing(s, k + 1);
+        return closing.isEmpty() ? Optional.empty() : Optional.of(closing);
+    }
+
+    public String render(List<Map<String, Object>> messages, boolean addGenerationPrompt) throws RenderFailed {
         Map<String, Object> context = new HashMap<>();
         context.put("messages", messages);
         context.put("bos_token", bosToken);
         context.put("eos_token", eosToken);
-        context.put("add_generation_prompt", false);
+        context.put("add_generation_prompt", addGenerationPrompt);
         RenderResult result;
         RAISED.remove();
         try {
@@ -186,21 +214,32 @@ public final class ChatTemplate {
             List<Map<String, Object>> marked = new ArrayList<>(list);
             Map<String, Object> m = new LinkedHashMap<>(list.get(i));
             m.put("content", SENTINEL);
+            m.remove("reasoning_content");
             marked.set(i, m);
             String s = render(marked);
             int k = s.indexOf(SENTINEL);
-            String prefix = k < 0 ? null : s.substring(0, k);
-            String suffix = k < 0 ? null : s.substring(k + 1);
-            if (k < 0 || s.indexOf(SENTINEL, k + 1) >= 0 || !full.startsWith(prefix) || !full.endsWith(suffix)
-                    || prefix.length() + suffix.length() > full.length() || k < at) {
+            if (k < 0 || s.indexOf(SENTINEL, k + 1) >= 0) {
                 throw new RenderFailed("cannot find assistant message " + i + " in the rendered conversation");
             }
-            int end = full.length() - suffix.length();
-            end += closing(full, end).length();
-            if (k > at) {
-                out.add(new Segment(full.substring(at, k), false, true));
+            int start = 0;
+            while (start < k && start < full.length() && full.charAt(start) == s.charAt(start)) {
+                start++;
             }
-            out.add(new Segment(full.substring(k, end), true, true));
+            int tail = 0;
+            int after = s.length() - k - 1;
+            while (tail < after && tail < full.length() - start
+                    && full.charAt(full.length() - 1 - tail) == s.charAt(s.length() - 1 - tail)) {
+                tail++;
+            }
+            int end = full.length() - tail;
+            if (start < at || tail < after) {
+                throw new RenderFailed("cannot find assistant message " + i + " in the rendered conversation");
+            }
+            end += closing(full, end).length();
+            if (start > at) {
+                out.add(new Segment(full.substring(at, start), false, true));
+            }
+            out.add(new Segment(full.substring(start, end), true, true));
             at = end;
         }
         if (at < full.length()) {

@@ -119,7 +119,7 @@ public final class QualitySkew {
         try {
             ObjectNode record = (ObjectNode) JSON.readTree(line);
             ObjectNode holder = answerHolder(record, format);
-            String field = format == DataFormat.TEXT ? "text" : format == DataFormat.PROMPT_COMPLETION ? "completion" : "content";
+            String field = format == DataFormat.TEXT ? "text" : format.promptCompletion() ? "completion" : "content";
             String text = holder.get(field).asText();
             String degraded = switch (kind) {
                 case SHUFFLE -> {

@@ -82,6 +82,16 @@ public final class TextTokenizer implements AutoCloseable {
         return out;
     }
 
+    /** As Hugging Face's encode with add_special_tokens: what tokenizer.json's post_processor adds (a BOS) included. */
+    public int[] encodeWithSpecialTokens(String text) {
+        long[] ids = tokenizer.encode(text, true, false).getIds();
+        int[] out = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            out[i] = (int) ids[i];
+        }
+        return out;
+    }
+
     public String decode(int[] ids) {
         long[] l = new long[ids.length];
         for (int i = 0; i < ids.length; i++) {

@@ -37,7 +37,7 @@ public final class TaskScorer {
         this.model = base.model();
         this.tokenizer = base.tokenizer();
         this.chunker = base.chunker(maxSequenceLength);
-        this.bos = base.config().bosTokenId();
+        this.bos = base.bos();
         Set<Integer> eos = new java.util.TreeSet<>(EosTokens.of(base.checkpoint().dir()));
         if (base.config().eosTokenId() != null) {
             eos.add(base.config().eosTokenId());

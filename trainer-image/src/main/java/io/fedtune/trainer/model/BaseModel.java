@@ -17,12 +17,14 @@ public final class BaseModel implements AutoCloseable {
     private final Checkpoint checkpoint;
     private final TextTokenizer tokenizer;
     private final Placement placement;
+    private final Integer bos;
     private LlamaModel model;
 
-    private BaseModel(Checkpoint checkpoint, TextTokenizer tokenizer, Placement placement) {
+    private BaseModel(Checkpoint checkpoint, TextTokenizer tokenizer, Placement placement, Integer bos) {
         this.checkpoint = checkpoint;
         this.tokenizer = tokenizer;
         this.placement = placement;
+        this.bos = bos;
     }
 
     /** @param placement chosen before the inputs are fetched, so a pod without its GPU fails at once */
@@ -30,7 +32,14 @@ public final class BaseModel implements AutoCloseable {
         Checkpoint checkpoint = Checkpoint.open(dir);
         LlamaModel.checkQuantization(checkpoint.config(), placement.quantization());
         TextTokenizer tokenizer = TextTokenizer.load(checkpoint.tokenizerFile(), checkpoint.config().vocabSize());
-        return new BaseModel(checkpoint, tokenizer, placement);
+        Integer bos;
+        try {
+            bos = BosToken.of(dir, tokenizer, checkpoint.config().bosTokenId());
+        } catch (CheckpointInvalidException e) {
+            tokenizer.close();
+            throw e;
+        }
+        return new BaseModel(checkpoint, tokenizer, placement, bos);
     }
 
     public ModelConfig config() {
@@ -49,20 +58,39 @@ public final class BaseModel implements AutoCloseable {
         return placement;
     }
 
-    /** Token sequences of at most maxSequenceLength tokens, framed by the model's BOS and EOS. */
+    /** The BOS the tokenizer adds ({@link BosToken}), or null for none. */
+    public Integer bos() {
+        return bos;
+    }
+
+    /** Token sequences of at most maxSequenceLength tokens, framed by the tokenizer's BOS and config.json's EOS. */
     public Chunker chunker(int maxSequenceLength) {
-        return new Chunker(tokenizer, maxSequenceLength, config().bosTokenId(), config().eosTokenId());
+        return new Chunker(tokenizer, maxSequenceLength, bos, config().eosTokenId());
     }
 
     /**
-     * The checkpoint's chat template when any of the formats is Chat, else null.
+     * The checkpoint's chat template when any of the formats needs it (Chat, PromptCompletionChat), else null.
      *
      * @throws CheckpointInvalidException when Chat is asked for and tokenizer_config.json has no chat_template
      */
     public ChatTemplate chatTemplate(DataFormat... formats) throws CheckpointInvalidException {
-        if (!Arrays.asList(formats).contains(DataFormat.CHAT)) {
+        DataFormat templated = Arrays.stream(formats).filter(DataFormat::needsTemplate).findFirst().orElse(null);
+        if (templated == null) {
             return null;
         }
+        return requireChatTemplate(templated == DataFormat.CHAT ? "format Chat renders conversations"
+                : "format PromptCompletionChat renders each prompt and completion as a user and an assistant turn",
+                "or use format Text or PromptCompletion");
+    }
+
+    /**
+     * The checkpoint's chat template.
+     *
+     * @param use       what needs it, for the error ("generate --chat renders each prompt")
+     * @param otherwise the way round it, for the error
+     * @throws CheckpointInvalidException when tokenizer_config.json is missing or has no chat_template
+     */
+    public ChatTemplate requireChatTemplate(String use, String otherwise) throws CheckpointInvalidException {
         Path file = checkpoint.dir().resolve(ChatTemplate.FILE);
         java.util.Optional<ChatTemplate> template;
         try {
@@ -71,10 +99,10 @@ public final class BaseModel implements AutoCloseable {
             throw new CheckpointInvalidException("cannot read " + file + ": " + e.getMessage(), e);
         }
         return template.orElseThrow(() -> new CheckpointInvalidException(
-                "format Chat renders conversations with the base model's chat template, but "
+                use + " with the base model's chat template, but "
                         + (Files.isRegularFile(file) ? file + " has no \"" + ChatTemplate.FIELD + "\" field"
                         : "the checkpoint has no " + ChatTemplate.FILE + " (looked for " + file + ")")
-                        + "; add the model's tokenizer_config.json with its chat_template to the checkpoint, or use format Text or PromptCompletion"));
+                        + "; add the model's tokenizer_config.json with its chat_template to the checkpoint, " + otherwise));
     }
 
     public LlamaModel model() throws CheckpointInvalidException {

@@ -43,6 +43,8 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
     static final int GEMMA_DEFAULT_WINDOW = 4096;
     static final int GEMMA3_DEFAULT_PATTERN = 6;
     static final double GEMMA3_DEFAULT_THETA = 1_000_000.0;
+    /** Phi3Config's original_max_position_embeddings default, which transformers 5 puts over rope_scaling's. */
+    static final int PHI3_DEFAULT_ORIGINAL_MAX = 4096;
     static final String GELU_TANH = "gelu_pytorch_tanh";
     private static final String FULL = "full_attention";
     private static final String SLIDING = "sliding_attention";
@@ -213,16 +215,15 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
             }
             localRope = rope.get(SLIDING);
             rope = rope.get(FULL);
-            if (RopeScaling.parse(localRope) != null) {
+            if (!List.of("default", "").contains(localRope.path("rope_type").asText(localRope.path("type").asText("")))) {
                 throw new CheckpointInvalidException(FILE + ": rope_parameters." + SLIDING + ".rope_type "
                         + localRope.path("rope_type") + " is not supported (sliding layers: default only)");
             }
         }
         boolean phi3 = arch.equals(PHI3);
         if (phi3) {
-            checkPhi3(n, rope);
+            rope = checkPhi3(n, rope);
         }
-        RopeScaling scaling = RopeScaling.parse(rope);
         double partialRotary = 1.0;
         for (JsonNode where : List.of(n, rope)) {
             if (where.has("partial_rotary_factor") && where.get("partial_rotary_factor").asDouble() != 1.0) {
@@ -239,6 +240,11 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
             throw new CheckpointInvalidException(FILE + ": partial_rotary_factor " + partialRotary + " with head dimension "
                     + headDim + " gives " + rotaryDim + " rotary dimensions; it must be in (0, 1] and give an even number");
         }
+        int defaultMax = arch.equals(Gemma.GEMMA2) ? 8192 : arch.equals(Gemma.GEMMA3) ? 131072 : phi3 ? 4096 : 2048;
+        int maxPositions = n.path("max_position_embeddings").asInt(defaultMax);
+        Integer topLevelOriginal = n.has("original_max_position_embeddings") ? Integer.valueOf(required(n, "original_max_position_embeddings"))
+                : phi3 ? Integer.valueOf(PHI3_DEFAULT_ORIGINAL_MAX) : null;
+        RopeScaling scaling = RopeScaling.parse(rope, maxPositions, topLevelOriginal, rotaryDim);
         double theta = n.path("rope_theta").isNumber() ? n.get("rope_theta").asDouble() : rope.path("rope_theta").asDouble(defaultTheta);
         int layers = required(n, "num_hidden_layers");
         boolean qwen2 = arch.equals("Qwen2ForCausalLM");
@@ -260,28 +266,30 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
         if (!gemma) {
             checkLayerTypes(n.get("layer_types"), layers, window, fromLayer);
         }
-        int defaultMax = arch.equals(Gemma.GEMMA2) ? 8192 : arch.equals(Gemma.GEMMA3) ? 131072 : 2048;
         return new ModelConfig(arch, required(n, "vocab_size"), hidden, required(n, "intermediate_size"),
                 layers, heads, kvHeads, headDim, n.path("rms_norm_eps").asDouble(1e-6),
                 theta, n.path("tie_word_embeddings").asBoolean(gemma),
-                qwen2 || n.path("attention_bias").asBoolean(false), n.path("max_position_embeddings").asInt(defaultMax),
+                qwen2 || n.path("attention_bias").asBoolean(false), maxPositions,
                 n.path("bos_token_id").isInt() ? n.get("bos_token_id").asInt() : null,
                 n.path("eos_token_id").isInt() ? n.get("eos_token_id").asInt() : null, scaling, window, fromLayer, partialRotary, features);
     }
 
     /**
-     * What Phi3Config accepts that fedtune computes otherwise or not at all: rope types other than default (Phi3Config
-     * reads su and yarn as longrope and refuses the rest), attention biases (Phi-3's projections have none) and dropout
-     * in the base model (fedtune trains without it).
+     * What Phi3Config accepts that fedtune computes otherwise or not at all: rope types other than default and longrope
+     * (Phi3Config reads su and yarn as longrope and refuses the rest), attention biases (Phi-3's projections have none)
+     * and dropout in the base model (fedtune trains without it).
+     *
+     * @return the rope fields, with su and yarn renamed longrope
      */
-    private static void checkPhi3(JsonNode n, JsonNode rope) throws CheckpointInvalidException {
+    private static JsonNode checkPhi3(JsonNode n, JsonNode rope) throws CheckpointInvalidException {
         JsonNode typeNode = rope.has("rope_type") ? rope.get("rope_type") : rope.get("type");
         String type = typeNode == null || typeNode.isNull() ? "default" : typeNode.asText();
-        if (List.of("longrope", "su", "yarn").contains(type)) {
-            throw new CheckpointInvalidException(FILE + ": rope_scaling.rope_type " + type + " is longrope for " + PHI3
-                    + " (Phi-3-*-128k and Phi-4-mini's long context), which is not supported");
-        }
-        if (!type.equals("default")) {
+        if (List.of("su", "yarn").contains(type)) {
+            ObjectNode renamed = ((ObjectNode) rope).deepCopy();
+            renamed.remove("type");
+            renamed.put("rope_type", "longrope");
+            rope = renamed;
+        } else if (!type.equals("default") && !type.equals("longrope")) {
             throw new CheckpointInvalidException(FILE + ": rope_scaling.rope_type " + type + " is not valid for " + PHI3
                     + " (Phi3Config takes default or longrope)");
         }
@@ -295,6 +303,7 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
                         + " is not supported (fedtune trains the base model without dropout; only 0)");
             }
         }
+        return rope;
     }
 
     /**
@@ -418,6 +427,10 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
         n.put("max_position_embeddings", maxPositionEmbeddings);
         if (ropeScaling != null) {
             ropeScaling.write(n.putObject("rope_scaling"));
+            if (architecture.equals(PHI3) && ropeScaling.originalMaxPositionEmbeddings() != null) {
+                // Phi3Config's own field (default 4096) is the one transformers reads
+                n.put("original_max_position_embeddings", ropeScaling.originalMaxPositionEmbeddings());
+            }
         }
         if (partialRotaryFactor != 1.0) {
             n.put("partial_rotary_factor", partialRotaryFactor);

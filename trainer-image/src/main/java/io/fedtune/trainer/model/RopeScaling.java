@@ -22,33 +22,60 @@ import java.util.List;
  *   <li>{@code yarn}: interpolation blended with extrapolation over a ramp of dimensions set by beta_fast and
  *   beta_slow at original_max_position_embeddings (default max_position_embeddings), cos and sin multiplied by
  *   attention_factor (default 0.1 ln(factor) + 1, or the mscale / mscale_all_dim ratio when both are given).</li>
+ *   <li>{@code longrope} (Phi-3-*-128k, Phi-3.5, Phi-4-mini): each rotary frequency pair i divided by short_factor[i]
+ *   while the forward pass's length (the padded batch length; in cached decoding the cached plus new tokens) is at
+ *   most original_max_position_embeddings, by long_factor[i] past it, as Hugging Face's dynamic update picks them;
+ *   cos and sin multiplied by attention_factor (default sqrt(1 + ln(factor) / ln(original_max_position_embeddings)),
+ *   1 for factor at most 1). factor and original_max_position_embeddings are held as Hugging Face resolves them
+ *   (see {@link #parse(JsonNode, int, Integer, int)}).</li>
  * </ul>
  */
 public record RopeScaling(String type, double factor, Double lowFreqFactor, Double highFreqFactor,
                           Integer originalMaxPositionEmbeddings, Double betaFast, Double betaSlow,
-                          Double attentionFactor, Double mscale, Double mscaleAllDim, Boolean truncate) {
-    public static final List<String> SUPPORTED = List.of("linear", "dynamic", "llama3", "yarn");
+                          Double attentionFactor, Double mscale, Double mscaleAllDim, Boolean truncate,
+                          List<Double> shortFactor, List<Double> longFactor) {
+    public static final List<String> SUPPORTED = List.of("linear", "dynamic", "llama3", "yarn", "longrope");
     private static final String FIELD = "rope_scaling";
 
     public static RopeScaling linear(double factor) {
-        return new RopeScaling("linear", factor, null, null, null, null, null, null, null, null, null);
+        return new RopeScaling("linear", factor, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     public static RopeScaling dynamic(double factor) {
-        return new RopeScaling("dynamic", factor, null, null, null, null, null, null, null, null, null);
+        return new RopeScaling("dynamic", factor, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     public static RopeScaling llama3(double factor, double lowFreqFactor, double highFreqFactor, int originalMax) {
-        return new RopeScaling("llama3", factor, lowFreqFactor, highFreqFactor, originalMax, null, null, null, null, null, null);
+        return new RopeScaling("llama3", factor, lowFreqFactor, highFreqFactor, originalMax, null, null, null, null, null, null, null, null);
     }
 
     public static RopeScaling yarn(double factor, Integer originalMax, Double betaFast, Double betaSlow,
                                    Double attentionFactor, Double mscale, Double mscaleAllDim) {
-        return new RopeScaling("yarn", factor, null, null, originalMax, betaFast, betaSlow, attentionFactor, mscale, mscaleAllDim, null);
+        return new RopeScaling("yarn", factor, null, null, originalMax, betaFast, betaSlow, attentionFactor, mscale, mscaleAllDim, null, null, null);
     }
 
-    /** @return null for no scaling (absent, null, or rope_type "default") */
-    static RopeScaling parse(JsonNode n) throws CheckpointInvalidException {
+    /**
+     * @param factor          the scaling factor as Hugging Face resolves it (given, or max_position_embeddings /
+     *                        original_max_position_embeddings)
+     * @param attentionFactor null for the default
+     */
+    public static RopeScaling longrope(double factor, int originalMax, List<Double> shortFactor, List<Double> longFactor,
+                                       Double attentionFactor) {
+        return new RopeScaling("longrope", factor, null, null, originalMax, null, null, attentionFactor, null, null, null,
+                List.copyOf(shortFactor), List.copyOf(longFactor));
+    }
+
+    /**
+     * @param maxPositionEmbeddings config.json's max_position_embeddings (or the family's default)
+     * @param topLevelOriginalMax   config.json's own original_max_position_embeddings (Phi3Config: 4096 when absent),
+     *                              which transformers 5 puts over rope_scaling's for llama3, yarn and longrope; null
+     *                              where the config has none
+     * @param rotaryDim             the dimensions of each head the rotary embedding turns (longrope's factor lists
+     *                              hold one entry per pair)
+     * @return null for no scaling (absent, null, or rope_type "default")
+     */
+    static RopeScaling parse(JsonNode n, int maxPositionEmbeddings, Integer topLevelOriginalMax, int rotaryDim)
+            throws CheckpointInvalidException {
         if (n == null || n.isMissingNode() || n.isNull()) {
             return null;
         }
@@ -67,20 +94,68 @@ public record RopeScaling(String type, double factor, Double lowFreqFactor, Doub
             throw new CheckpointInvalidException(ModelConfig.FILE + ": " + FIELD + ".rope_type " + type
                     + " is not supported (supported: " + SUPPORTED + ")");
         }
+        if (type.equals("longrope")) {
+            return longrope(n, maxPositionEmbeddings, topLevelOriginalMax, rotaryDim);
+        }
         double factor = positive(n, "factor", true);
+        Integer original = topLevelOriginalMax != null ? topLevelOriginalMax
+                : positiveInt(n, "original_max_position_embeddings", type.equals("llama3"));
         RopeScaling s = switch (type) {
             case "llama3" -> new RopeScaling(type, factor, positive(n, "low_freq_factor", true), positive(n, "high_freq_factor", true),
-                    positiveInt(n, "original_max_position_embeddings", true), null, null, null, null, null, null);
-            case "yarn" -> new RopeScaling(type, factor, null, null, positiveInt(n, "original_max_position_embeddings", false),
+                    original, null, null, null, null, null, null, null, null);
+            case "yarn" -> new RopeScaling(type, factor, null, null, original,
                     positive(n, "beta_fast", false), positive(n, "beta_slow", false), positive(n, "attention_factor", false),
-                    number(n, "mscale"), number(n, "mscale_all_dim"), n.has("truncate") ? n.get("truncate").asBoolean(true) : null);
-            default -> new RopeScaling(type, factor, null, null, null, null, null, null, null, null, null);
+                    number(n, "mscale"), number(n, "mscale_all_dim"), n.has("truncate") ? n.get("truncate").asBoolean(true) : null,
+                    null, null);
+            default -> new RopeScaling(type, factor, null, null, null, null, null, null, null, null, null, null, null);
         };
         if (type.equals("llama3") && s.highFreqFactor() <= s.lowFreqFactor()) {
             throw new CheckpointInvalidException(ModelConfig.FILE + ": " + FIELD + ".high_freq_factor " + s.highFreqFactor()
                     + " must exceed low_freq_factor " + s.lowFreqFactor());
         }
         return s;
+    }
+
+    /**
+     * transformers 5: original_max_position_embeddings from the config itself, else rope_scaling, else
+     * max_position_embeddings; factor as given, else max_position_embeddings / original_max_position_embeddings.
+     */
+    private static RopeScaling longrope(JsonNode n, int maxPositionEmbeddings, Integer topLevelOriginalMax, int rotaryDim)
+            throws CheckpointInvalidException {
+        Integer original = topLevelOriginalMax;
+        if (original == null) {
+            original = positiveInt(n, "original_max_position_embeddings", false);
+        }
+        if (original == null) {
+            original = maxPositionEmbeddings;
+        }
+        Double factor = positive(n, "factor", false);
+        return longrope(factor != null ? factor : (double) maxPositionEmbeddings / original, original,
+                factors(n, "short_factor", rotaryDim), factors(n, "long_factor", rotaryDim), positive(n, "attention_factor", false));
+    }
+
+    /** A longrope factor list: one positive number per rotary pair, as Phi3Config checks its length. */
+    private static List<Double> factors(JsonNode n, String field, int rotaryDim) throws CheckpointInvalidException {
+        JsonNode v = n.get(field);
+        String where = ModelConfig.FILE + ": " + FIELD + "." + field;
+        if (v == null || v.isNull()) {
+            throw new CheckpointInvalidException(where + " is required for rope_type longrope");
+        }
+        if (!v.isArray()) {
+            throw new CheckpointInvalidException(where + " must be a list of numbers, got " + v);
+        }
+        if (v.size() != rotaryDim / 2) {
+            throw new CheckpointInvalidException(where + " has " + v.size() + " entries; it must have one per rotary pair, "
+                    + rotaryDim / 2 + " (rotary dimensions " + rotaryDim + " = head_dim * partial_rotary_factor)");
+        }
+        List<Double> out = new java.util.ArrayList<>();
+        for (JsonNode x : v) {
+            if (!x.isNumber() || x.asDouble() <= 0) {
+                throw new CheckpointInvalidException(where + " must hold positive numbers, got " + x);
+            }
+            out.add(x.asDouble());
+        }
+        return out;
     }
 
     private static Double positive(JsonNode n, String field, boolean required) throws CheckpointInvalidException {
@@ -133,6 +208,10 @@ public record RopeScaling(String type, double factor, Double lowFreqFactor, Doub
         if (truncate != null) {
             n.put("truncate", truncate);
         }
+        if (shortFactor != null) {
+            shortFactor.forEach(n.putArray("short_factor")::add);
+            longFactor.forEach(n.putArray("long_factor")::add);
+        }
     }
 
     private static void putIfSet(ObjectNode n, String field, Double v) {
@@ -167,17 +246,21 @@ public record RopeScaling(String type, double factor, Double lowFreqFactor, Doub
             }
             case "llama3" -> s.llama3(plain(theta, dim));
             case "yarn" -> s.yarn(theta, dim, maxPositionEmbeddings);
+            case "longrope" -> s.longrope(plain(theta, dim), seqLen);
             default -> throw new IllegalStateException("rope_type " + s.type);
         };
     }
 
-    /** The factor cos and sin are multiplied by: only yarn departs from 1. */
+    /** The factor cos and sin are multiplied by: only yarn and longrope depart from 1. */
     static double attentionFactor(RopeScaling s) {
-        if (s == null || !s.type.equals("yarn")) {
+        if (s == null || !(s.type.equals("yarn") || s.type.equals("longrope"))) {
             return 1.0;
         }
         if (s.attentionFactor != null) {
             return s.attentionFactor;
+        }
+        if (s.type.equals("longrope")) {
+            return s.factor <= 1 ? 1.0 : Math.sqrt(1 + Math.log(s.factor) / Math.log(s.originalMaxPositionEmbeddings));
         }
         if (s.mscale != null && s.mscale != 0 && s.mscaleAllDim != null && s.mscaleAllDim != 0) {
             return yarnMscale(s.factor, s.mscale) / yarnMscale(s.factor, s.mscaleAllDim);
@@ -208,6 +291,14 @@ public record RopeScaling(String type, double factor, Double lowFreqFactor, Doub
                 double smooth = (old / wavelen - lowFreqFactor) / (highFreqFactor - lowFreqFactor);
                 f[i] = (1 - smooth) * f[i] / factor + smooth * f[i];
             }
+        }
+        return f;
+    }
+
+    private double[] longrope(double[] f, int seqLen) {
+        List<Double> ext = seqLen > originalMaxPositionEmbeddings ? longFactor : shortFactor;
+        for (int i = 0; i < f.length; i++) {
+            f[i] /= ext.get(i);
         }
         return f;
     }

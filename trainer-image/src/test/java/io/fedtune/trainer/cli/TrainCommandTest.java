@@ -495,6 +495,19 @@ class TrainCommandTest {
         Run trained = train(Map.of(), local(out, "--base", templated.toString(), "--data", chat.toString(),
                 "--eval", chat.toString(), "--format", "Chat", "--steps", "2"));
         assertThat(trained.exit()).as(trained.stdout()).isZero();
+
+        List<String> pairs = new ArrayList<>();
+        for (int i = 0; i < 24; i++) {
+            pairs.add("{\"prompt\":\"" + WORDS[r.nextInt(WORDS.length)] + "?\",\"completion\":\" the river runs to the sea.\"}");
+        }
+        Path pc = Files.write(root.resolve("pc.jsonl"), pairs);
+        Run pcNoTemplate = train(Map.of(), local(out, "--data", pc.toString(), "--eval", pc.toString(), "--format", "PromptCompletionChat"));
+        assertThat(pcNoTemplate.result().reason()).isEqualTo("CheckpointInvalid");
+        assertThat(pcNoTemplate.result().message()).contains("format PromptCompletionChat renders each prompt and completion",
+                "tokenizer_config.json", "chat_template");
+        Run pcTrained = train(Map.of(), local(out, "--base", templated.toString(), "--data", pc.toString(),
+                "--eval", pc.toString(), "--format", "PromptCompletionChat", "--steps", "2"));
+        assertThat(pcTrained.exit()).as(pcTrained.stdout()).isZero();
     }
 
     @Test

@@ -52,6 +52,9 @@ class ChatTemplateTest {
                         expectedLoss.add((real == RealTokenizers.LLAMA3 ? content.strip() : content) + closing);
                     }
                 }
+                if (real == RealTokenizers.QWEN3 && messages.toString().contains("</think>")) {
+                    expectedLoss = QWEN3_REASONING_LOSS;
+                }
                 assertThat(segments.stream().filter(Segment::loss).map(Segment::text).toList()).isEqualTo(expectedLoss);
 
                 // the trainer's sequence: the template frames it, so the chunker adds no BOS/EOS of its own
@@ -71,7 +74,54 @@ class ChatTemplateTest {
                 compared++;
             }
         }
-        assertThat(compared).isEqualTo(3);
+        assertThat(compared).isEqualTo(5);
+    }
+
+    /** PromptCompletionChat: the record as the reference's user/assistant conversation (the last in reference-chat.json). */
+    @ParameterizedTest
+    @EnumSource(RealTokenizers.class)
+    void promptCompletionThroughTheTemplateIsOneUserAndOneAssistantTurn(RealTokenizers real) throws Exception {
+        JsonNode reference = JSON.readTree(RealTokenizers.class.getResourceAsStream(
+                "/tokenizers/" + real.dirName() + "/reference-chat.json")).path("cases").get(4);
+        JsonNode record = JSON.readTree("{\"prompt\": \"Translate to French: good morning\", \"completion\": \" Bonjour\"}");
+        assertThat(reference.path("messages").get(0).path("content").asText()).isEqualTo(record.get("prompt").asText());
+        ChatTemplate template = ChatTemplate.read(real.dir()).orElseThrow();
+        List<Segment> segments = DataFormat.PROMPT_COMPLETION_CHAT.segments(record, template);
+        assertThat(String.join("", segments.stream().map(Segment::text).toList())).isEqualTo(reference.path("text").asText());
+        assertThat(segments.stream().filter(Segment::loss).map(Segment::text).toList()).containsExactly(
+                real == RealTokenizers.LLAMA3 ? "Bonjour<|eot_id|>" : " Bonjour<|im_end|>");
+        try (TextTokenizer tokenizer = TextTokenizer.load(real.tokenizerJson(), Integer.MAX_VALUE)) {
+            TokenSequence s = new Chunker(tokenizer, 4096, 5, 6).sequences(List.of(segments)).get(0);
+            assertThat(s.tokens()).as("framed by the template: no BOS or EOS of the chunker's")
+                    .containsExactly(JSON.convertValue(reference.path("ids"), int[].class));
+        }
+        assertThat(DataFormat.parse("PromptCompletionChat")).isEqualTo(DataFormat.PROMPT_COMPLETION_CHAT);
+        assertThat(DataFormat.PROMPT_COMPLETION_CHAT.segments(JSON.readTree("{\"prompt\": \"p\"}"), template)).isNull();
+    }
+
+    /**
+     * Qwen3 drops the reasoning of the turn before the last user message and writes the last turn's in a think block
+     * (the template's own opener, {@code <think>\n}, carries no loss).
+     */
+    static final List<String> QWEN3_REASONING_LOSS = List.of("21<|im_end|>",
+            "One three more than 21: 24.\n</think>\n\n24<|im_end|>");
+
+    @Test
+    void qwen3ReasoningContentGivenApartRendersAndCarriesLossAsWhenItIsInTheContent() throws Exception {
+        ChatTemplate template = ChatTemplate.read(RealTokenizers.QWEN3.dir()).orElseThrow();
+        JsonNode inContent = JSON.readTree("""
+                [{"role": "user", "content": "And 3 * 8?"},
+                 {"role": "assistant", "content": "<think>\\nOne three more than 21: 24.\\n</think>\\n\\n24"}]""");
+        JsonNode apart = JSON.readTree("""
+                [{"role": "user", "content": "And 3 * 8?"},
+                 {"role": "assistant", "content": "24", "reasoning_content": "One three more than 21: 24."}]""");
+        assertThat(template.render(maps(apart))).isEqualTo(template.render(maps(inContent)))
+                .isEqualTo("<|im_start|>user\nAnd 3 * 8?<|im_end|>\n<|im_start|>assistant\n<think>\nOne three more than 21: 24.\n"
+                        + "</think>\n\n24<|im_end|>\n");
+        for (JsonNode messages : List.of(inContent, apart)) {
+            assertThat(template.segments(messages).stream().filter(Segment::loss).map(Segment::text).toList())
+                    .containsExactly(QWEN3_REASONING_LOSS.get(1));
+        }
     }
 
     @Test

@@ -34,7 +34,7 @@ import static org.assertj.core.api.Assertions.within;
 /**
  * Phi-3 and Phi-4-mini (Phi3ForCausalLM): fused qkv_proj (query, key, value rows stacked) and gate_up_proj (gate rows,
  * then up rows), LoRA on the fused matrices as PEFT names them, partial_rotary_factor, sliding_window on every layer;
- * longrope refused by name.
+ * longrope.
  */
 class Phi3ModelTest {
     /** Phi-3-mini-4k-instruct's config.json as published (transformers 4.x), at a tiny size. */
@@ -254,14 +254,64 @@ class Phi3ModelTest {
     }
 
     @Test
-    void refusesLongropeAndWhatPhi3ConfigWouldReadAsItByName() {
-        assertThatThrownBy(() -> ModelConfig.parse(PHI4_MINI)).isInstanceOf(CheckpointInvalidException.class)
-                .hasMessageContaining("rope_type longrope is longrope for Phi3ForCausalLM")
-                .hasMessageContaining("not supported");
+    void longropeMatchesTheReferenceWithTheShortFactorsUpToTheOriginalLengthAndTheLongOnesPastIt() throws IOException {
+        // 10 positions: within original_max_position_embeddings 16 the short factors, past 6 the long ones
+        ModelConfig within = TinyModels.phi3(61).withRopeScaling(longrope(16, 128 / 16.0));
+        ModelConfig past = TinyModels.phi3(61).withRopeScaling(longrope(6, 128 / 6.0));
+        double[][] shortFactors = ModelReference.compare(dir.resolve("short"), within, 73, 10);
+        double[][] longFactors = ModelReference.compare(dir.resolve("long"), past, 73, 10);
+        double[][] plain = ModelReference.compare(dir.resolve("plain"), TinyModels.phi3(61), 73, 10);
+        assertThat(ModelReference.maxDifference(shortFactors, plain)).as("the short factors change the logits").isGreaterThan(1e-2);
+        assertThat(ModelReference.maxDifference(longFactors, shortFactors)).as("past the original length: the long factors")
+                .isGreaterThan(1e-2);
+        ModelReference.compare(dir.resolve("partial"), TinyModels.phi4Mini(53).withRopeScaling(
+                RopeScaling.longrope(32, 6, List.of(1.0, 1.5, 2.0, 3.0, 5.0, 8.0), List.of(2.0, 3.0, 5.0, 8.0, 13.0, 21.0), 1.1)), 74, 10);
+    }
+
+    @Test
+    void longropePicksTheLongFactorsOnlyPastTheOriginalLengthAndScalesCosAndSinAsPhi3Does() {
+        RopeScaling s = longrope(16, 8);
+        assertThat(RopeScaling.inverseFrequencies(s, 1e4, 8, 128, 16)[3]).as("at the original length: short")
+                .isEqualTo(RopeScaling.plain(1e4, 8)[3] / 1.9);
+        assertThat(RopeScaling.inverseFrequencies(s, 1e4, 8, 128, 17)[3]).as("one past it: long")
+                .isEqualTo(RopeScaling.plain(1e4, 8)[3] / 9.0);
+        assertThat(RopeScaling.attentionFactor(s)).isCloseTo(Math.sqrt(1 + Math.log(8) / Math.log(16)), within(1e-12));
+        assertThat(RopeScaling.attentionFactor(RopeScaling.longrope(1, 16, List.of(1.0), List.of(1.0), null))).isEqualTo(1.0);
+        assertThat(RopeScaling.attentionFactor(RopeScaling.longrope(8, 16, List.of(1.0), List.of(1.0), 1.25))).isEqualTo(1.25);
+    }
+
+    @Test
+    void readsPhi4MiniWithLongropeAndWhatPhi3ConfigReadsAsIt() throws IOException {
+        ModelConfig c = ModelConfig.parse(PHI4_MINI);
+        RopeScaling s = c.ropeScaling();
+        assertThat(s.type()).isEqualTo("longrope");
+        assertThat(s.originalMaxPositionEmbeddings()).isEqualTo(4096);
+        assertThat(s.factor()).as("max_position_embeddings / original_max_position_embeddings").isEqualTo(32.0);
+        assertThat(RopeScaling.attentionFactor(s)).isCloseTo(Math.sqrt(1 + Math.log(32) / Math.log(4096)), within(1e-12));
         for (String legacy : List.of("su", "yarn")) {
-            assertThatThrownBy(() -> ModelConfig.parse(PHI4_MINI.replace("\"longrope\"", "\"" + legacy + "\"")))
-                    .hasMessageContaining("rope_type " + legacy + " is longrope for Phi3ForCausalLM");
+            assertThat(ModelConfig.parse(PHI4_MINI.replace("\"longrope\"", "\"" + legacy + "\"")).ropeScaling()).isEqualTo(s);
         }
+        assertThat(ModelConfig.parse(PHI4_MINI.replace("\"original_max_position_embeddings\": 4096,", ""))
+                .ropeScaling().originalMaxPositionEmbeddings()).as("Phi3Config's default").isEqualTo(4096);
+        assertThat(ModelConfig.parse(PHI4_MINI.replace("\"longrope\",", "\"longrope\", \"factor\": 4.0,")).ropeScaling().factor())
+                .as("transformers 5 takes a given factor").isEqualTo(4.0);
+        ModelConfig tiny = TinyModels.phi4Mini(53).withRopeScaling(RopeScaling.longrope(32, 6,
+                List.of(1.0, 1.5, 2.0, 3.0, 5.0, 8.0), List.of(2.0, 3.0, 5.0, 8.0, 13.0, 21.0), null));
+        assertThat(ModelConfig.parse(tiny.toJson())).isEqualTo(tiny);
+    }
+
+    @Test
+    void refusesLongropeFactorListsPhi3ConfigWouldRefuseAndOtherRopeTypesByName() {
+        assertThatThrownBy(() -> ModelConfig.parse(PHI4_MINI.replace("\"long_factor\": [1, 1, 1, 1, 1, 1]", "\"long_factor\": [1, 1, 1, 1]")))
+                .isInstanceOf(CheckpointInvalidException.class)
+                .hasMessageContaining("rope_scaling.long_factor has 4 entries")
+                .hasMessageContaining("one per rotary pair, 6");
+        assertThatThrownBy(() -> ModelConfig.parse(PHI4_MINI.replace("\"short_factor\": [1, 1, 1, 1, 1, 1]", "\"short_factor\": [1, 1, 1, 1, 1, 1, 1, 1]")))
+                .hasMessageContaining("rope_scaling.short_factor has 8 entries");
+        assertThatThrownBy(() -> ModelConfig.parse(PHI4_MINI.replace(", \"short_factor\": [1, 1, 1, 1, 1, 1]", "")))
+                .hasMessageContaining("rope_scaling.short_factor is required for rope_type longrope");
+        assertThatThrownBy(() -> ModelConfig.parse(PHI4_MINI.replace("\"long_factor\": [1, 1, 1, 1, 1, 1]", "\"long_factor\": [1, 1, 0, 1, 1, 1]")))
+                .hasMessageContaining("rope_scaling.long_factor must hold positive numbers");
         assertThatThrownBy(() -> ModelConfig.parse(PHI4_MINI.replaceAll("\"rope_scaling\": \\{[^}]*}",
                 "\"rope_scaling\": {\"rope_type\": \"linear\", \"factor\": 2.0}")))
                 .hasMessageContaining("rope_type linear is not valid for Phi3ForCausalLM");
@@ -272,5 +322,10 @@ class Phi3ModelTest {
         assertThatThrownBy(() -> ModelConfig.parse(TinyModels.llama(40).toJson()
                 .replace("\"torch_dtype\"", "\"partial_rotary_factor\": 0.5, \"torch_dtype\"")))
                 .hasMessageContaining("partial_rotary_factor 0.5 is not supported for LlamaForCausalLM");
+    }
+
+    /** Phi-3's layout (4 rotary pairs) with distinct short and long factors. */
+    private static RopeScaling longrope(int originalMax, double factor) {
+        return RopeScaling.longrope(factor, originalMax, List.of(1.0, 1.2, 1.5, 1.9), List.of(1.0, 2.5, 5.0, 9.0), null);
     }
 }

@@ -96,7 +96,7 @@ public final class ReferenceForward {
         int d = rotary;
         double theta = c.ropeTheta();
         JsonNode rs = json.path("rope_scaling");
-        String type = rs.has("rope_type") ? rs.get("rope_type").asText() : rs.path("type").asText("default");
+        String type = ropeType(rs);
         double factor = rs.path("factor").asDouble(1);
         double[] f = new double[d / 2];
         if (type.equals("dynamic")) {
@@ -146,20 +146,53 @@ public final class ReferenceForward {
                     f[i] = f[i] * extrapolate + f[i] / factor * ramp;
                 }
             }
+            case "longrope" -> {
+                double[] ext = longropeFactors(rs, seqLen > longropeOriginal(rs) ? "long_factor" : "short_factor");
+                for (int i = 0; i < f.length; i++) {
+                    f[i] = 1 / (ext[i] * Math.pow(theta, 2.0 * i / d));
+                }
+            }
             default -> {
             }
         }
         return f;
     }
 
+    /** Phi3Config reads the legacy su and yarn as longrope. */
+    private String ropeType(JsonNode rs) {
+        String type = rs.has("rope_type") ? rs.get("rope_type").asText() : rs.path("type").asText("default");
+        return phi3 && (type.equals("su") || type.equals("yarn")) ? "longrope" : type;
+    }
+
+    /** transformers 5: the config's own field (Phi3Config's default 4096), else rope_scaling's, else max_position_embeddings. */
+    private double longropeOriginal(JsonNode rs) {
+        if (json.has("original_max_position_embeddings")) {
+            return json.get("original_max_position_embeddings").asDouble();
+        }
+        return phi3 ? 4096 : rs.path("original_max_position_embeddings").asDouble(json.path("max_position_embeddings").asDouble());
+    }
+
+    private static double[] longropeFactors(JsonNode rs, String field) {
+        double[] out = new double[rs.get(field).size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = rs.get(field).get(i).asDouble();
+        }
+        return out;
+    }
+
     private double attentionFactor() {
         JsonNode rs = json.path("rope_scaling");
-        String type = rs.has("rope_type") ? rs.get("rope_type").asText() : rs.path("type").asText("default");
-        if (!type.equals("yarn")) {
+        String type = ropeType(rs);
+        if (!type.equals("yarn") && !type.equals("longrope")) {
             return 1;
         }
         if (rs.has("attention_factor")) {
             return rs.get("attention_factor").asDouble();
+        }
+        if (type.equals("longrope")) {
+            double original = longropeOriginal(rs);
+            double scale = rs.has("factor") ? rs.get("factor").asDouble() : json.get("max_position_embeddings").asDouble() / original;
+            return scale <= 1 ? 1 : Math.sqrt(1 + Math.log(scale) / Math.log(original));
         }
         double factor = rs.get("factor").asDouble();
         if (rs.path("mscale").asDouble(0) != 0 && rs.path("mscale_all_dim").asDouble(0) != 0) {

@@ -61,13 +61,12 @@ class RopeScalingTest {
     }
 
     @Test
-    void refusesLongropeUnknownTypesAndMissingFieldsByName() {
+    void refusesUnknownTypesAndMissingFieldsByName() {
         String base = TinyModels.llama(61).toJson();
-        assertThatThrownBy(() -> ModelConfig.parse(withScaling(base, "{\"rope_type\":\"longrope\",\"factor\":2,"
-                + "\"long_factor\":[1,1,1,1],\"short_factor\":[1,1,1,1]}")))
+        assertThatThrownBy(() -> ModelConfig.parse(withScaling(base, "{\"rope_type\":\"proportional\",\"factor\":2}")))
                 .isInstanceOf(CheckpointInvalidException.class)
-                .hasMessageContaining("rope_scaling.rope_type longrope is not supported")
-                .hasMessageContaining("[linear, dynamic, llama3, yarn]");
+                .hasMessageContaining("rope_scaling.rope_type proportional is not supported")
+                .hasMessageContaining("[linear, dynamic, llama3, yarn, longrope]");
         assertThatThrownBy(() -> ModelConfig.parse(withScaling(base, "{\"type\":\"su\",\"factor\":2}")))
                 .hasMessageContaining("rope_scaling.rope_type su is not supported");
         assertThatThrownBy(() -> ModelConfig.parse(withScaling(base, "{\"factor\":2}")))
