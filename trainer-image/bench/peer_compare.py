@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""fedtune against the peer users would pick instead (Hugging Face transformers + PEFT), side by side: per family, one
+random checkpoint written by `fedtune-trainer bench --random NAME [--layers N] --write-random DIR`, then fedtune's
+`bench --base DIR` and bench/peer_bench.py on it, one process each, one after the other, on the same token ids; a table
+of tokens/s, peak RSS and MFU (each against its own process's matmul ceiling), with the fedtune/peer ratios.
+
+Usage: python3 trainer-image/bench/peer_compare.py [--families 100m,llama-3.2-1b,...] [--jar JAR] [--python PY]
+       [--java-opts "-Xmx..."] [--dir /tmp/fedtune-peer] [--json results.jsonl]
+`--python` must import torch, transformers and peft (default: ~/.cache/fedtune/peft-venv/bin/python, the venv the
+PEFT interop tier builds, else this python).
+"""
+import argparse
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# name: (fedtune's shape, layers kept (None: all), what the row says about it)
+FAMILIES = {
+    "100m": ("100m", None, "Llama, 12 layers, width 768, vocab 32k (the ~100M config)"),
+    "llama-3.2-1b": ("llama-3.2-1b", 4, "Llama 3.2 1B shape, 4 of 16 layers"),
+    "qwen3-0.6b": ("qwen3-0.6b", 7, "Qwen3 0.6B shape, 7 of 28 layers"),
+    "gemma-3-1b": ("gemma-3-1b", 6, "Gemma 3 1B text shape, 6 of 26 layers (5 sliding, 1 global)"),
+    "phi-4-mini": ("phi-4-mini", 2, "Phi-4-mini shape, 2 of 32 layers"),
+}
+VENV_PYTHON = os.path.expanduser("~/.cache/fedtune/peft-venv/bin/python")
+
+
+def run_json(command, env=None):
+    print("+ " + " ".join(shlex.quote(c) for c in command), file=sys.stderr, flush=True)
+    out = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--families", default=",".join(FAMILIES))
+    p.add_argument("--jar", default=os.path.join(HERE, "..", "target", "fedtune-trainer.jar"))
+    p.add_argument("--python", default=VENV_PYTHON if os.path.exists(VENV_PYTHON) else sys.executable)
+    p.add_argument("--java-opts", default="-XX:MaxRAMPercentage=75 -XX:-UsePerfData",
+                   help="the trainer image's FEDTUNE_JAVA_OPTS memory options by default")
+    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--seq-len", type=int, default=128)
+    p.add_argument("--steps", type=int, default=3, help="timed steps per run (after two warm-up steps); 100m takes 5")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--dir", default="/tmp/fedtune-peer")
+    p.add_argument("--json", help="append each run's JSON line here")
+    args = p.parse_args()
+
+    env = dict(os.environ, FEDTUNE_THREADS=str(args.threads))
+    rows = []
+    for name in args.families.split(","):
+        if name not in FAMILIES:
+            sys.exit(f"unknown family {name}: one of {', '.join(FAMILIES)}")
+        shape, layers, label = FAMILIES[name]
+        steps = 5 if name == "100m" else args.steps
+        ckpt = os.path.join(args.dir, name)
+        shutil.rmtree(ckpt, ignore_errors=True)
+        write = ["java", "-jar", args.jar, "bench", "--random", shape, "--write-random", ckpt]
+        run_json(write + ([] if layers is None else ["--layers", str(layers)]), env)
+        shape_args = ["--batch-size", str(args.batch_size), "--seq-len", str(args.seq_len), "--steps", str(steps)]
+        fedtune = run_json(["java", *shlex.split(args.java_opts), "-jar", args.jar, "bench", "--base", ckpt, *shape_args], env)
+        peer = run_json([args.python, os.path.join(HERE, "peer_bench.py"), "--base", ckpt, *shape_args,
+                         "--threads", str(args.threads)], env)
+        shutil.rmtree(ckpt, ignore_errors=True)
+        rows.append((label, fedtune, peer))
+        if args.json:
+            with open(args.json, "a") as f:
+                for who, r in (("fedtune", fedtune), ("peer", peer)):
+                    f.write(json.dumps(dict(r, family=name, trainer=who)) + "\n")
+        print(f"{name}: fedtune {fedtune['tokensPerSecond']:.1f} tokens/s {fedtune['peakRssMiB']} MiB; "
+              f"peer {peer['tokensPerSecond']:.1f} tokens/s {peer['peakRssMiB']} MiB", file=sys.stderr, flush=True)
+
+    first = rows[0][2] if rows else {}
+    print(f"\nCPU, {first.get('dtype', 'fp32')}, {args.threads} thread(s), batch {args.batch_size} x {args.seq_len}, "
+          f"LoRA r=8 on every projection; peer: torch {first.get('torch')}, transformers {first.get('transformers')}, "
+          f"peft {first.get('peft')}\n")
+    print("| model | params | tokens/s fedtune | tokens/s peer | ratio | peak RSS fedtune | peak RSS peer | ratio "
+          "| MFU fedtune | MFU peer | first loss fedtune / peer |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for label, f, q in rows:
+        print(f"| {label} | {f['parameters'] / 1e6:.1f}M | {f['tokensPerSecond']:.1f} | {q['tokensPerSecond']:.1f} "
+              f"| {f['tokensPerSecond'] / q['tokensPerSecond']:.2f}x | {f['peakRssMiB']:,} MiB | {q['peakRssMiB']:,} MiB "
+              f"| {f['peakRssMiB'] / q['peakRssMiB']:.2f}x | {f['mfu']:.2f} of {f['matmulCeilingGflops']:.0f} "
+              f"| {q['mfu']:.2f} of {q['matmulCeilingGflops']:.0f} | {f['firstLoss']:.4f} / {q['firstLoss']:.4f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
