@@ -18,21 +18,27 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-# name: (fedtune's shape, layers kept (None: all), what the row says about it)
+# name: (fedtune's shape, layers kept (None: all), vocabulary (None: the shape's), what the row says about it)
 FAMILIES = {
-    "100m": ("100m", None, "Llama, 12 layers, width 768, vocab 32k (the ~100M config)"),
-    "llama-3.2-1b": ("llama-3.2-1b", 4, "Llama 3.2 1B shape, 4 of 16 layers"),
-    "qwen3-0.6b": ("qwen3-0.6b", 7, "Qwen3 0.6B shape, 7 of 28 layers"),
-    "gemma-3-1b": ("gemma-3-1b", 6, "Gemma 3 1B text shape, 6 of 26 layers (5 sliding, 1 global)"),
-    "phi-4-mini": ("phi-4-mini", 2, "Phi-4-mini shape, 2 of 32 layers"),
+    "100m": ("100m", None, None, "Llama, 12 layers, width 768, vocab 32k (the ~100M config)"),
+    "llama-3.2-1b": ("llama-3.2-1b", 4, None, "Llama 3.2 1B shape, 4 of 16 layers"),
+    "qwen3-0.6b": ("qwen3-0.6b", 7, None, "Qwen3 0.6B shape, 7 of 28 layers"),
+    "gemma-3-1b": ("gemma-3-1b", 6, None, "Gemma 3 1B text shape, 6 of 26 layers (5 sliding, 1 global)"),
+    "phi-4-mini": ("phi-4-mini", 2, None, "Phi-4-mini shape, 2 of 32 layers"),
+    "phi-4-mini-131k": ("phi-4-mini", 2, 131072, "Phi-4-mini shape, 2 of 32 layers, vocab 131,072 of 200,064"),
 }
 VENV_PYTHON = os.path.expanduser("~/.cache/fedtune/peft-venv/bin/python")
 
 
 def run_json(command, env=None):
+    """The command's last stdout line as JSON, or {"error": its last exception or stderr line} when it fails."""
     print("+ " + " ".join(shlex.quote(c) for c in command), file=sys.stderr, flush=True)
-    out = subprocess.run(command, env=env, stdout=subprocess.PIPE, text=True, check=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    done = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        lines = [l.strip() for l in done.stderr.splitlines() if l.strip()]
+        cause = [l for l in lines if "Exception" in l or "Error" in l or l.startswith("error")]
+        return {"error": (cause or lines or [f"exit {done.returncode}"])[0][:300]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main():
@@ -40,8 +46,8 @@ def main():
     p.add_argument("--families", default=",".join(FAMILIES))
     p.add_argument("--jar", default=os.path.join(HERE, "..", "target", "fedtune-trainer.jar"))
     p.add_argument("--python", default=VENV_PYTHON if os.path.exists(VENV_PYTHON) else sys.executable)
-    p.add_argument("--java-opts", default="-XX:MaxRAMPercentage=75 -XX:-UsePerfData",
-                   help="the trainer image's FEDTUNE_JAVA_OPTS memory options by default")
+    p.add_argument("--java-opts", default="-XX:MaxRAMPercentage=75 -XX:G1PeriodicGCInterval=1000 -XX:-UsePerfData",
+                   help="default: the trainer image's FEDTUNE_JAVA_OPTS memory and GC options")
     p.add_argument("--batch-size", type=int, default=4)
     p.add_argument("--seq-len", type=int, default=128)
     p.add_argument("--steps", type=int, default=3, help="timed steps per run (after two warm-up steps); 100m takes 5")
@@ -55,12 +61,15 @@ def main():
     for name in args.families.split(","):
         if name not in FAMILIES:
             sys.exit(f"unknown family {name}: one of {', '.join(FAMILIES)}")
-        shape, layers, label = FAMILIES[name]
+        shape, layers, vocab, label = FAMILIES[name]
         steps = 5 if name == "100m" else args.steps
         ckpt = os.path.join(args.dir, name)
         shutil.rmtree(ckpt, ignore_errors=True)
         write = ["java", "-jar", args.jar, "bench", "--random", shape, "--write-random", ckpt]
-        run_json(write + ([] if layers is None else ["--layers", str(layers)]), env)
+        write += [] if layers is None else ["--layers", str(layers)]
+        written = run_json(write + ([] if vocab is None else ["--vocab", str(vocab)]), env)
+        if "error" in written:
+            sys.exit(f"{name}: cannot write the checkpoint: {written['error']}")
         shape_args = ["--batch-size", str(args.batch_size), "--seq-len", str(args.seq_len), "--steps", str(steps)]
         fedtune = run_json(["java", *shlex.split(args.java_opts), "-jar", args.jar, "bench", "--base", ckpt, *shape_args], env)
         peer = run_json([args.python, os.path.join(HERE, "peer_bench.py"), "--base", ckpt, *shape_args,
@@ -71,10 +80,9 @@ def main():
             with open(args.json, "a") as f:
                 for who, r in (("fedtune", fedtune), ("peer", peer)):
                     f.write(json.dumps(dict(r, family=name, trainer=who)) + "\n")
-        print(f"{name}: fedtune {fedtune['tokensPerSecond']:.1f} tokens/s {fedtune['peakRssMiB']} MiB; "
-              f"peer {peer['tokensPerSecond']:.1f} tokens/s {peer['peakRssMiB']} MiB", file=sys.stderr, flush=True)
+        print(f"{name}: fedtune {fedtune}\n{name}: peer {peer}", file=sys.stderr, flush=True)
 
-    first = rows[0][2] if rows else {}
+    first = next((q for _, _, q in rows if "error" not in q), {})
     print(f"\nCPU, {first.get('dtype', 'fp32')}, {args.threads} thread(s), batch {args.batch_size} x {args.seq_len}, "
           f"LoRA r=8 on every projection; peer: torch {first.get('torch')}, transformers {first.get('transformers')}, "
           f"peft {first.get('peft')}\n")
@@ -82,11 +90,22 @@ def main():
           "| MFU fedtune | MFU peer | first loss fedtune / peer |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for label, f, q in rows:
+        failed = [f"{who} failed: {r['error']}" for who, r in (("fedtune", f), ("peer", q)) if "error" in r]
+        if failed:
+            ok = q if "error" in f else f
+            figures = (f"{ok['tokensPerSecond']:.1f} tokens/s, {ok['peakRssMiB']:,} MiB" if "error" not in ok else "")
+            print(f"| {label} | {written_params(f, q)} | {'; '.join(failed)} {figures} |||||||||")
+            continue
         print(f"| {label} | {f['parameters'] / 1e6:.1f}M | {f['tokensPerSecond']:.1f} | {q['tokensPerSecond']:.1f} "
               f"| {f['tokensPerSecond'] / q['tokensPerSecond']:.2f}x | {f['peakRssMiB']:,} MiB | {q['peakRssMiB']:,} MiB "
               f"| {f['peakRssMiB'] / q['peakRssMiB']:.2f}x | {f['mfu']:.2f} of {f['matmulCeilingGflops']:.0f} "
               f"| {q['mfu']:.2f} of {q['matmulCeilingGflops']:.0f} | {f['firstLoss']:.4f} / {q['firstLoss']:.4f} |")
     return 0
+
+
+def written_params(f, q):
+    r = q if "parameters" in q else f
+    return f"{r['parameters'] / 1e6:.1f}M" if "parameters" in r else "?"
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--random", description = "a random-weight checkpoint of a known shape instead: 100m (a ~100M Llama), "
             + "llama-3.2-1b, qwen3-0.6b, gemma-3-1b or phi-4-mini") String random;
     @Option(names = "--layers", description = "with --random: keep only the first N layers of the shape") Integer layers;
+    @Option(names = "--vocab", description = "with --random: this vocabulary size instead of the shape's") Integer vocab;
     @Option(names = "--write-random", description = "with --random: write that checkpoint into DIR and exit "
             + "(so another trainer, e.g. bench/peer_bench.py, can train the same weights)") Path writeRandom;
     @Option(names = "--batch-size", defaultValue = "8") int batch;
@@ -52,6 +53,7 @@ final class BenchCommand implements Callable<Integer> {
             }
             ModelConfig c = RandomCheckpoint.SHAPES.get(random);
             c = layers == null ? c : RandomCheckpoint.withLayers(c, layers);
+            c = vocab == null ? c : RandomCheckpoint.withVocab(c, vocab);
             if (writeRandom != null) {
                 RandomCheckpoint.write(writeRandom, c, 0);
                 ObjectNode out = new ObjectMapper().createObjectNode();

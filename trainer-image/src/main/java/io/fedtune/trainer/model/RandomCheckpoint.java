@@ -63,6 +63,18 @@ public final class RandomCheckpoint {
                 Math.min(c.windowFromLayer(), layers), c.partialRotaryFactor(), g);
     }
 
+    /** The config with another vocabulary size (a smaller table where the real one does not fit). */
+    public static ModelConfig withVocab(ModelConfig c, int vocab) {
+        if (vocab < 1) {
+            throw new IllegalArgumentException("vocab must be >= 1, got " + vocab);
+        }
+        return new ModelConfig(c.architecture(), vocab, c.hiddenSize(), c.intermediateSize(), c.layers(), c.heads(),
+                c.kvHeads(), c.headDim(), c.rmsNormEps(), c.ropeTheta(), c.tieWordEmbeddings(), c.attentionBias(),
+                c.maxPositionEmbeddings(), c.bosTokenId() == null ? null : Math.min(c.bosTokenId(), vocab - 1),
+                c.eosTokenId() == null ? null : Math.min(c.eosTokenId(), vocab - 1), c.ropeScaling(), c.slidingWindow(),
+                c.windowFromLayer(), c.partialRotaryFactor(), c.gemma());
+    }
+
     public static void write(Path dir, ModelConfig config, long seed) throws IOException {
         write(dir, config, seed, 0.02);
     }
