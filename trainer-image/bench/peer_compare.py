@@ -2,7 +2,8 @@
 """fedtune against the peer users would pick instead (Hugging Face transformers + PEFT), side by side: per family, one
 random checkpoint written by `fedtune-trainer bench --random NAME [--layers N] --write-random DIR`, then fedtune's
 `bench --base DIR` and bench/peer_bench.py on it, one process each, one after the other, on the same token ids; a table
-of tokens/s, peak RSS and MFU (each against its own process's matmul ceiling), with the fedtune/peer ratios.
+of tokens/s, peak RSS and MFU (each against its own process's matmul ceiling), with the fedtune/peer ratios and
+the load average (the higher of before and after) each ran under: ratios mean little where the two differ much.
 
 Usage: python3 trainer-image/bench/peer_compare.py [--families 100m,llama-3.2-1b,...] [--jar JAR] [--python PY]
        [--java-opts "-Xmx..."] [--dir /tmp/fedtune-peer] [--json results.jsonl]
@@ -33,12 +34,14 @@ VENV_PYTHON = os.path.expanduser("~/.cache/fedtune/peft-venv/bin/python")
 def run_json(command, env=None):
     """The command's last stdout line as JSON, or {"error": its last exception or stderr line} when it fails."""
     print("+ " + " ".join(shlex.quote(c) for c in command), file=sys.stderr, flush=True)
+    load = os.getloadavg()[0]
     done = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    load = max(load, os.getloadavg()[0])
     if done.returncode != 0:
         lines = [l.strip() for l in done.stderr.splitlines() if l.strip()]
         cause = [l for l in lines if "Exception" in l or "Error" in l or l.startswith("error")]
-        return {"error": (cause or lines or [f"exit {done.returncode}"])[0][:300]}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+        return {"error": (cause or lines or [f"exit {done.returncode}"])[0][:300], "load": load}
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]), load=load)
 
 
 def main():
@@ -54,7 +57,16 @@ def main():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--dir", default="/tmp/fedtune-peer")
     p.add_argument("--json", help="append each run's JSON line here")
+    p.add_argument("--from-json", help="print the table of the runs saved by --json, running nothing")
     args = p.parse_args()
+    if args.from_json:
+        saved = {}
+        with open(args.from_json) as f:
+            for line in f:
+                r = json.loads(line)
+                saved.setdefault(r["family"], {})[r["trainer"]] = r
+        table([(FAMILIES[n][3], r["fedtune"], r["peer"]) for n, r in saved.items()], args)
+        return 0
 
     env = dict(os.environ, FEDTUNE_THREADS=str(args.threads))
     rows = []
@@ -82,25 +94,30 @@ def main():
                     f.write(json.dumps(dict(r, family=name, trainer=who)) + "\n")
         print(f"{name}: fedtune {fedtune}\n{name}: peer {peer}", file=sys.stderr, flush=True)
 
+    table(rows, args)
+    return 0
+
+
+def table(rows, args):
     first = next((q for _, _, q in rows if "error" not in q), {})
     print(f"\nCPU, {first.get('dtype', 'fp32')}, {args.threads} thread(s), batch {args.batch_size} x {args.seq_len}, "
           f"LoRA r=8 on every projection; peer: torch {first.get('torch')}, transformers {first.get('transformers')}, "
           f"peft {first.get('peft')}\n")
     print("| model | params | tokens/s fedtune | tokens/s peer | ratio | peak RSS fedtune | peak RSS peer | ratio "
-          "| MFU fedtune | MFU peer | first loss fedtune / peer |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| MFU fedtune | MFU peer | first loss fedtune / peer | load average fedtune / peer |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for label, f, q in rows:
         failed = [f"{who} failed: {r['error']}" for who, r in (("fedtune", f), ("peer", q)) if "error" in r]
         if failed:
             ok = q if "error" in f else f
             figures = (f"{ok['tokensPerSecond']:.1f} tokens/s, {ok['peakRssMiB']:,} MiB" if "error" not in ok else "")
-            print(f"| {label} | {written_params(f, q)} | {'; '.join(failed)} {figures} |||||||||")
+            print(f"| {label} | {written_params(f, q)} | {'; '.join(failed)} {figures} ||||||||||")
             continue
         print(f"| {label} | {f['parameters'] / 1e6:.1f}M | {f['tokensPerSecond']:.1f} | {q['tokensPerSecond']:.1f} "
               f"| {f['tokensPerSecond'] / q['tokensPerSecond']:.2f}x | {f['peakRssMiB']:,} MiB | {q['peakRssMiB']:,} MiB "
               f"| {f['peakRssMiB'] / q['peakRssMiB']:.2f}x | {f['mfu']:.2f} of {f['matmulCeilingGflops']:.0f} "
-              f"| {q['mfu']:.2f} of {q['matmulCeilingGflops']:.0f} | {f['firstLoss']:.4f} / {q['firstLoss']:.4f} |")
-    return 0
+              f"| {q['mfu']:.2f} of {q['matmulCeilingGflops']:.0f} | {f['firstLoss']:.4f} / {q['firstLoss']:.4f} "
+              f"| {f.get('load', float('nan')):.1f} / {q.get('load', float('nan')):.1f} |")
 
 
 def written_params(f, q):
