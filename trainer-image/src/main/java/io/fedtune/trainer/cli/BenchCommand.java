@@ -36,8 +36,12 @@ import java.util.concurrent.Callable;
                 "Not a test. Threads: FEDTUNE_THREADS (default 1). On a GPU it runs in bf16."})
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--base", description = "checkpoint directory to benchmark (e.g. trainer-image/base-model)") Path base;
-    @Option(names = "--random", description = "a random-weight Llama config instead: 100m (~100M parameters) or "
-            + "llama-3.2-1b (Llama-3.2-1B's shape, 1.24B parameters, 4.9 GB in float32 written to a temporary directory)") String random;
+    @Option(names = "--random", description = "a random-weight checkpoint of a known shape instead: 100m (a ~100M Llama), "
+            + "llama-3.2-1b, qwen3-0.6b, gemma-3-1b or phi-4-mini") String random;
+    @Option(names = "--layers", description = "with --random: keep only the first N layers of the shape") Integer layers;
+    @Option(names = "--vocab", description = "with --random: this vocabulary size instead of the shape's") Integer vocab;
+    @Option(names = "--write-random", description = "with --random: write that checkpoint into DIR and exit "
+            + "(so another trainer, e.g. bench/peer_bench.py, can train the same weights)") Path writeRandom;
     @Option(names = "--batch-size", defaultValue = "8") int batch;
     @Option(names = "--seq-len", defaultValue = "128") int seqLen;
     @Option(names = "--steps", defaultValue = "10") int steps;
@@ -73,13 +77,24 @@ final class BenchCommand implements Callable<Integer> {
         List<Setting> settings = quantization.stream().map(Setting::parse).toList();
         Path dir = base;
         Path tmp = null;
-        if (dir == null) {
-            ModelConfig c = switch (random == null ? "" : random) {
-                case "100m" -> new ModelConfig("LlamaForCausalLM", 32000, 768, 2048, 12, 12, 4, 64, 1e-5, 10000.0, true, false,
-                        2048, 1, 2);
-                case "llama-3.2-1b" -> RandomCheckpoint.LLAMA_3_2_1B;
-                default -> throw new IllegalArgumentException("give --base DIR or --random 100m|llama-3.2-1b");
-            };
+        if (dir == null || writeRandom != null) {
+            if (random == null || !RandomCheckpoint.SHAPES.containsKey(random)) {
+                throw new IllegalArgumentException("give --base DIR or --random NAME, NAME one of "
+                        + new java.util.TreeSet<>(RandomCheckpoint.SHAPES.keySet()) + (random == null ? "" : ", not " + random));
+            }
+            ModelConfig c = RandomCheckpoint.SHAPES.get(random);
+            c = layers == null ? c : RandomCheckpoint.withLayers(c, layers);
+            c = vocab == null ? c : RandomCheckpoint.withVocab(c, vocab);
+            if (writeRandom != null) {
+                RandomCheckpoint.write(writeRandom, c, 0);
+                ObjectNode out = new ObjectMapper().createObjectNode();
+                out.put("written", writeRandom.toString());
+                out.put("architecture", c.architecture());
+                out.put("layers", c.layers());
+                out.put("parameters", c.parameterCount());
+                System.out.println(out);
+                return 0;
+            }
             tmp = Files.createTempDirectory("fedtune-bench-");
             dir = tmp;
             RandomCheckpoint.write(dir, c, 0);
@@ -99,6 +114,8 @@ final class BenchCommand implements Callable<Integer> {
             }
             out.put("setting", setting.label());
             out.put("model", base != null ? base.toString() : "random-" + random);
+            out.put("architecture", cp.config().architecture());
+            out.put("layers", cp.config().layers());
             out.put("parameters", cp.config().parameterCount());
             out.put("device", placement.device().toString());
             out.put("dtype", placement.dataType().toString());

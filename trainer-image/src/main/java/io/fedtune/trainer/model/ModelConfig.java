@@ -46,6 +46,7 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
     /** Phi3Config's original_max_position_embeddings default, which transformers 5 puts over rope_scaling's. */
     static final int PHI3_DEFAULT_ORIGINAL_MAX = 4096;
     static final String GELU_TANH = "gelu_pytorch_tanh";
+    private static final int PHI3_DEFAULT_PAD = 32000;
     private static final String FULL = "full_attention";
     private static final String SLIDING = "sliding_attention";
 
@@ -459,6 +460,10 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
                 }
             }
         }
+        if (architecture.equals(PHI3) && vocabSize <= PHI3_DEFAULT_PAD) {
+            // Phi3Config's pad_token_id defaults to 32000, outside a smaller vocabulary, where transformers refuses it
+            n.putNull("pad_token_id");
+        }
         if (bosTokenId != null) {
             n.put("bos_token_id", bosTokenId);
         }
@@ -477,7 +482,13 @@ public record ModelConfig(String architecture, int vocabSize, int hiddenSize, in
         n.put("sliding_window", slidingWindow);
         var types = n.putArray("layer_types");
         gemma.slidingLayers().forEach(sliding -> types.add(sliding ? SLIDING : FULL));
-        n.put("query_pre_attn_scalar", gemma.queryPreAttnScalar());
+        // Gemma2Config and Gemma3TextConfig declare it an int, and transformers 5 refuses 256.0
+        double scalar = gemma.queryPreAttnScalar();
+        if (scalar == Math.rint(scalar) && Math.abs(scalar) < Integer.MAX_VALUE) {
+            n.put("query_pre_attn_scalar", (int) scalar);
+        } else {
+            n.put("query_pre_attn_scalar", scalar);
+        }
         putNullable(n, "attn_logit_softcapping", gemma.attnLogitSoftcapping());
         putNullable(n, "final_logit_softcapping", gemma.finalLogitSoftcapping());
         if (gemma.ropeLocalBaseFreq() != null) {

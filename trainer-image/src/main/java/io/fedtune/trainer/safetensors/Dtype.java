@@ -30,37 +30,47 @@ public enum Dtype {
     /** Reads count elements from a little-endian buffer. */
     float[] decode(ByteBuffer buf, int count) {
         float[] out = new float[count];
-        switch (this) {
-            case F32 -> buf.asFloatBuffer().get(out);
-            case F16 -> {
-                for (int i = 0; i < count; i++) {
-                    out[i] = HalfFloat.toFloat(buf.getShort(buf.position() + 2 * i));
-                }
-            }
-            case BF16 -> {
-                for (int i = 0; i < count; i++) {
-                    out[i] = Float.intBitsToFloat((buf.getShort(buf.position() + 2 * i) & 0xffff) << 16);
-                }
-            }
-        }
+        decode(buf, out, 0, count);
         return out;
     }
 
-    void encode(float[] values, ByteBuffer buf) {
+    /** Reads count elements from a little-endian buffer into out from offset on. */
+    void decode(ByteBuffer buf, float[] out, int offset, int count) {
         switch (this) {
-            case F32 -> {
-                // one bulk copy in the buffer's byte order, as putFloat would write each value
-                buf.asFloatBuffer().put(values);
-                buf.position(buf.position() + Float.BYTES * values.length);
-            }
+            case F32 -> buf.asFloatBuffer().get(out, offset, count);
             case F16 -> {
-                for (float v : values) {
-                    buf.putShort(HalfFloat.fromFloat(v));
+                for (int i = 0; i < count; i++) {
+                    out[offset + i] = HalfFloat.toFloat(buf.getShort(buf.position() + 2 * i));
                 }
             }
             case BF16 -> {
-                for (float v : values) {
-                    buf.putShort(toBf16(v));
+                for (int i = 0; i < count; i++) {
+                    out[offset + i] = Float.intBitsToFloat((buf.getShort(buf.position() + 2 * i) & 0xffff) << 16);
+                }
+            }
+        }
+    }
+
+    void encode(float[] values, ByteBuffer buf) {
+        encode(values, 0, values.length, buf);
+    }
+
+    /** Writes count values from offset on into the buffer at its position, advancing it. */
+    void encode(float[] values, int offset, int count, ByteBuffer buf) {
+        switch (this) {
+            case F32 -> {
+                // one bulk copy in the buffer's byte order, as putFloat would write each value
+                buf.asFloatBuffer().put(values, offset, count);
+                buf.position(buf.position() + Float.BYTES * count);
+            }
+            case F16 -> {
+                for (int i = offset; i < offset + count; i++) {
+                    buf.putShort(HalfFloat.fromFloat(values[i]));
+                }
+            }
+            case BF16 -> {
+                for (int i = offset; i < offset + count; i++) {
+                    buf.putShort(toBf16(values[i]));
                 }
             }
         }

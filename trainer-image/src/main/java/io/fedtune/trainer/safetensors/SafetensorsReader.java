@@ -26,6 +26,7 @@ import java.util.TreeMap;
  * {@link #readFloats} reads that tensor's bytes alone, so files larger than the heap can be walked.
  */
 public final class SafetensorsReader implements Closeable {
+    private static final int CHUNK_BYTES = 16 << 20;
     /** Headers beyond this are refused, as the reference implementation does. */
     static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -204,14 +205,28 @@ public final class SafetensorsReader implements Closeable {
         return metadata;
     }
 
+    /**
+     * Decodes the tensor through a bounded buffer, so reading it takes its float[] and no more on the heap (not twice
+     * that) and tensors of 2 GiB and more (Phi-4-mini's float32 embedding) can be read.
+     */
     public float[] readFloats(String name) throws IOException {
         TensorInfo info = info(name);
-        if (info.byteLength() > Integer.MAX_VALUE - 8) {
-            throw new SafetensorsFormatException(path + ": tensor " + name + " is too large to read at once");
+        if (info.elementCount() > Integer.MAX_VALUE - 8) {
+            throw new SafetensorsFormatException(path + ": tensor " + name + " has " + info.elementCount()
+                    + " elements, more than a Java array holds");
         }
-        ByteBuffer buf = ByteBuffer.allocate((int) info.byteLength()).order(ByteOrder.LITTLE_ENDIAN);
-        readFully(channel, buf, dataStart + info.begin());
-        return info.dtype().decode(buf, (int) info.elementCount());
+        int count = (int) info.elementCount();
+        float[] out = new float[count];
+        int width = info.dtype().bytes();
+        int chunk = CHUNK_BYTES / width;
+        ByteBuffer buf = ByteBuffer.allocate((int) Math.min(info.byteLength(), (long) chunk * width)).order(ByteOrder.LITTLE_ENDIAN);
+        for (int done = 0; done < count; done += chunk) {
+            int n = Math.min(chunk, count - done);
+            buf.clear().limit(n * width);
+            readFully(channel, buf, dataStart + info.begin() + (long) done * width);
+            info.dtype().decode(buf, out, done, n);
+        }
+        return out;
     }
 
     /** count values of a tensor from element first on (row-major), so a large tensor can be read in blocks. */

@@ -24,6 +24,7 @@ import java.util.TreeMap;
  * the specs, then each {@link #write(String, float[])} appends one tensor, in name order.
  */
 public final class SafetensorsWriter implements Closeable {
+    private static final int CHUNK_BYTES = 16 << 20;
     private final Path path;
     private final FileChannel channel;
     private final List<TensorSpec> specs;
@@ -103,10 +104,16 @@ public final class SafetensorsWriter implements Closeable {
             throw new IllegalArgumentException("tensor " + spec + " needs " + TensorInfo.elementCount(spec.shape())
                     + " values, got " + values.length);
         }
-        ByteBuffer buf = ByteBuffer.allocate((int) spec.byteLength()).order(ByteOrder.LITTLE_ENDIAN);
-        spec.dtype().encode(values, buf);
-        buf.flip();
-        writeFully(channel, buf);
+        // through a bounded buffer: no second copy of the tensor on the heap, and tensors of 2 GiB and more fit
+        int chunk = CHUNK_BYTES / spec.dtype().bytes();
+        ByteBuffer buf = ByteBuffer.allocate((int) Math.min(spec.byteLength(), (long) chunk * spec.dtype().bytes()))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        for (int done = 0; done < values.length; done += chunk) {
+            buf.clear();
+            spec.dtype().encode(values, done, Math.min(chunk, values.length - done), buf);
+            buf.flip();
+            writeFully(channel, buf);
+        }
         next++;
     }
 

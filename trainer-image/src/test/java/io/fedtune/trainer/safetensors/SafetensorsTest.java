@@ -47,6 +47,31 @@ class SafetensorsTest {
     }
 
     @Test
+    void tensorsLargerThanTheCopyBufferRoundTripInEveryDtype() throws IOException {
+        // 16 MiB is the bounded buffer: 4.5M floats span two F32 chunks and a partial third; 9M halves span two
+        int n = 4_500_001;
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (i % 1000) * 0.25f - 100;
+        }
+        int m = 9_000_003;
+        float[] h = new float[m];
+        for (int i = 0; i < m; i++) {
+            h[i] = (i % 64) - 32;
+        }
+        Map<String, FloatTensor> tensors = Map.of("big", FloatTensor.f32(v, n),
+                "half", new FloatTensor(Dtype.F16, new long[]{m}, h), "brain", new FloatTensor(Dtype.BF16, new long[]{m}, h));
+        Path file = dir.resolve("big.safetensors");
+        SafetensorsWriter.write(file, tensors, Map.of());
+        assertThat(Files.size(file)).isGreaterThan(4L * n + 4L * m);
+        try (SafetensorsReader r = SafetensorsReader.open(file)) {
+            assertThat(r.readFloats("big")).isEqualTo(v);
+            assertThat(r.readFloats("half")).isEqualTo(h);
+            assertThat(r.readFloats("brain")).isEqualTo(h);
+        }
+    }
+
+    @Test
     void writtenFilesRoundTripAndAreByteForByteDeterministic() throws IOException {
         Map<String, FloatTensor> forward = new LinkedHashMap<>();
         forward.put("z.weight", FloatTensor.f32(new float[]{1, 2, 3, 4, 5, 6}, 2, 3));
