@@ -1,11 +1,11 @@
 package io.fedtune.trainer.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.core.Embedding;
 import io.fedtune.api.v1alpha1.BaseQuantization;
 
 import java.nio.ByteBuffer;
@@ -14,9 +14,10 @@ import java.nio.ByteBuffer;
  * A frozen projection weight [out, in] held quantized (QLoRA-style) and dequantized to the compute type just before
  * its matmul. Int8: symmetric, one absmax/127 scale per output row. Int4: symmetric, one absmax/7 scale per group of
  * {@link #INT4_GROUP} consecutive input features, each value stored as value + 8 in a nibble, two per byte (element
- * 2j in the low nibble, 2j+1 in the high one). DJL has no bitwise ops on arrays, so the nibbles are unpacked with
- * floor division, exact in float32 and bfloat16 for integers up to 255. Rounding is to nearest, so every dequantized
- * value is within half its scale of the original.
+ * 2j in the low nibble, 2j+1 in the high one). DJL has no bitwise ops on arrays, so the bytes are unpacked by a lookup
+ * in a 256 x 2 table of (low nibble - 8, high nibble - 8), an embedding gather. Rounding is to nearest, so every dequantized
+ * value is within half its scale of the original. Intermediates are closed as soon as they are used, so dequantizing
+ * holds about two compute-type copies of the weight at its peak.
  */
 public final class QuantizedWeight implements AutoCloseable {
     public static final int INT4_GROUP = 64;
@@ -26,13 +27,15 @@ public final class QuantizedWeight implements AutoCloseable {
     private final int in;
     private final NDArray values;
     private final NDArray scales;
+    private final NDArray nibbles;
 
-    private QuantizedWeight(BaseQuantization kind, int out, int in, NDArray values, NDArray scales) {
+    private QuantizedWeight(BaseQuantization kind, int out, int in, NDArray values, NDArray scales, NDArray nibbles) {
         this.kind = kind;
         this.out = out;
         this.in = in;
         this.values = values;
         this.scales = scales;
+        this.nibbles = nibbles;
     }
 
     /**
@@ -119,7 +122,20 @@ public final class QuantizedWeight implements AutoCloseable {
             if (s != s32) {
                 s32.close();
             }
-            return new QuantizedWeight(kind, out, in, v, s);
+            NDArray table = null;
+            if (kind == BaseQuantization.Int4) {
+                float[] pairs = new float[256 * 2];
+                for (int b = 0; b < 256; b++) {
+                    pairs[2 * b] = (b & 15) - 8;
+                    pairs[2 * b + 1] = (b >> 4) - 8;
+                }
+                NDArray t32 = manager.create(pairs, new Shape(256, 2));
+                table = computeType == DataType.FLOAT32 ? t32 : t32.toType(computeType, false);
+                if (table != t32) {
+                    t32.close();
+                }
+            }
+            return new QuantizedWeight(kind, out, in, v, s, table);
         }
     }
 
@@ -146,16 +162,18 @@ public final class QuantizedWeight implements AutoCloseable {
         try (NDManager scope = values.getManager().newSubManager()) {
             values.tempAttach(scope);
             scales.tempAttach(scope);
-            DataType type = scales.getDataType();
             NDArray w;
             if (kind == BaseQuantization.Int8) {
-                w = values.toType(type, false).mul(scales);
+                try (NDArray v = values.toType(scales.getDataType(), false)) {
+                    w = v.mul(scales);
+                }
             } else {
-                NDArray packed = values.toType(type, false);
-                NDArray hi = Scalars.div(packed, 16).floor();
-                NDArray lo = packed.sub(Scalars.mul(hi, 16));
-                NDArray nibbles = NDArrays.stack(new NDList(lo, hi), 2).reshape(out, in / INT4_GROUP, INT4_GROUP);
-                w = Scalars.add(nibbles, -8).mul(scales).reshape(out, in);
+                nibbles.tempAttach(scope);
+                // each byte indexes its two values: one gather, no bit arithmetic
+                try (NDArray index = values.toType(DataType.INT32, false);
+                     NDArray pairs = Embedding.embedding(index, nibbles, SparseFormat.DENSE).singletonOrThrow()) {
+                    w = pairs.reshape(out, in / INT4_GROUP, INT4_GROUP).mul(scales).reshape(out, in);
+                }
             }
             w.attach(target);
             return w;
@@ -166,14 +184,21 @@ public final class QuantizedWeight implements AutoCloseable {
         return kind;
     }
 
-    /** Bytes held: the packed values and the scales. */
+    /** Bytes held: the packed values, the scales and Int4's lookup table. */
     public long bytes() {
-        return values.size() * values.getDataType().getNumOfBytes() + scales.size() * scales.getDataType().getNumOfBytes();
+        return bytes(values) + bytes(scales) + (nibbles == null ? 0 : bytes(nibbles));
+    }
+
+    private static long bytes(NDArray a) {
+        return a.size() * a.getDataType().getNumOfBytes();
     }
 
     @Override
     public void close() {
         values.close();
         scales.close();
+        if (nibbles != null) {
+            nibbles.close();
+        }
     }
 }

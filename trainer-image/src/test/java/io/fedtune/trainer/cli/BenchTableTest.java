@@ -24,10 +24,10 @@ class BenchTableTest {
     void theTableGivesRatiosToTheFirstSetting() throws Exception {
         ObjectMapper json = new ObjectMapper();
         List<JsonNode> rows = List.of(
-                json.readTree("{\"setting\":\"None\",\"baseWeightsMiB\":400,\"peakRssMiB\":2000,\"tokensPerSecond\":100,\"firstLoss\":10.5,\"lastLoss\":10.4}"),
-                json.readTree("{\"setting\":\"Int4\",\"baseWeightsMiB\":100,\"peakRssMiB\":1000,\"tokensPerSecond\":60,\"firstLoss\":10.5,\"lastLoss\":10.4}"));
+                json.readTree("{\"setting\":\"None\",\"baseWeightsMiB\":400,\"peakRssMiB\":2000,\"tokensPerSecond\":100,\"mfu\":0.5,\"firstLoss\":10.5,\"lastLoss\":10.4}"),
+                json.readTree("{\"setting\":\"Int4\",\"baseWeightsMiB\":100,\"peakRssMiB\":1000,\"tokensPerSecond\":60,\"mfu\":0.4,\"firstLoss\":10.5,\"lastLoss\":10.4}"));
         String table = BenchCommand.table(rows);
-        assertThat(table).contains("| None | 400 MiB (1.00x) | 2,000 MiB (1.00x) | 100.0 (1.00x) | 10.5000 | 10.4000 |");
-        assertThat(table).contains("| Int4 | 100 MiB (0.25x) | 1,000 MiB (0.50x) | 60.0 (0.60x) |");
+        assertThat(table).contains("| None | 400 MiB (1.00x) | 2,000 MiB (1.00x) | 100.00 (1.00x) | 0.50 (1.00x) | 10.5000 | 10.4000 |");
+        assertThat(table).contains("| Int4 | 100 MiB (0.25x) | 1,000 MiB (0.50x) | 60.00 (0.60x) | 0.40 (0.80x) |");
     }
 }

@@ -197,9 +197,10 @@ class QuantizedWeightTest {
             assertThat(int4.quantizedWeights().keySet()).allMatch(n -> n.startsWith("model.layers.") && n.endsWith("_proj.weight"));
             assertThat(int4.baseWeights().keySet()).contains("model.embed_tokens.weight", "lm_head.weight", "model.norm.weight");
             assertThat(int4.baseWeights().size() + int4.quantizedWeights().size()).isEqualTo(none.baseWeights().size());
-            // 4 bits plus a float32 scale per 64 values against 32 bits
+            // 4 bits plus a float32 scale per 64 values against 32 bits, and a 256 x 2 float32 table per weight
             long projections = 2L * (64 * 64 * 2 + 64 * 32 * 2 + 3 * 64 * 128);
-            assertThat(none.baseBytes() - int4.baseBytes()).isEqualTo(projections * 4 - projections / 2 - projections / 64 * 4);
+            assertThat(none.baseBytes() - int4.baseBytes())
+                    .isEqualTo(projections * 4 - projections / 2 - projections / 64 * 4 - 14 * 256 * 2 * 4);
         }
     }
 
