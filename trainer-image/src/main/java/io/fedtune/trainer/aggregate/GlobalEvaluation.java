@@ -27,7 +27,7 @@ public final class GlobalEvaluation {
     /**
      * One eval set on local disk.
      *
-     * @param format       the API's DataFormat name (Text, PromptCompletion, Chat); LanguageModeling only
+     * @param format       the API's DataFormat name (Text, PromptCompletion, Chat, PromptCompletionChat); LanguageModeling only
      * @param metric       the ranking metric, or null for the task's default
      * @param maxNewTokens Generation's budget, or null for the default
      */

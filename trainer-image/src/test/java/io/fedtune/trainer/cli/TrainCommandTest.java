@@ -304,6 +304,23 @@ class TrainCommandTest {
         assertThat(held.result().evalAfter()).isEqualTo(held.result().evalLossAfter());
     }
 
+    @Test
+    void aContractTasksPromptCompletionChatFormatReachesTheTemplateCheck() throws Exception {
+        TrainTask plain = task(1, null, s3.endpoint());
+        TrainTask t = new TrainTask(plain.run(), plain.namespace(), plain.round(), plain.shard(), plain.attempt(), plain.storage(),
+                plain.baseModel(), plain.baseModelSha256(), null, null, "s3://run/demo/pcc/round-0001", plain.lora(), plain.training(),
+                plain.dataStorage(), new DatasetRef(plain.train().uri, DataFormat.PromptCompletionChat), plain.eval(), null);
+        Map<String, String> env = new HashMap<>(contractEnv(t, S3ProxyServer.SECRET_KEY));
+        env.put(TrainerEnv.WORK_DIR, root.resolve("work-pcc").toString());
+
+        Run run = train(env);
+
+        assertThat(run.exit()).isEqualTo(1);
+        assertThat(run.result().reason()).isEqualTo("CheckpointInvalid");
+        assertThat(run.result().message()).contains("format PromptCompletionChat renders each prompt and completion",
+                "chat_template");
+    }
+
     static TrainTask task(int round, String globalAdapter, String endpoint) {
         return task(round, globalAdapter, null, endpoint);
     }

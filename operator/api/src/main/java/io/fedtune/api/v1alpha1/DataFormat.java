@@ -7,5 +7,10 @@ public enum DataFormat {
     /** {"prompt": ..., "completion": ...}: loss on the completion only. */
     PromptCompletion,
     /** {"messages": [{"role", "content"}...]}: loss on assistant turns only. */
-    Chat
+    Chat,
+    /**
+     * PromptCompletion's records rendered through the base model's chat template as one user and one assistant turn:
+     * loss on the completion as the template frames it.
+     */
+    PromptCompletionChat
 }

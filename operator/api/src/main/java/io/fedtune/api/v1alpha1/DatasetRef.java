@@ -16,7 +16,7 @@ public class DatasetRef {
     public String uri;
 
     @Default("Text")
-    @JsonPropertyDescription("Record shape: Text ({\"text\"}), PromptCompletion ({\"prompt\",\"completion\"}) or Chat ({\"messages\"}). Default Text.")
+    @JsonPropertyDescription("Record shape: Text ({\"text\"}), PromptCompletion ({\"prompt\",\"completion\"}), Chat ({\"messages\"}, rendered with the base model's chat_template) or PromptCompletionChat (prompt and completion records rendered with that template as a user and an assistant turn). Default Text.")
     public DataFormat format = DataFormat.Text;
 
     public DatasetRef() {
