@@ -220,16 +220,25 @@ public final class LlamaModel implements AutoCloseable {
     public NDArray logits(NDArray ids, LoraArrays lora, KvCache cache) {
         int time = (int) ids.getShape().get(1);
         int past = cache == null ? 0 : cache.length();
+        NDManager owner = ids.getManager();
         NDArray h = embed(ids);
         Map<Boolean, NDArray[]> ropes = new HashMap<>();
         Map<Integer, NDArray> masks = new HashMap<>();
         for (int i = 0; i < config.layers(); i++) {
-            h = layer(i, h, lora, cache, past, ropes, masks, ids.getManager());
+            // each layer's temporaries, its input among them, are freed as soon as it returns, not when the caller's
+            // manager closes; autograd holds its own references to what backward needs
+            try (NDManager scope = owner.newSubManager()) {
+                h.attach(scope);
+                h = layer(i, h, lora, cache, past, ropes, masks, owner);
+                h.attach(owner);
+            }
         }
         if (cache != null) {
             cache.advance(time);
         }
-        return head(h);
+        try (NDArray last = h) {
+            return head(last);
+        }
     }
 
     /** The embedded tokens [batch, time, hidden] in the compute type, the first decoder layer's input. */
@@ -248,14 +257,20 @@ public final class LlamaModel implements AutoCloseable {
 
     /** The final norm, LM head (and Gemma's soft-cap): float32 logits [batch, time, vocab]. */
     public NDArray head(NDArray h) {
-        NDArray normed = rmsNorm(h, w("model.norm.weight"));
-        NDArray table = config.tieWordEmbeddings() ? w("model.embed_tokens.weight") : w("lm_head.weight");
-        NDArray logits = Linear.linear(normed, table).singletonOrThrow();
-        Gemma gemma = config.gemma();
-        if (gemma != null && gemma.finalLogitSoftcapping() != null) {
-            logits = softcap(logits, gemma.finalLogitSoftcapping());
+        NDManager owner = h.getManager();
+        try (NDManager scope = owner.newSubManager()) {
+            h.tempAttach(scope);
+            NDArray normed = rmsNorm(h, w("model.norm.weight"));
+            NDArray table = config.tieWordEmbeddings() ? w("model.embed_tokens.weight") : w("lm_head.weight");
+            NDArray logits = Linear.linear(normed, table).singletonOrThrow();
+            Gemma gemma = config.gemma();
+            if (gemma != null && gemma.finalLogitSoftcapping() != null) {
+                logits = softcap(logits, gemma.finalLogitSoftcapping());
+            }
+            NDArray result = logits.getDataType() == DataType.FLOAT32 ? logits : logits.toType(DataType.FLOAT32, false);
+            result.attach(owner);
+            return result;
         }
-        return logits.getDataType() == DataType.FLOAT32 ? logits : logits.toType(DataType.FLOAT32, false);
     }
 
     private NDArray layer(int i, NDArray h, LoraArrays lora, KvCache cache, int past, Map<Boolean, NDArray[]> ropes,
@@ -401,8 +416,16 @@ public final class LlamaModel implements AutoCloseable {
         NDArray x32 = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
         NDArray norm = x32.mul(Scalars.pow(Scalars.add(x32.square().mean(new int[]{-1}, true), config.rmsNormEps()).sqrt(), -1));
         if (config.gemma() != null) {
-            NDArray w32 = weight.getDataType() == DataType.FLOAT32 ? weight : weight.toType(DataType.FLOAT32, false);
-            norm = norm.mul(Scalars.add(w32, 1));
+            // 1 + weight in x's manager, freed with the step's arrays rather than kept in the model's
+            NDManager step = x32.getManager();
+            NDArray w32 = weight;
+            if (weight.getDataType() != DataType.FLOAT32) {
+                w32 = weight.toType(DataType.FLOAT32, false);
+                w32.attach(step);
+            }
+            try (NDArray one = step.full(new Shape(), 1f, DataType.FLOAT32).toDevice(x.getDevice(), false)) {
+                norm = norm.mul(one.add(w32));
+            }
             return computeType == DataType.FLOAT32 ? norm : norm.toType(computeType, false);
         }
         return (computeType == DataType.FLOAT32 ? norm : norm.toType(computeType, false)).mul(weight);
