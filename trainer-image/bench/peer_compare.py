@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """fedtune against the peer users would pick instead (Hugging Face transformers + PEFT), side by side: per family, one
-random checkpoint written by `fedtune-trainer bench --random NAME [--layers N] --write-random DIR`, then fedtune's
-`bench --base DIR` and bench/peer_bench.py on it, one process each, one after the other, on the same token ids; a table
-of tokens/s, peak RSS and MFU (each against its own process's matmul ceiling), with the fedtune/peer ratios and
-the load average (the higher of before and after) each ran under: ratios mean little where the two differ much.
+random checkpoint written by `fedtune-trainer bench --random NAME [--layers N] --write-random DIR`, then, one process
+each, one after the other, on the same token ids: fedtune's `bench --base DIR` as the trainer image runs it (its JVM
+options and its preloaded tcmalloc), bench/peer_bench.py as the peer's users run it (the system malloc), and the peer
+again with fedtune's tcmalloc, so the allocator's share of the difference shows. With --repeat N the three take turns
+N times and each figure is the median (tokens/s with its range). A table of tokens/s, peak RSS and MFU (each against
+its own process's matmul ceiling), with the fedtune/peer ratios and the load average (the higher of before and after)
+each ran under: ratios mean little where the loads differ much.
 
-Usage: python3 trainer-image/bench/peer_compare.py [--families 100m,llama-3.2-1b,...] [--jar JAR] [--python PY]
-       [--java-opts "-Xmx..."] [--dir /tmp/fedtune-peer] [--json results.jsonl]
+Usage: python3 trainer-image/bench/peer_compare.py [--families 100m,llama-3.2-1b,...] [--repeat N] [--jar JAR]
+       [--python PY] [--java-opts "-Xmx..."] [--tcmalloc LIB] [--dir /tmp/fedtune-peer] [--json results.jsonl]
 `--python` must import torch, transformers and peft (default: ~/.cache/fedtune/peft-venv/bin/python, the venv the
-PEFT interop tier builds, else this python).
+PEFT interop tier builds, else this python). `--tcmalloc ''` runs all three on the system malloc.
 """
 import argparse
 import json
@@ -29,6 +32,13 @@ FAMILIES = {
     "phi-4-mini-131k": ("phi-4-mini", 2, 131072, "Phi-4-mini shape, 2 of 32 layers, vocab 131,072 of 200,064"),
 }
 VENV_PYTHON = os.path.expanduser("~/.cache/fedtune/peft-venv/bin/python")
+# what the trainer image preloads (trainer-image/Dockerfile) and local mode looks for (TrainerJarCommand)
+TCMALLOC = next((p for p in ("/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4",
+                             "/usr/lib/aarch64-linux-gnu/libtcmalloc_minimal.so.4",
+                             "/usr/lib64/libtcmalloc_minimal.so.4") if os.path.exists(p)), "")
+# the trainer image's FEDTUNE_JAVA_OPTS memory and GC options
+IMAGE_JAVA_OPTS = "-XX:MaxRAMPercentage=75 -XX:G1PeriodicGCInterval=1000 -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=20 -XX:-UsePerfData"
+TRAINERS = ("fedtune", "peer", "peer-tcmalloc")
 
 
 def run_json(command, env=None):
@@ -49,8 +59,10 @@ def main():
     p.add_argument("--families", default=",".join(FAMILIES))
     p.add_argument("--jar", default=os.path.join(HERE, "..", "target", "fedtune-trainer.jar"))
     p.add_argument("--python", default=VENV_PYTHON if os.path.exists(VENV_PYTHON) else sys.executable)
-    p.add_argument("--java-opts", default="-XX:MaxRAMPercentage=75 -XX:G1PeriodicGCInterval=1000 -XX:-UsePerfData",
-                   help="default: the trainer image's FEDTUNE_JAVA_OPTS memory and GC options")
+    p.add_argument("--java-opts", default=IMAGE_JAVA_OPTS, help="default: the trainer image's memory and GC options")
+    p.add_argument("--tcmalloc", default=TCMALLOC,
+                   help="the tcmalloc fedtune (and peer-tcmalloc) preload, as the trainer image does (default: %(default)s)")
+    p.add_argument("--repeat", type=int, default=1, help="rounds of the three runs per family; figures are medians")
     p.add_argument("--batch-size", type=int, default=4)
     p.add_argument("--seq-len", type=int, default=128)
     p.add_argument("--steps", type=int, default=3, help="timed steps per run (after two warm-up steps); 100m takes 5")
@@ -64,11 +76,14 @@ def main():
         with open(args.from_json) as f:
             for line in f:
                 r = json.loads(line)
-                saved.setdefault(r["family"], {})[r["trainer"]] = r
-        table([(FAMILIES[n][3], r["fedtune"], r["peer"]) for n, r in saved.items()], args)
+                saved.setdefault(r["family"], {}).setdefault(r["trainer"], []).append(r)
+        table([(FAMILIES[n][3], runs) for n, runs in saved.items()], args)
         return 0
 
     env = dict(os.environ, FEDTUNE_THREADS=str(args.threads))
+    env.pop("LD_PRELOAD", None)
+    preloaded = dict(env, LD_PRELOAD=args.tcmalloc, TCMALLOC_LARGE_ALLOC_REPORT_THRESHOLD="1099511627776") if args.tcmalloc else env
+    trainers = TRAINERS if args.tcmalloc else TRAINERS[:2]
     rows = []
     for name in args.families.split(","):
         if name not in FAMILIES:
@@ -83,46 +98,71 @@ def main():
         if "error" in written:
             sys.exit(f"{name}: cannot write the checkpoint: {written['error']}")
         shape_args = ["--batch-size", str(args.batch_size), "--seq-len", str(args.seq_len), "--steps", str(steps)]
-        fedtune = run_json(["java", *shlex.split(args.java_opts), "-jar", args.jar, "bench", "--base", ckpt, *shape_args], env)
-        peer = run_json([args.python, os.path.join(HERE, "peer_bench.py"), "--base", ckpt, *shape_args,
-                         "--threads", str(args.threads)], env)
+        commands = {
+            "fedtune": (["java", *shlex.split(args.java_opts), "-jar", args.jar, "bench", "--base", ckpt, *shape_args], preloaded),
+            "peer": ([args.python, os.path.join(HERE, "peer_bench.py"), "--base", ckpt, *shape_args,
+                      "--threads", str(args.threads)], env),
+        }
+        commands["peer-tcmalloc"] = (commands["peer"][0], preloaded)
+        runs = {t: [] for t in trainers}
+        for round_ in range(args.repeat):
+            for t in trainers:
+                r = dict(run_json(*commands[t]), malloc=os.path.basename(args.tcmalloc) if commands[t][1] is preloaded else "system")
+                runs[t].append(r)
+                if args.json:
+                    with open(args.json, "a") as f:
+                        f.write(json.dumps(dict(r, family=name, trainer=t, round=round_)) + "\n")
+                print(f"{name}: {t} {r}", file=sys.stderr, flush=True)
         shutil.rmtree(ckpt, ignore_errors=True)
-        rows.append((label, fedtune, peer))
-        if args.json:
-            with open(args.json, "a") as f:
-                for who, r in (("fedtune", fedtune), ("peer", peer)):
-                    f.write(json.dumps(dict(r, family=name, trainer=who)) + "\n")
-        print(f"{name}: fedtune {fedtune}\n{name}: peer {peer}", file=sys.stderr, flush=True)
+        rows.append((label, runs))
 
     table(rows, args)
     return 0
 
 
+def median(runs, key):
+    values = sorted(r[key] for r in runs)
+    n = len(values)
+    return values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2
+
+
 def table(rows, args):
-    first = next((q for _, _, q in rows if "error" not in q), {})
+    peers = [r for _, runs in rows for r in runs.get("peer", []) if "error" not in r]
+    first = peers[0] if peers else {}
     print(f"\nCPU, {first.get('dtype', 'fp32')}, {args.threads} thread(s), batch {args.batch_size} x {args.seq_len}, "
           f"LoRA r=8 on every projection; peer: torch {first.get('torch')}, transformers {first.get('transformers')}, "
-          f"peft {first.get('peft')}\n")
-    print("| model | params | tokens/s fedtune | tokens/s peer | ratio | peak RSS fedtune | peak RSS peer | ratio "
-          "| MFU fedtune | MFU peer | first loss fedtune / peer | load average fedtune / peer |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for label, f, q in rows:
-        failed = [f"{who} failed: {r['error']}" for who, r in (("fedtune", f), ("peer", q)) if "error" in r]
+          f"peft {first.get('peft')}; fedtune with the trainer image's tcmalloc; medians of each run's figures\n")
+    print("| model | params | runs | tokens/s fedtune | tokens/s peer | ratio | tokens/s peer + tcmalloc | ratio "
+          "| peak RSS fedtune | peak RSS peer | ratio | peak RSS peer + tcmalloc | ratio | MFU fedtune / peer / peer + tcmalloc "
+          "| first loss fedtune / peer | load average |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for label, runs in rows:
+        failed = [f"{who} failed: {r['error']}" for who, rs in runs.items() for r in rs if "error" in r]
         if failed:
-            ok = q if "error" in f else f
-            figures = (f"{ok['tokensPerSecond']:.1f} tokens/s, {ok['peakRssMiB']:,} MiB" if "error" not in ok else "")
-            print(f"| {label} | {written_params(f, q)} | {'; '.join(failed)} {figures} ||||||||||")
+            print(f"| {label} | {written_params(runs)} | {'; '.join(dict.fromkeys(failed))} ||||||||||||||")
             continue
-        print(f"| {label} | {f['parameters'] / 1e6:.1f}M | {f['tokensPerSecond']:.1f} | {q['tokensPerSecond']:.1f} "
-              f"| {f['tokensPerSecond'] / q['tokensPerSecond']:.2f}x | {f['peakRssMiB']:,} MiB | {q['peakRssMiB']:,} MiB "
-              f"| {f['peakRssMiB'] / q['peakRssMiB']:.2f}x | {f['mfu']:.2f} of {f['matmulCeilingGflops']:.0f} "
-              f"| {q['mfu']:.2f} of {q['matmulCeilingGflops']:.0f} | {f['firstLoss']:.4f} / {q['firstLoss']:.4f} "
-              f"| {f.get('load', float('nan')):.1f} / {q.get('load', float('nan')):.1f} |")
+        f, q = runs["fedtune"], runs["peer"]
+        t = runs.get("peer-tcmalloc") or []
+
+        def speed(rs):
+            lo, hi = min(r["tokensPerSecond"] for r in rs), max(r["tokensPerSecond"] for r in rs)
+            return f"{median(rs, 'tokensPerSecond'):.1f}" + (f" ({lo:.1f}-{hi:.1f})" if len(rs) > 1 else "")
+
+        def ratio(key, other):
+            return f"{median(f, key) / median(other, key):.2f}x" if other else "-"
+
+        mfu = " / ".join(f"{median(rs, 'mfu'):.2f}" for rs in (f, q, t) if rs)
+        loads = [r.get("load", float("nan")) for rs in (f, q, t) for r in rs]
+        print(f"| {label} | {f[0]['parameters'] / 1e6:.1f}M | {len(f)} | {speed(f)} | {speed(q)} | {ratio('tokensPerSecond', q)} "
+              f"| {speed(t) if t else '-'} | {ratio('tokensPerSecond', t)} "
+              f"| {median(f, 'peakRssMiB'):,.0f} MiB | {median(q, 'peakRssMiB'):,.0f} MiB | {ratio('peakRssMiB', q)} "
+              f"| {(format(median(t, 'peakRssMiB'), ',.0f') + ' MiB') if t else '-'} | {ratio('peakRssMiB', t)} "
+              f"| {mfu} | {f[0]['firstLoss']:.4f} / {q[0]['firstLoss']:.4f} | {min(loads):.1f} to {max(loads):.1f} |")
 
 
-def written_params(f, q):
-    r = q if "parameters" in q else f
-    return f"{r['parameters'] / 1e6:.1f}M" if "parameters" in r else "?"
+def written_params(runs):
+    r = next((r for rs in runs.values() for r in rs if "parameters" in r), {})
+    return f"{r['parameters'] / 1e6:.1f}M" if r else "?"
 
 
 if __name__ == "__main__":

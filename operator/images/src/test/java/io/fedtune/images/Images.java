@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * operator default to.
  */
 final class Images {
-    static final String BASE = System.getProperty("fedtune.images.base", "localhost/debian-jre:bookworm");
+    static final String BASE = System.getProperty("fedtune.images.base", "localhost/fedtune-base:bookworm-2");
     static final Path ROOT = repositoryRoot();
     static final String VERSION = System.getProperty("fedtune.version");
     static final String TRAINER = "ghcr.io/fedtune/fedtune-trainer:" + VERSION;

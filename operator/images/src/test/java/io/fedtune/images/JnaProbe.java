@@ -9,7 +9,8 @@ import java.util.List;
 /**
  * A trainer pod that, instead of training, loads JNA's native library the way DJL does before it looks for a GPU
  * (CudaUtils), with the image's JVM options, and prints where it came from ({@link Main}, run from the test classes,
- * mounted read-only). A JNA that cannot load makes DJL see no GPU and train on the CPU.
+ * mounted read-only). A JNA that cannot load makes DJL see no GPU and train on the CPU. It also prints the malloc
+ * the trainer JVM runs with: the shared libraries mapped into it whose names contain "malloc".
  */
 final class JnaProbe {
     private JnaProbe() {
@@ -37,6 +38,10 @@ final class JnaProbe {
             try {
                 Class.forName("com.sun.jna.Native");
                 System.out.println("jnidispatch " + System.getProperty("jnidispatch.path"));
+                java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/maps")).stream()
+                        .map(line -> line.substring(line.lastIndexOf(' ') + 1))
+                        .filter(path -> path.contains("malloc")).distinct()
+                        .forEach(path -> System.out.println("malloc " + path));
             } catch (Throwable e) {
                 System.out.println("jnidispatch failed: " + e);
                 System.exit(1);

@@ -50,7 +50,9 @@ class TrainerCudaImageIT {
         Pod pod = new TrainerPodBuilder(Images.TRAINER_CUDA_STANDIN, quickstart.signers).build(quickstart.run, new FederatedRunStatus(), quickstart.shards.get(0), 1, 1);
         PodmanKubelet.Finished probe = kubelet.run(JnaProbe.pod(pod), Duration.ofMinutes(2));
         // without it DJL counts no GPU (CudaUtils loads cudart through JNA) and trains on the CPU
-        assertThat(Files.readString(probe.log())).contains("jnidispatch /app/native/libjnidispatch.so");
+        assertThat(Files.readString(probe.log())).contains("jnidispatch /app/native/libjnidispatch.so")
+                // the image preloads tcmalloc for libtorch's tensors (trainer-image/Dockerfile)
+                .containsPattern("malloc /usr/lib/[^ ]*libtcmalloc_minimal\\.so\\.4");
         assertThat(probe.exitCode()).isZero();
     }
 

@@ -84,7 +84,9 @@ class TrainerImageIT {
         Pod pod = new TrainerPodBuilder(Images.TRAINER, quickstart.signers).build(quickstart.run, new FederatedRunStatus(), quickstart.shards.get(0), 1, 1);
         PodmanKubelet.Finished probe = kubelet.run(JnaProbe.pod(pod), POD_TIMEOUT);
         assertThat(probe.exitCode()).as(Files.readString(probe.log())).isZero();
-        assertThat(Files.readString(probe.log())).contains("jnidispatch /app/native/libjnidispatch.so");
+        assertThat(Files.readString(probe.log())).contains("jnidispatch /app/native/libjnidispatch.so")
+                // the image preloads tcmalloc for libtorch's tensors (trainer-image/Dockerfile)
+                .containsPattern("malloc /usr/lib/[^ ]*libtcmalloc_minimal\\.so\\.4");
     }
 
     @Test

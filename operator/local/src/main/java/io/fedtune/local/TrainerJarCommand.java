@@ -29,7 +29,23 @@ public final class TrainerJarCommand implements PodCommand {
      * The Dockerfile's ENV that is not about paths. MKL_CBWR=AUTO is MKL's reproducible mode: without it libtorch's
      * matrix products depend on how their buffers happen to be aligned, so the same seed can give other adapter bytes.
      */
-    static final Map<String, String> TRAINER_ENV = Map.of("OPT_OUT_TRACKING", "true", "MKL_CBWR", "AUTO");
+    static final Map<String, String> TRAINER_ENV = trainerEnv(List.of(
+            Path.of("/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4"),
+            Path.of("/usr/lib/aarch64-linux-gnu/libtcmalloc_minimal.so.4"),
+            Path.of("/usr/lib64/libtcmalloc_minimal.so.4")));
+
+    /**
+     * With the image's preloaded tcmalloc (its Dockerfile: libtorch's tensors fragment glibc's malloc) where this
+     * machine has it (Debian: libtcmalloc-minimal4, which .ci/run installs), the first of the candidates found.
+     */
+    static Map<String, String> trainerEnv(List<Path> tcmallocCandidates) {
+        Map<String, String> env = new HashMap<>(Map.of("OPT_OUT_TRACKING", "true", "MKL_CBWR", "AUTO"));
+        tcmallocCandidates.stream().filter(Files::isRegularFile).findFirst().ifPresent(lib -> {
+            env.put("LD_PRELOAD", lib.toString());
+            env.put("TCMALLOC_LARGE_ALLOC_REPORT_THRESHOLD", "1099511627776");
+        });
+        return Map.copyOf(env);
+    }
 
     private final Path trainerJar;
     private final Path djlCache;

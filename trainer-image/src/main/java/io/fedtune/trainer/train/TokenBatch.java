@@ -45,14 +45,19 @@ public record TokenBatch(int batch, int time, long[] inputs, long[] targets, flo
 
     /**
      * Summed negative log-likelihood of the masked targets (a scalar); divide by {@link #lossTokens()} for the mean.
+     * Closes logits, and its log-softmax, once the targets' entries are picked: they are a step's largest arrays, and
+     * backward keeps the one it needs itself.
      */
     NDArray summedLoss(NDArray logits, NDManager m) {
         NDArray target = m.create(targets, new Shape(batch, time, 1));
-        NDArray picked = logits.logSoftmax(-1).gather(target, 2).reshape(batch, time);
+        NDArray picked;
+        try (logits; NDArray logProbs = logits.logSoftmax(-1)) {
+            picked = logProbs.gather(target, 2).reshape(batch, time);
+        }
         return picked.mul(m.create(mask, new Shape(batch, time))).sum().neg();
     }
 
-    /** Mean negative log-likelihood over the masked targets (a scalar). */
+    /** Mean negative log-likelihood over the masked targets (a scalar); closes logits as {@link #summedLoss} does. */
     NDArray meanLoss(NDArray logits, NDManager m) {
         return Scalars.div(summedLoss(logits, m), lossTokens());
     }
