@@ -38,8 +38,8 @@ public final class RandomCheckpoint {
             1_000_000.0, true, false, 32768, 2, 1).withGemma(new Gemma(256, null, null, Gemma.pattern(26, 6), 10000.0), 512);
     /**
      * microsoft/Phi-4-mini-instruct's shape: 32 layers of width 3072, 24 query and 8 key/value heads of 128, 96 of them
-     * rotated, vocabulary 200,064, tied; plain RoPE, since fedtune refuses its longrope (which only changes the
-     * frequencies, not the cost).
+     * rotated, vocabulary 200,064, tied; plain RoPE, as its longrope (which fedtune computes) only changes the
+     * frequencies, not the cost.
      */
     public static final ModelConfig PHI_4_MINI = new ModelConfig(ModelConfig.PHI3, 200064, 3072, 8192, 32, 24, 8, 128, 1e-5,
             10000.0, true, false, 131072, 199999, 199999).withPartialRotaryFactor(0.75);
