@@ -71,12 +71,20 @@ def main():
     p.add_argument("--json", help="append each run's JSON line here")
     p.add_argument("--from-json", help="print the table of the runs saved by --json, running nothing")
     args = p.parse_args()
+    if args.repeat < 1:
+        p.error("--repeat must be at least 1")
     if args.from_json:
         saved = {}
         with open(args.from_json) as f:
             for line in f:
                 r = json.loads(line)
                 saved.setdefault(r["family"], {}).setdefault(r["trainer"], []).append(r)
+        for family, runs in saved.items():
+            for trainer, rs in runs.items():
+                mallocs = {r.get("malloc", "system") for r in rs}
+                if len(mallocs) > 1:
+                    sys.exit(f"{args.from_json}: {family} {trainer} ran on more than one malloc ({', '.join(sorted(mallocs))}); "
+                             "keep each session's runs in a file of its own")
         table([(FAMILIES[n][3], runs) for n, runs in saved.items()], args)
         return 0
 
@@ -107,7 +115,7 @@ def main():
         runs = {t: [] for t in trainers}
         for round_ in range(args.repeat):
             for t in trainers:
-                r = dict(run_json(*commands[t]), malloc=os.path.basename(args.tcmalloc) if commands[t][1] is preloaded else "system")
+                r = dict(run_json(*commands[t]), malloc=os.path.basename(args.tcmalloc) if args.tcmalloc and commands[t][1] is preloaded else "system")
                 runs[t].append(r)
                 if args.json:
                     with open(args.json, "a") as f:
@@ -128,21 +136,27 @@ def median(runs, key):
 
 def table(rows, args):
     peers = [r for _, runs in rows for r in runs.get("peer", []) if "error" not in r]
+    mallocs = {r.get("malloc", "system") for _, runs in rows for r in runs.get("fedtune", [])}
     first = peers[0] if peers else {}
     print(f"\nCPU, {first.get('dtype', 'fp32')}, {args.threads} thread(s), batch {args.batch_size} x {args.seq_len}, "
           f"LoRA r=8 on every projection; peer: torch {first.get('torch')}, transformers {first.get('transformers')}, "
-          f"peft {first.get('peft')}; fedtune with the trainer image's tcmalloc; medians of each run's figures\n")
+          f"peft {first.get('peft')}; fedtune's malloc: {', '.join(sorted(mallocs)) or '?'}; medians of each run's figures\n")
     print("| model | params | runs | tokens/s fedtune | tokens/s peer | ratio | tokens/s peer + tcmalloc | ratio "
           "| peak RSS fedtune | peak RSS peer | ratio | peak RSS peer + tcmalloc | ratio | MFU fedtune / peer / peer + tcmalloc "
           "| first loss fedtune / peer | load average |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for label, runs in rows:
         failed = [f"{who} failed: {r['error']}" for who, rs in runs.items() for r in rs if "error" in r]
-        if failed:
-            print(f"| {label} | {written_params(runs)} | {'; '.join(dict.fromkeys(failed))} ||||||||||||||")
-            continue
-        f, q = runs["fedtune"], runs["peer"]
+        runs = {who: [r for r in rs if "error" not in r] for who, rs in runs.items()}
+        f, q = runs.get("fedtune") or [], runs.get("peer") or []
         t = runs.get("peer-tcmalloc") or []
+        if not f or not q:
+            missing = [who for who, rs in (("fedtune", f), ("peer", q)) if not rs]
+            print(f"| {label} | {written_params(runs)} | no complete run of {', '.join(missing)}"
+                  f"{'; ' + '; '.join(dict.fromkeys(failed)) if failed else ''} ||||||||||||||")
+            continue
+        if failed:
+            label += " (also: " + "; ".join(dict.fromkeys(failed)) + ")"
 
         def speed(rs):
             lo, hi = min(r["tokensPerSecond"] for r in rs), max(r["tokensPerSecond"] for r in rs)
