@@ -90,7 +90,8 @@ def main():
 
     env = dict(os.environ, FEDTUNE_THREADS=str(args.threads))
     env.pop("LD_PRELOAD", None)
-    preloaded = dict(env, LD_PRELOAD=args.tcmalloc, TCMALLOC_LARGE_ALLOC_REPORT_THRESHOLD="1099511627776") if args.tcmalloc else env
+    preloaded = dict(env, LD_PRELOAD=args.tcmalloc, TCMALLOC_LARGE_ALLOC_REPORT_THRESHOLD="1099511627776")
+    tcmalloc = os.path.basename(args.tcmalloc)
     trainers = TRAINERS if args.tcmalloc else TRAINERS[:2]
     rows = []
     for name in args.families.split(","):
@@ -106,16 +107,16 @@ def main():
         if "error" in written:
             sys.exit(f"{name}: cannot write the checkpoint: {written['error']}")
         shape_args = ["--batch-size", str(args.batch_size), "--seq-len", str(args.seq_len), "--steps", str(steps)]
-        commands = {
-            "fedtune": (["java", *shlex.split(args.java_opts), "-jar", args.jar, "bench", "--base", ckpt, *shape_args], preloaded),
-            "peer": ([args.python, os.path.join(HERE, "peer_bench.py"), "--base", ckpt, *shape_args,
-                      "--threads", str(args.threads)], env),
-        }
-        commands["peer-tcmalloc"] = (commands["peer"][0], preloaded)
+        fedtune = ["java", *shlex.split(args.java_opts), "-jar", args.jar, "bench", "--base", ckpt, *shape_args]
+        peer = [args.python, os.path.join(HERE, "peer_bench.py"), "--base", ckpt, *shape_args, "--threads", str(args.threads)]
+        # trainer: (command, environment, its malloc)
+        commands = {"fedtune": (fedtune, preloaded, tcmalloc) if args.tcmalloc else (fedtune, env, "system"),
+                    "peer": (peer, env, "system"), "peer-tcmalloc": (peer, preloaded, tcmalloc)}
         runs = {t: [] for t in trainers}
         for round_ in range(args.repeat):
             for t in trainers:
-                r = dict(run_json(*commands[t]), malloc=os.path.basename(args.tcmalloc) if args.tcmalloc and commands[t][1] is preloaded else "system")
+                command, command_env, malloc = commands[t]
+                r = dict(run_json(command, command_env), malloc=malloc)
                 runs[t].append(r)
                 if args.json:
                     with open(args.json, "a") as f:
